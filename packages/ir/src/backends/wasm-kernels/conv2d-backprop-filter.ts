@@ -1,0 +1,49 @@
+import * as tf from '@tensorflow/tfjs';
+import { ConvBackpropAttrs, convGeometry, forwardInputPadding } from './conv-geometry';
+import { WasmBackendHandle, withScope } from './kernel-scope';
+
+/** Attributes of `Conv2DBackpropFilter`; `dilations` is an extension tfjs-core never sends. */
+export interface Conv2DBackpropFilterAttrs extends ConvBackpropAttrs {
+  filterShape: [number, number, number, number];
+}
+
+/**
+ * Filter gradient of an NHWC conv2d as one XNNPACK convolution.
+ *
+ * dW[i, j, ci, co] = Σ_{n, y, x} xpad[n, y·s + i·d, x·s + j·d, ci] · dy[n, y, x, co] is itself a
+ * convolution in which the input channels play the batch, the batch plays the input channels
+ * and dy is the filter: xpad as [Cin, H, W, N] convolved 'valid' with dy as [OH, OW, N, Cout],
+ * dilation = forward stride and stride = forward dilation, gives [Cin, fh, fw, Cout].
+ */
+export function conv2dBackpropFilter(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: WasmBackendHandle;
+  attrs?: tf.NamedAttrMap;
+}): tf.TensorInfo {
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
+  const g = convGeometry('Conv2DBackpropFilter', x.shape, attrs.filterShape, attrs, false);
+  return withScope(args.backend, (s) => {
+    const xPadded = s.padOrCrop(x, forwardInputPadding(g));
+    const xByChannel = s.transpose(xPadded, [3, 1, 2, 0]);
+    const dyAsFilter = s.transpose(dy, [1, 2, 0, 3]);
+    const grad = s.run(
+      'Conv2D',
+      { x: xByChannel, filter: dyAsFilter },
+      {
+        strides: [g.dilationHeight, g.dilationWidth],
+        dilations: [g.strideHeight, g.strideWidth],
+        pad: 'valid',
+        dataFormat: 'NHWC',
+      },
+    );
+    return s.transpose(grad, [1, 2, 0, 3]);
+  });
+}
+
+/** Kernel config for `Conv2DBackpropFilter` on wasm (missing from tfjs-backend-wasm 4.22). */
+export const conv2dBackpropFilterConfig: tf.KernelConfig = {
+  kernelName: tf.Conv2DBackpropFilter,
+  backendName: 'wasm',
+  kernelFunc: conv2dBackpropFilter as unknown as tf.KernelFunc,
+};
