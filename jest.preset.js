@@ -1,7 +1,7 @@
 // Shared jest settings: TypeScript through swc (decorators on for tsyringe), and workspace
 // packages resolved to their sources through the "@bevzip/source" export condition.
 module.exports = {
-  testEnvironment: 'node',
+  testEnvironment: require.resolve('./jest.environment.js'),
   testEnvironmentOptions: { customExportConditions: ['@bevzip/source', 'node', 'require', 'default'] },
   transform: {
     '^.+\\.ts$': [

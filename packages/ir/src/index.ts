@@ -1,1 +1,11 @@
-export {};
+export * from './errors';
+export * from './graph';
+export * from './rng';
+export * from './ops';
+export * from './infer';
+export * from './builder';
+export * from './validate';
+export * from './params';
+export * from './interpreter';
+export * from './serialize';
+export * from './onnx';

@@ -1,0 +1,220 @@
+import * as tf from '@tensorflow/tfjs';
+import { onnx } from 'onnx-proto';
+import { BevzipError, ERROR_CODES, nodeLabel } from '../errors';
+import type { DType, Graph, NodeDef, TensorInfo } from '../graph';
+import { parseAttrs } from '../infer';
+import type { ParamLookup } from '../interpreter';
+import { getOp } from '../ops';
+import type { OnnxAttrValue, OnnxConstDType, OnnxNodeEmitter } from './emitter';
+
+export interface OnnxExportOptions {
+  /** ONNX opset; default 17 (the newest Debian's onnx 1.12 checks). */
+  opset?: number;
+  /** ONNX IR version; default 8. */
+  irVersion?: number;
+  /** Intermediate values to expose as extra graph outputs (teacher taps, parity checks). */
+  extraOutputs?: readonly string[];
+  /** Param masks baked into the exported weights. */
+  masks?: ReadonlyMap<string, tf.Tensor>;
+  /**
+   * Rewrites how a param reaches its consumers, e.g. QuantizeLinear/DequantizeLinear around an int8
+   * initializer. Receives the host data already masked and in ONNX layout; returns the value name
+   * consumers read, or undefined to keep a plain float initializer.
+   */
+  paramHook?: (ctx: { name: string; data: Float32Array; dims: number[]; perm?: number[]; builder: OnnxModelBuilder }) => string | undefined;
+  /** Called after each node's output is produced, e.g. to insert activation QDQ pairs; returns the replacement name. */
+  activationHook?: (ctx: { value: string; builder: OnnxModelBuilder }) => string | undefined;
+  producer?: string;
+}
+
+const DTYPE: Record<OnnxConstDType | DType, number> = {
+  float32: onnx.TensorProto.DataType.FLOAT,
+  int32: onnx.TensorProto.DataType.INT32,
+  int64: onnx.TensorProto.DataType.INT64,
+  uint8: onnx.TensorProto.DataType.UINT8,
+  int8: onnx.TensorProto.DataType.INT8,
+  bool: onnx.TensorProto.DataType.BOOL,
+};
+
+function rawBytes(values: ArrayLike<number>, dtype: OnnxConstDType): Uint8Array {
+  const typed =
+    dtype === 'float32' ? Float32Array.from(values)
+    : dtype === 'int32' ? Int32Array.from(values)
+    : dtype === 'int64' ? BigInt64Array.from(Array.from(values, (v) => BigInt(Math.round(v))))
+    : dtype === 'int8' ? Int8Array.from(values)
+    : Uint8Array.from(values);
+  return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
+}
+
+function toAttribute(name: string, v: OnnxAttrValue): onnx.IAttributeProto {
+  const T = onnx.AttributeProto.AttributeType;
+  if (typeof v === 'number') return { name, type: T.INT, i: v };
+  if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
+  if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
+  if ('f' in v) return { name, type: T.FLOAT, f: v.f };
+  if ('floats' in v) return { name, type: T.FLOATS, floats: v.floats };
+  const t = v.tensor;
+  return { name, type: T.TENSOR, t: { dims: t.dims, dataType: DTYPE[t.dtype], rawData: rawBytes(t.values, t.dtype) } };
+}
+
+/** Collects ONNX nodes and initializers with unique names. */
+export class OnnxModelBuilder {
+  readonly nodes: onnx.INodeProto[] = [];
+  readonly initializers: onnx.ITensorProto[] = [];
+  private readonly used = new Set<string>();
+  private counter = 0;
+
+  constructor(readonly opset: number) {}
+
+  reserve(name: string): void {
+    this.used.add(name);
+  }
+
+  temp(hint: string): string {
+    let name: string;
+    do name = `${hint}__${this.counter++}`;
+    while (this.used.has(name));
+    this.used.add(name);
+    return name;
+  }
+
+  add(opType: string, inputs: string[], outputs: string[], attrs: Record<string, OnnxAttrValue> = {}, domain = ''): void {
+    this.nodes.push({
+      opType,
+      domain,
+      name: `${opType}_${this.nodes.length}`,
+      input: inputs,
+      output: outputs,
+      attribute: Object.entries(attrs).map(([k, v]) => toAttribute(k, v)),
+    });
+  }
+
+  constant(values: ArrayLike<number>, dims: number[], dtype: OnnxConstDType, hint = 'const', exactName?: string): string {
+    const name = exactName ?? this.temp(hint);
+    this.used.add(name);
+    this.initializers.push({ name, dims, dataType: DTYPE[dtype], rawData: rawBytes(values, dtype) });
+    return name;
+  }
+}
+
+function permute(data: Float32Array, dims: number[], perm: number[]): { data: Float32Array; dims: number[] } {
+  const outDims = perm.map((p) => dims[p]);
+  const inStrides = dims.map((_, i) => dims.slice(i + 1).reduce((a, b) => a * b, 1));
+  const out = new Float32Array(data.length);
+  const idx = new Array(dims.length).fill(0);
+  for (let o = 0; o < out.length; o++) {
+    let src = 0;
+    for (let k = 0; k < perm.length; k++) src += idx[k] * inStrides[perm[k]];
+    out[o] = data[src];
+    for (let k = perm.length - 1; k >= 0; k--) {
+      if (++idx[k] < outDims[k]) break;
+      idx[k] = 0;
+    }
+  }
+  return { data: out, dims: outDims };
+}
+
+function valueInfo(name: string, info: TensorInfo): onnx.IValueInfoProto {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: DTYPE[info.dtype],
+        shape: { dim: info.shape.map((d, i) => (d === -1 ? { dimParam: i === 0 ? 'batch' : `d${i}` } : { dimValue: d })) },
+      },
+    },
+  };
+}
+
+/**
+ * Exports a graph with its weights to an ONNX model (bytes). Each op maps itself through its `onnx`
+ * function; masks are baked into the weights; requested taps become extra outputs.
+ */
+export function exportOnnx(graph: Graph, params: ParamLookup, options: OnnxExportOptions = {}): Uint8Array {
+  const opset = options.opset ?? 17;
+  const builder = new OnnxModelBuilder(opset);
+  const infoOf = new Map<string, TensorInfo>([...graph.inputs.map((i) => [i.name, i] as const), ...graph.params.map((p) => [p.name, p] as const), ...Object.entries(graph.values)]);
+  const paramNames = new Set(graph.params.map((p) => p.name));
+  for (const name of infoOf.keys()) builder.reserve(name);
+  const hostData = new Map<string, Float32Array>();
+  const paramData = (name: string): Float32Array => {
+    let d = hostData.get(name);
+    if (!d) {
+      const mask = options.masks?.get(name);
+      d = tf.tidy(() => (mask ? tf.mul(params.get(name), mask) : params.get(name)).dataSync() as Float32Array);
+      hostData.set(name, Float32Array.from(d));
+    }
+    return hostData.get(name)!;
+  };
+  const paramNamesEmitted = new Map<string, string>();
+  const emitParam = (name: string, perm?: number[]): string => {
+    const key = `${name}|${perm?.join(',') ?? ''}`;
+    const hit = paramNamesEmitted.get(key);
+    if (hit) return hit;
+    const dims = infoOf.get(name)!.shape;
+    const { data, dims: outDims } = perm ? permute(paramData(name), dims, perm) : { data: paramData(name), dims };
+    const hooked = options.paramHook?.({ name, data, dims: outDims, perm, builder });
+    const out = hooked ?? builder.constant(data, outDims, 'float32', name, perm ? builder.temp(`${name}_onnx`) : name);
+    paramNamesEmitted.set(key, out);
+    return out;
+  };
+  const rename = new Map<string, string>();
+  const onnxName = (v: string) => (v === '' ? '' : paramNames.has(v) ? emitParam(v) : (rename.get(v) ?? v));
+
+  for (const node of graph.nodes) {
+    const op = getOp(node.op);
+    const attrs = parseAttrs(op, node);
+    const emitter: OnnxNodeEmitter = {
+      opset,
+      node,
+      input: (i) => onnxName(node.inputs[i] ?? ''),
+      output: (i) => node.outputs[i],
+      inputInfo: (i) => (node.inputs[i] ? infoOf.get(node.inputs[i]) : undefined),
+      outputInfo: (i) => infoOf.get(node.outputs[i])!,
+      isConst: (i) => paramNames.has(node.inputs[i]),
+      constInput: (i, perm) => {
+        if (paramNames.has(node.inputs[i])) return emitParam(node.inputs[i], perm);
+        if (!perm) return onnxName(node.inputs[i]);
+        const out = builder.temp('perm');
+        builder.add('Transpose', [onnxName(node.inputs[i])], [out], { perm });
+        return out;
+      },
+      add: (t, i, o, a) => builder.add(t, i, o, a),
+      constant: (v, d, t, h) => builder.constant(v, d, t, h),
+      temp: (h) => builder.temp(h),
+    };
+    try {
+      op.onnx(emitter, attrs);
+    } catch (e) {
+      throw new BevzipError(ERROR_CODES.ONNX_EXPORT, `${nodeLabel(node)}: cannot export to ONNX opset ${opset}: ${(e as Error).message}`, { cause: e });
+    }
+    for (const o of node.outputs) {
+      const replaced = options.activationHook?.({ value: o, builder });
+      if (replaced) rename.set(o, replaced);
+    }
+  }
+  const outputNames = [...graph.outputs, ...(options.extraOutputs ?? []).filter((t) => !graph.outputs.includes(t))];
+  const outputs: onnx.IValueInfoProto[] = [];
+  for (const o of outputNames) {
+    const info = infoOf.get(o);
+    if (!info) throw new BevzipError(ERROR_CODES.UNKNOWN_VALUE, `cannot export output '${o}': graph '${graph.name}' has no such value`);
+    // Outputs keep their IR names (the value before any activation hook), so callers read them by name.
+    outputs.push(valueInfo(o, info));
+  }
+  const model = onnx.ModelProto.create({
+    irVersion: options.irVersion ?? 8,
+    producerName: options.producer ?? 'bevzip',
+    producerVersion: '0.1.0',
+    opsetImport: [{ domain: '', version: opset }],
+    graph: {
+      name: graph.name,
+      node: builder.nodes,
+      initializer: builder.initializers,
+      input: graph.inputs.map((i) => valueInfo(i.name, i)),
+      output: outputs,
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+export type { NodeDef };

@@ -1,0 +1,3 @@
+export * from './emitter';
+export * from './export';
+export * from './ort';

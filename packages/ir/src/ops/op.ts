@@ -1,0 +1,93 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { z } from 'zod';
+import type { NodeDef, TensorInfo } from '../graph';
+import type { OnnxNodeEmitter } from '../onnx/emitter';
+
+/** What an op's forward may see of the run besides its inputs. */
+export interface OpContext {
+  training: boolean;
+  node: NodeDef;
+  /**
+   * Replace the value of a state param the node reads (input `inputIndex`), e.g. batch-norm running
+   * statistics in training mode. Applied by the caller after the step, never during the forward.
+   */
+  setState(inputIndex: number, value: tf.Tensor): void;
+}
+
+/**
+ * One operator: attribute schema, shape inference, forward in tfjs-core ops (so autodiff works on every
+ * backend; a `tf.customGrad` where tfjs lacks or mis-implements a gradient) and its ONNX mapping.
+ */
+export interface OpDef<A = any> {
+  readonly name: string;
+  /** Input slot names in order; a trailing `?` marks an optional slot, a leading `...` a variadic tail. */
+  readonly inputs: readonly string[];
+  /** Zod schema of the attributes; parse fills defaults. */
+  readonly attrs: z.ZodType<A>;
+  /** Output shapes and dtypes from input shapes (-1 = unknown dimension). Throws a plain Error on mismatch. */
+  infer(inputs: readonly (TensorInfo | undefined)[], attrs: A): TensorInfo[];
+  forward(inputs: readonly (tf.Tensor | undefined)[], attrs: A, ctx: OpContext): tf.Tensor[];
+  /** Emits the ONNX nodes computing this op. */
+  onnx(emit: OnnxNodeEmitter, attrs: A): void;
+  /** Set when no gradient flows through the op (index lookups, argmax, comparisons). */
+  readonly nonDifferentiable?: true;
+}
+
+export function defineOp<A>(def: OpDef<A>): OpDef<A> {
+  return def;
+}
+
+/** Known dimension or -1; combines two dims that must agree. */
+export function mergeDim(a: number, b: number, what: string): number {
+  if (a === -1) return b;
+  if (b === -1 || a === b) return a;
+  throw new Error(`${what}: ${a} vs ${b}`);
+}
+
+/** Numpy-style broadcast of two shapes with unknown (-1) dims. */
+export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1;
+    const db = b[b.length - n + i] ?? 1;
+    if (da === 1) out.push(db);
+    else if (db === 1) out.push(da);
+    else out.push(mergeDim(da, db, `cannot broadcast [${a}] with [${b}]`));
+  }
+  return out;
+}
+
+/** Normalises a scalar-or-pair attribute to a pair. */
+export function pair(v: number | readonly number[]): [number, number] {
+  return typeof v === 'number' ? [v, v] : [v[0], v[1]];
+}
+
+/** Output size of a window op along one axis, -1 if the input size is unknown. */
+export function windowOut(size: number, k: number, stride: number, padTotal: number, dilation = 1): number {
+  if (size === -1) return -1;
+  return Math.floor((size + padTotal - (k - 1) * dilation - 1) / stride) + 1;
+}
+
+/**
+ * Explicit [before, after] padding along one axis. 'same' is SAME_UPPER (output = ceil(in/stride), the
+ * extra pixel after), matching TensorFlow and ONNX; a number pads both sides alike.
+ */
+export function resolvePad(
+  pad: 'same' | 'valid' | number | readonly number[],
+  axis: 0 | 1,
+  size: number,
+  k: number,
+  stride: number,
+  dilation: number,
+): [number, number] {
+  if (pad === 'valid') return [0, 0];
+  if (typeof pad === 'number') return [pad, pad];
+  if (pad === 'same') {
+    if (size === -1) throw new Error("'same' padding needs a known spatial size");
+    const out = Math.ceil(size / stride);
+    const total = Math.max((out - 1) * stride + (k - 1) * dilation + 1 - size, 0);
+    return [Math.floor(total / 2), total - Math.floor(total / 2)];
+  }
+  return [pad[axis * 2], pad[axis * 2 + 1]];
+}

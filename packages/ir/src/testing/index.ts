@@ -1,0 +1,2 @@
+export * from './numeric';
+export * from './single-op';
