@@ -8,6 +8,21 @@ export function tablePath(root: string, version: string, name: string): string {
   return join(root, version, `${name}.json`);
 }
 
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let v = value;
+  for (const key of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing (missing)';
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
 /**
  * Reads one JSON table and validates every record against `schema`. A missing file, invalid
  * JSON, a non-array top level or a record that fails the schema is a {@link NuScenesFormatError}
@@ -40,7 +55,7 @@ export function readTable<S extends z.ZodType>(file: string, schema: S): z.infer
         record: describeRecord(i, tok),
         field: issue.path.length > 0 ? issue.path.join('.') : '(record)',
         expected,
-        found: issue.message,
+        found: describeValue(valueAt(raw[i], issue.path)),
       });
     }
     out[i] = parsed.data;
