@@ -52,6 +52,6 @@ export async function computeOn(
     tf.dispose(list);
     return { shapes, values };
   } finally {
-    if (previous !== backend) await tf.setBackend(previous);
+    if (previous && previous !== backend) await tf.setBackend(previous);
   }
 }

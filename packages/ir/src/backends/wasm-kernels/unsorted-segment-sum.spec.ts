@@ -27,8 +27,8 @@ function segmentSum(c: Case, flatten: boolean) {
     const data = Array.from(seededUniform(tf.util.sizeFromShape(c.xShape), 7), (v) => (c.dtype === 'int32' ? Math.round(v * 50) : v));
     const rows = c.ids.length;
     const xShape = flatten ? [rows, ...c.xShape.slice(c.idsShape.length)] : c.xShape;
-    const idsShape = flatten ? [rows] : c.idsShape;
-    return tf.unsortedSegmentSum(tf.tensor(data, xShape, c.dtype), tf.tensor(c.ids, idsShape, 'int32'), c.numSegments);
+    const idsShape: number[] = flatten ? [rows] : c.idsShape;
+    return tf.unsortedSegmentSum(tf.tensor(data, xShape, c.dtype), tf.tensor(c.ids, idsShape, 'int32') as tf.Tensor1D, c.numSegments);
   };
 }
 
