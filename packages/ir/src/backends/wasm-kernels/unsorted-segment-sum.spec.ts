@@ -28,7 +28,8 @@ function segmentSum(c: Case, flatten: boolean) {
     const rows = c.ids.length;
     const xShape = flatten ? [rows, ...c.xShape.slice(c.idsShape.length)] : c.xShape;
     const idsShape: number[] = flatten ? [rows] : c.idsShape;
-    return tf.unsortedSegmentSum(tf.tensor(data, xShape, c.dtype), tf.tensor(c.ids, idsShape, 'int32') as tf.Tensor1D, c.numSegments);
+    const ids: tf.Tensor = tf.tensor(c.ids, idsShape, 'int32');
+    return tf.unsortedSegmentSum(tf.tensor(data, xShape, c.dtype), ids as tf.Tensor1D, c.numSegments);
   };
 }
 
