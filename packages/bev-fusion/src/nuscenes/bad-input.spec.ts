@@ -1,4 +1,13 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NuScenesFormatError } from './errors';
@@ -36,7 +45,7 @@ describe('nuScenes bad input is a named error', () => {
 
   function frameError(root: string, options = {}): NuScenesFormatError {
     try {
-      [...loadNuScenes(root, VERSION, options).frames()];
+      Array.from(loadNuScenes(root, VERSION, options).frames());
     } catch (err) {
       expect(err).toBeInstanceOf(NuScenesFormatError);
       return err as NuScenesFormatError;
@@ -62,7 +71,10 @@ describe('nuScenes bad input is a named error', () => {
   });
 
   it('names the field and expected type of a record that fails the schema', () => {
-    const root = variant({ table: 'ego_pose', change: (r) => ((r[2].translation as unknown[])[1] = 'north') });
+    const root = variant({
+      table: 'ego_pose',
+      change: (r) => ((r[2].translation as unknown[])[1] = 'north'),
+    });
     const err = frameError(root);
     expect(err.file).toMatch(/ego_pose\.json$/);
     expect(err.record).toMatch(/^#2 /);
@@ -92,7 +104,10 @@ describe('nuScenes bad input is a named error', () => {
   });
 
   it('rejects an unknown category', () => {
-    const root = variant({ table: 'category', change: (r) => (r.find((c) => c.name === 'vehicle.car')!.name = 'vehicle.hovercraft') });
+    const root = variant({
+      table: 'category',
+      change: (r) => (r.find((c) => c.name === 'vehicle.car')!.name = 'vehicle.hovercraft'),
+    });
     const err = frameError(root);
     expect(err.file).toMatch(/category\.json$/);
     expect(err.field).toBe('name');
@@ -100,15 +115,26 @@ describe('nuScenes bad input is a named error', () => {
   });
 
   it('drops categories outside the detection benchmark unless asked to fail', () => {
-    const root = variant({ table: 'category', change: (r) => (r.find((c) => c.name === 'human.pedestrian.adult')!.name = 'human.pedestrian.stroller') });
+    const root = variant({
+      table: 'category',
+      change: (r) => (r.find((c) => c.name === 'human.pedestrian.adult')!.name = 'human.pedestrian.stroller'),
+    });
     const frames = [...loadNuScenes(root, VERSION, { loadImages: false }).frames()];
-    expect(frames.map((f) => f.boxes.map((b) => b.detectionName))).toEqual([['car'], ['car'], ['car', 'barrier']]);
-    expect(frameError(root, { nonDetectionCategories: 'error' }).message).toMatch(/human\.pedestrian\.stroller/);
+    expect(frames.map((f) => f.boxes.map((b) => b.detectionName))).toEqual([
+      ['car'],
+      ['car'],
+      ['car', 'barrier'],
+    ]);
+    expect(frameError(root, { nonDetectionCategories: 'error' }).message).toMatch(
+      /human\.pedestrian\.stroller/,
+    );
   });
 
   it('rejects a version folder whose logs have no map record', () => {
     const root = variant({ table: 'map', change: (r) => ((r[0].log_tokens as string[])[0] = 'cafe') });
-    expect(frameError(root).message).toMatch(/map\.json, record #0 .*field "log_tokens\.0".*dangling token "cafe"/);
+    expect(frameError(root).message).toMatch(
+      /map\.json, record #0 .*field "log_tokens\.0".*dangling token "cafe"/,
+    );
   });
 
   it('leaves nothing behind when writing fails part-way', () => {
@@ -129,6 +155,8 @@ describe('nuScenes bad input is a named error', () => {
 
   it('rejects frames of a scene out of time order', () => {
     const frames = tinyScene().reverse();
-    expect(() => writeNuScenes(frames, join(dir, 'unordered'), VERSION)).toThrow(/frame #1 .*timestamp.*time order/);
+    expect(() => writeNuScenes(frames, join(dir, 'unordered'), VERSION)).toThrow(
+      /frame #1 .*timestamp.*time order/,
+    );
   });
 });

@@ -165,7 +165,12 @@ export class NuScenesDatabase {
     );
     this.tables.map.forEach((rec, index) =>
       rec.log_tokens.forEach((tok, k) =>
-        this.resolve('log', tok, { file: this.file('map'), index, token: rec.token, field: `log_tokens.${k}` }),
+        this.resolve('log', tok, {
+          file: this.file('map'),
+          index,
+          token: rec.token,
+          field: `log_tokens.${k}`,
+        }),
       ),
     );
   }
@@ -187,7 +192,10 @@ export class NuScenesDatabase {
     }
     const mapped = new Set(this.tables.map.flatMap((m) => m.log_tokens));
     if (this.tables.map.length === 0) {
-      throw new NuScenesFormatError({ file: this.file('map'), expected: 'at least one map record with log_tokens' });
+      throw new NuScenesFormatError({
+        file: this.file('map'),
+        expected: 'at least one map record with log_tokens',
+      });
     }
     this.tables.log.forEach((log, index) => {
       if (!mapped.has(log.token)) {
@@ -195,7 +203,7 @@ export class NuScenesDatabase {
           file: this.file('log'),
           record: describeRecord(index, log.token),
           field: 'token',
-          expected: 'a log listed in some map record\'s log_tokens',
+          expected: "a log listed in some map record's log_tokens",
           found: 'a log without a map',
         });
       }

@@ -43,7 +43,11 @@ export function encodePng(image: RgbImage): Buffer {
  * Decodes PNG (via pngjs) or JPEG (via jpeg-js; real nuScenes images are JPEG) to RGB, choosing
  * by the file's magic bytes. When `expected` is given, a different size is an error.
  */
-export function decodeImage(bytes: Uint8Array, file: string, expected?: { width: number; height: number }): RgbImage {
+export function decodeImage(
+  bytes: Uint8Array,
+  file: string,
+  expected?: { width: number; height: number },
+): RgbImage {
   let image: RgbImage;
   try {
     if (startsWith(bytes, PNG_MAGIC)) {
@@ -56,7 +60,11 @@ export function decodeImage(bytes: Uint8Array, file: string, expected?: { width:
       throw new Error('unrecognised signature');
     }
   } catch (err) {
-    throw new NuScenesFormatError({ file, expected: 'a readable PNG or JPEG image', found: (err as Error).message });
+    throw new NuScenesFormatError({
+      file,
+      expected: 'a readable PNG or JPEG image',
+      found: (err as Error).message,
+    });
   }
   if (expected !== undefined && (image.width !== expected.width || image.height !== expected.height)) {
     throw new NuScenesFormatError({
@@ -71,7 +79,11 @@ export function decodeImage(bytes: Uint8Array, file: string, expected?: { width:
 /** Reads and decodes an image file; see {@link decodeImage}. */
 export function readImage(file: string, expected?: { width: number; height: number }): RgbImage {
   if (!existsSync(file)) {
-    throw new NuScenesFormatError({ file, expected: 'the camera image file to exist', found: 'no such file' });
+    throw new NuScenesFormatError({
+      file,
+      expected: 'the camera image file to exist',
+      found: 'no such file',
+    });
   }
   return decodeImage(readFileSync(file), file, expected);
 }

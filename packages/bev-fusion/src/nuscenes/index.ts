@@ -26,6 +26,7 @@ export {
   type AnnotationGeometry,
   type CameraModel,
 } from './transforms';
+export { pointsInBox, countLidarPointsInBoxes } from './points-in-box';
 export { boxVelocity, type VelocitySource } from './velocity';
 export { LIDAR_POINT_STRIDE, encodePointCloud, decodePointCloud, readPointCloud } from './point-cloud';
 export { encodePng, decodeImage, readImage, type RgbImage } from './images';

@@ -17,7 +17,11 @@ function visibilityLevel(db: NuScenesDatabase, token: string): Box3D['visibility
  * a category outside the detection benchmark when `nonDetection` is `'drop'`. An unknown
  * category, more than one attribute or a missing visibility level is an error.
  */
-export function annotationToBox(db: NuScenesDatabase, token: string, nonDetection: 'drop' | 'error'): Omit<Box3D, 'velocity'> | undefined {
+export function annotationToBox(
+  db: NuScenesDatabase,
+  token: string,
+  nonDetection: 'drop' | 'error',
+): Omit<Box3D, 'velocity'> | undefined {
   const ann = db.get('sample_annotation', token);
   const annIndex = () => describeRecord(db.tables.sample_annotation.indexOf(ann), ann.token);
   const instance = db.get('instance', ann.instance_token);
@@ -34,14 +38,32 @@ export function annotationToBox(db: NuScenesDatabase, token: string, nonDetectio
   const detectionName = categoryToDetectionName(category.name);
   if (detectionName === undefined) {
     if (nonDetection === 'drop') return undefined;
-    throw new NuScenesFormatError({ file: db.file('sample_annotation'), record: annIndex(), field: 'instance_token', expected: 'an instance of a detection-benchmark category', found: category.name });
+    throw new NuScenesFormatError({
+      file: db.file('sample_annotation'),
+      record: annIndex(),
+      field: 'instance_token',
+      expected: 'an instance of a detection-benchmark category',
+      found: category.name,
+    });
   }
   if (ann.attribute_tokens.length > 1) {
-    throw new NuScenesFormatError({ file: db.file('sample_annotation'), record: annIndex(), field: 'attribute_tokens', expected: 'at most one attribute', found: `${ann.attribute_tokens.length}` });
+    throw new NuScenesFormatError({
+      file: db.file('sample_annotation'),
+      record: annIndex(),
+      field: 'attribute_tokens',
+      expected: 'at most one attribute',
+      found: `${ann.attribute_tokens.length}`,
+    });
   }
   const visibility = visibilityLevel(db, ann.visibility_token);
   if (visibility === undefined) {
-    throw new NuScenesFormatError({ file: db.file('sample_annotation'), record: annIndex(), field: 'visibility_token', expected: `a visibility record with level ${VISIBILITY_LEVELS.join('/')}`, found: JSON.stringify(ann.visibility_token) });
+    throw new NuScenesFormatError({
+      file: db.file('sample_annotation'),
+      record: annIndex(),
+      field: 'visibility_token',
+      expected: `a visibility record with level ${VISIBILITY_LEVELS.join('/')}`,
+      found: JSON.stringify(ann.visibility_token),
+    });
   }
   return {
     ...boxFromAnnotationGeometry(ann),

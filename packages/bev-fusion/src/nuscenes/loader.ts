@@ -50,7 +50,9 @@ export interface SampleInfo {
  * tables validated and indexed. Frames are built lazily, one sample at a time.
  */
 export class NuScenesDataset {
-  private readonly options: Required<Omit<LoadNuScenesOptions, 'cameras'>> & { cameras?: readonly CameraChannel[] };
+  private readonly options: Required<Omit<LoadNuScenesOptions, 'cameras'>> & {
+    cameras?: readonly CameraChannel[];
+  };
 
   constructor(
     readonly db: NuScenesDatabase,
@@ -72,7 +74,12 @@ export class NuScenesDataset {
     const known = new Set(this.db.tables.scene.map((s) => s.name));
     for (const name of scenes) {
       if (!known.has(name)) {
-        throw new NuScenesFormatError({ file: this.db.file('scene'), field: 'name', expected: 'a scene named in the filter', found: `no scene "${name}"` });
+        throw new NuScenesFormatError({
+          file: this.db.file('scene'),
+          field: 'name',
+          expected: 'a scene named in the filter',
+          found: `no scene "${name}"`,
+        });
       }
     }
     for (const token of tokens) this.db.get('sample', token);
@@ -83,7 +90,13 @@ export class NuScenesDataset {
       for (let i = 0; token !== ''; i++) {
         const sample = this.db.get('sample', token);
         if (i > scene.nbr_samples) {
-          throw new NuScenesFormatError({ file: this.db.file('sample'), record: token, field: 'next', expected: `a chain of ${scene.nbr_samples} samples for scene ${scene.name}`, found: 'a longer or cyclic chain' });
+          throw new NuScenesFormatError({
+            file: this.db.file('sample'),
+            record: token,
+            field: 'next',
+            expected: `a chain of ${scene.nbr_samples} samples for scene ${scene.name}`,
+            found: 'a longer or cyclic chain',
+          });
         }
         if (tokens.size === 0 || tokens.has(token)) {
           out.push({ token, sceneName: scene.name, timestamp: sample.timestamp, indexInScene: i });
@@ -106,13 +119,20 @@ export class NuScenesDataset {
     const data = this.db.sampleData(sampleToken);
     const lidarToken = data.LIDAR_TOP;
     if (lidarToken === undefined) {
-      throw new NuScenesFormatError({ file: this.db.file('sample_data'), record: `sample ${sampleToken}`, field: 'LIDAR_TOP', expected: 'a key-frame LIDAR_TOP sample_data for the sample' });
+      throw new NuScenesFormatError({
+        file: this.db.file('sample_data'),
+        record: `sample ${sampleToken}`,
+        field: 'LIDAR_TOP',
+        expected: 'a key-frame LIDAR_TOP sample_data for the sample',
+      });
     }
     const lidarSd = this.db.get('sample_data', lidarToken);
     const egoPose = this.poseOf('ego_pose', lidarSd.ego_pose_token);
     const lidar: LidarData = {
       calib: this.poseOf('calibrated_sensor', lidarSd.calibrated_sensor_token),
-      points: this.options.loadPoints ? readPointCloud(join(this.db.root, lidarSd.filename)) : new Float32Array(0),
+      points: this.options.loadPoints
+        ? readPointCloud(join(this.db.root, lidarSd.filename))
+        : new Float32Array(0),
       timestamp: lidarSd.timestamp,
     };
     const channels = this.options.cameras ?? CAMERA_CHANNELS.filter((c) => data[c] !== undefined);
@@ -124,10 +144,19 @@ export class NuScenesDataset {
       const v = this.boxVelocity(annToken);
       boxes.push({ ...box, velocity: [v[0], v[1]] });
     }
-    const frame: Frame = { sceneName: scene.name, sampleToken, timestamp: sample.timestamp, egoPose, lidar, cameras, boxes };
+    const frame: Frame = {
+      sceneName: scene.name,
+      sampleToken,
+      timestamp: sample.timestamp,
+      egoPose,
+      lidar,
+      cameras,
+      boxes,
+    };
     const side = this.db.bevzipFrames.get(sampleToken);
     if (side !== undefined) {
-      const map: MapLabels | undefined = side.map_filename === '' ? undefined : readMapLabels(join(this.db.root, side.map_filename));
+      const map: MapLabels | undefined =
+        side.map_filename === '' ? undefined : readMapLabels(join(this.db.root, side.map_filename));
       if (map !== undefined) frame.map = map;
       if (Object.keys(side.conditions).length > 0) frame.conditions = { ...side.conditions };
     }
@@ -155,23 +184,50 @@ export class NuScenesDataset {
    * Camera → ego at the LiDAR timestamp: calib = ego_lidar⁻¹ ∘ ego_cam ∘ cs_cam, the model-frame
    * extrinsic (equals cs_cam when the camera and LiDAR share an ego pose).
    */
-  private camera(sampleToken: string, channel: CameraChannel, token: string | undefined, egoLidar: Pose): CameraData {
+  private camera(
+    sampleToken: string,
+    channel: CameraChannel,
+    token: string | undefined,
+    egoLidar: Pose,
+  ): CameraData {
     if (token === undefined) {
-      throw new NuScenesFormatError({ file: this.db.file('sample_data'), record: `sample ${sampleToken}`, field: channel, expected: `a key-frame ${channel} sample_data for the sample` });
+      throw new NuScenesFormatError({
+        file: this.db.file('sample_data'),
+        record: `sample ${sampleToken}`,
+        field: channel,
+        expected: `a key-frame ${channel} sample_data for the sample`,
+      });
     }
     const sd: SampleDataRecord = this.db.get('sample_data', token);
     const cs = this.db.get('calibrated_sensor', sd.calibrated_sensor_token);
     if (cs.camera_intrinsic.length !== 3) {
       const index = this.db.tables.calibrated_sensor.indexOf(cs);
-      throw new NuScenesFormatError({ file: this.db.file('calibrated_sensor'), record: describeRecord(index, cs.token), field: 'camera_intrinsic', expected: `a 3×3 matrix for camera ${channel}`, found: '[]' });
+      throw new NuScenesFormatError({
+        file: this.db.file('calibrated_sensor'),
+        record: describeRecord(index, cs.token),
+        field: 'camera_intrinsic',
+        expected: `a 3×3 matrix for camera ${channel}`,
+        found: '[]',
+      });
     }
     const egoCam = this.poseOf('ego_pose', sd.ego_pose_token);
-    const calib = composePoses(invertPose(egoLidar), composePoses(egoCam, this.poseOf('calibrated_sensor', cs.token)));
+    const calib = composePoses(
+      invertPose(egoLidar),
+      composePoses(egoCam, this.poseOf('calibrated_sensor', cs.token)),
+    );
     const k = cs.camera_intrinsic.flat() as CameraData['intrinsic'];
     const image = this.options.loadImages
       ? readImage(join(this.db.root, sd.filename), { width: sd.width, height: sd.height }).data
       : new Uint8Array(0);
-    return { channel, calib, intrinsic: k, width: sd.width, height: sd.height, image, timestamp: sd.timestamp };
+    return {
+      channel,
+      calib,
+      intrinsic: k,
+      width: sd.width,
+      height: sd.height,
+      image,
+      timestamp: sd.timestamp,
+    };
   }
 }
 
@@ -183,6 +239,10 @@ export class NuScenesDataset {
  * const ds = loadNuScenes('/data/nuscenes', 'v1.0-mini', { loadImages: false });
  * for (const frame of ds.frames({ scenes: ['scene-0061'] })) console.log(frame.boxes.length);
  */
-export function loadNuScenes(root: string, version: string, options: LoadNuScenesOptions = {}): NuScenesDataset {
+export function loadNuScenes(
+  root: string,
+  version: string,
+  options: LoadNuScenesOptions = {},
+): NuScenesDataset {
   return new NuScenesDataset(new NuScenesDatabase(root, version), options);
 }

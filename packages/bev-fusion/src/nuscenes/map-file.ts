@@ -25,7 +25,9 @@ export function encodeMapLabels(map: MapLabels): Buffer {
   }
   map.masks.forEach((m, k) => {
     if (m.length !== nx * ny) {
-      throw new RangeError(`encodeMapLabels: mask "${map.classes[k]}" has ${m.length} cells, expected ${nx}×${ny}`);
+      throw new RangeError(
+        `encodeMapLabels: mask "${map.classes[k]}" has ${m.length} cells, expected ${nx}×${ny}`,
+      );
     }
   });
   const header = Buffer.from(
@@ -34,7 +36,12 @@ export function encodeMapLabels(map: MapLabels): Buffer {
   );
   const len = Buffer.alloc(4);
   len.writeUInt32LE(header.length, 0);
-  return Buffer.concat([Buffer.from(MAP_FILE_MAGIC, 'ascii'), len, header, ...map.masks.map((m) => Buffer.from(m))]);
+  return Buffer.concat([
+    Buffer.from(MAP_FILE_MAGIC, 'ascii'),
+    len,
+    header,
+    ...map.masks.map((m) => Buffer.from(m)),
+  ]);
 }
 
 /** Parses a map-label file written by {@link encodeMapLabels}; any inconsistency is an error. */
@@ -48,7 +55,12 @@ export function decodeMapLabels(bytes: Uint8Array, file: string): MapLabels {
   try {
     header = headerSchema.parse(JSON.parse(buf.toString('utf8', 12, 12 + headerLength)));
   } catch (err) {
-    throw new NuScenesFormatError({ file, field: 'header', expected: 'a JSON header {classes, xmin, ymin, cell, size}', found: (err as Error).message });
+    throw new NuScenesFormatError({
+      file,
+      field: 'header',
+      expected: 'a JSON header {classes, xmin, ymin, cell, size}',
+      found: (err as Error).message,
+    });
   }
   const cells = header.size[0] * header.size[1];
   const body = 12 + headerLength;
@@ -60,10 +72,16 @@ export function decodeMapLabels(bytes: Uint8Array, file: string): MapLabels {
       found: `${buf.length} bytes`,
     });
   }
-  const masks = header.classes.map((_, k) => new Uint8Array(buf.subarray(body + k * cells, body + (k + 1) * cells)));
+  const masks = header.classes.map(
+    (_, k) => new Uint8Array(buf.subarray(body + k * cells, body + (k + 1) * cells)),
+  );
   masks.forEach((m, k) => {
     if (m.some((v) => v > 1)) {
-      throw new NuScenesFormatError({ file, field: `masks.${header.classes[k]}`, expected: 'cells that are 0 or 1' });
+      throw new NuScenesFormatError({
+        file,
+        field: `masks.${header.classes[k]}`,
+        expected: 'cells that are 0 or 1',
+      });
     }
   });
   return { ...header, masks };

@@ -8,7 +8,9 @@ const BYTES_PER_POINT = LIDAR_POINT_STRIDE * 4;
 /** Little-endian float32 ×5 bytes of a point cloud. */
 export function encodePointCloud(points: Float32Array): Buffer {
   if (points.length % LIDAR_POINT_STRIDE !== 0) {
-    throw new RangeError(`encodePointCloud: expected a multiple of ${LIDAR_POINT_STRIDE} floats, got ${points.length}`);
+    throw new RangeError(
+      `encodePointCloud: expected a multiple of ${LIDAR_POINT_STRIDE} floats, got ${points.length}`,
+    );
   }
   const buf = Buffer.alloc(points.length * 4);
   for (let i = 0; i < points.length; i++) buf.writeFloatLE(points[i], i * 4);
@@ -36,7 +38,11 @@ export function decodePointCloud(bytes: Uint8Array, file: string): Float32Array 
 /** Reads a `.pcd.bin` file; see {@link decodePointCloud}. */
 export function readPointCloud(file: string): Float32Array {
   if (!existsSync(file)) {
-    throw new NuScenesFormatError({ file, expected: 'the LiDAR point-cloud file to exist', found: 'no such file' });
+    throw new NuScenesFormatError({
+      file,
+      expected: 'the LiDAR point-cloud file to exist',
+      found: 'no such file',
+    });
   }
   return decodePointCloud(readFileSync(file), file);
 }

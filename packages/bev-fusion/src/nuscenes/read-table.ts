@@ -47,7 +47,8 @@ export function readTable<S extends z.ZodType>(file: string, schema: S): z.infer
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const rec = raw[i] as { token?: unknown } | null;
-      const tok = rec !== null && typeof rec === 'object' && typeof rec.token === 'string' ? rec.token : undefined;
+      const tok =
+        rec !== null && typeof rec === 'object' && typeof rec.token === 'string' ? rec.token : undefined;
       const expected =
         'expected' in issue && typeof issue.expected === 'string' ? issue.expected : issue.message;
       throw new NuScenesFormatError({

@@ -25,8 +25,17 @@ describe('nuScenes writer and loader round trip', () => {
 
   it('lists the three samples of the scene in time order', () => {
     const ds = loadNuScenes(root, VERSION);
-    expect(ds.listSamples()).toEqual([0, 1, 2].map((k) => ({ token: `tiny-sample-${k}`, sceneName: 'scene-0001', timestamp: tinyTimestamp(k), indexInScene: k })));
-    expect(ds.listSamples({ sampleTokens: ['tiny-sample-1'] }).map((s) => s.token)).toEqual(['tiny-sample-1']);
+    expect(ds.listSamples()).toEqual(
+      [0, 1, 2].map((k) => ({
+        token: `tiny-sample-${k}`,
+        sceneName: 'scene-0001',
+        timestamp: tinyTimestamp(k),
+        indexInScene: k,
+      })),
+    );
+    expect(ds.listSamples({ sampleTokens: ['tiny-sample-1'] }).map((s) => s.token)).toEqual([
+      'tiny-sample-1',
+    ]);
     expect(() => ds.listSamples({ scenes: ['scene-9999'] })).toThrow(/scene\.json.*no scene "scene-9999"/);
   });
 
@@ -60,7 +69,20 @@ describe('nuScenes writer and loader round trip', () => {
     const written = tinyScene();
     const loaded = [...loadNuScenes(root, VERSION, { loadImages: false, loadPoints: false }).frames()];
     // car: +1 m per 0.5 s → 2 m/s at all three samples; pedestrian (0.5, 0.25) per 0.5 s; barrier alone → NaN.
-    const expectedVelocity = [[[2, 0], [1, 0.5]], [[2, 0], [1, 0.5]], [[2, 0], [NaN, NaN]]];
+    const expectedVelocity = [
+      [
+        [2, 0],
+        [1, 0.5],
+      ],
+      [
+        [2, 0],
+        [1, 0.5],
+      ],
+      [
+        [2, 0],
+        [NaN, NaN],
+      ],
+    ];
     loaded.forEach((frame, k) => {
       expect(frame.boxes).toHaveLength(2);
       frame.boxes.forEach((box, i) => {
@@ -74,9 +96,13 @@ describe('nuScenes writer and loader round trip', () => {
           expect(box.velocity[0]).toBeCloseTo(vx, 9);
           expect(box.velocity[1]).toBeCloseTo(vy, 9);
         }
-        expect([box.detectionName, box.categoryName, box.attributeName, box.numLidarPts, box.visibility]).toEqual([
-          src.detectionName, src.categoryName, src.attributeName, src.numLidarPts, src.visibility,
-        ]);
+        expect([
+          box.detectionName,
+          box.categoryName,
+          box.attributeName,
+          box.numLidarPts,
+          box.visibility,
+        ]).toEqual([src.detectionName, src.categoryName, src.attributeName, src.numLidarPts, src.visibility]);
       });
     });
     expect(loaded[0].boxes[0].instanceId).toBe(loaded[2].boxes[0].instanceId);
@@ -86,9 +112,21 @@ describe('nuScenes writer and loader round trip', () => {
   it('links prev/next chains, instances, scene and map records', () => {
     type Linked = { token: string; prev: string; next: string };
     const samples = readTableJson<Linked>(root, 'sample');
-    expect(samples.map((s) => [s.prev, s.next])).toEqual([['', samples[1].token], [samples[0].token, samples[2].token], [samples[1].token, '']]);
-    const anns = readTableJson<Linked & { instance_token: string; size: number[]; rotation: number[] }>(root, 'sample_annotation');
-    const instances = readTableJson<{ token: string; nbr_annotations: number; first_annotation_token: string; last_annotation_token: string }>(root, 'instance');
+    expect(samples.map((s) => [s.prev, s.next])).toEqual([
+      ['', samples[1].token],
+      [samples[0].token, samples[2].token],
+      [samples[1].token, ''],
+    ]);
+    const anns = readTableJson<Linked & { instance_token: string; size: number[]; rotation: number[] }>(
+      root,
+      'sample_annotation',
+    );
+    const instances = readTableJson<{
+      token: string;
+      nbr_annotations: number;
+      first_annotation_token: string;
+      last_annotation_token: string;
+    }>(root, 'instance');
     expect(instances.map((i) => i.nbr_annotations).sort()).toEqual([1, 2, 3]);
     for (const inst of instances) {
       const chain = anns.filter((a) => a.instance_token === inst.token);
@@ -103,13 +141,31 @@ describe('nuScenes writer and loader round trip', () => {
     const sd = readTableJson<Linked & { filename: string; is_key_frame: boolean }>(root, 'sample_data');
     expect(sd).toHaveLength(9);
     expect(sd.filter((r) => r.prev === '')).toHaveLength(3);
-    expect(sd[0].filename).toBe(`samples/LIDAR_TOP/bevzip-scene-0001__LIDAR_TOP__${tinyTimestamp(0)}.pcd.bin`);
-    const scene = readTableJson<{ nbr_samples: number; first_sample_token: string; last_sample_token: string; log_token: string }>(root, 'scene');
-    expect(scene).toEqual([expect.objectContaining({ nbr_samples: 3, first_sample_token: 'tiny-sample-0', last_sample_token: 'tiny-sample-2' })]);
+    expect(sd[0].filename).toBe(
+      `samples/LIDAR_TOP/bevzip-scene-0001__LIDAR_TOP__${tinyTimestamp(0)}.pcd.bin`,
+    );
+    const scene = readTableJson<{
+      nbr_samples: number;
+      first_sample_token: string;
+      last_sample_token: string;
+      log_token: string;
+    }>(root, 'scene');
+    expect(scene).toEqual([
+      expect.objectContaining({
+        nbr_samples: 3,
+        first_sample_token: 'tiny-sample-0',
+        last_sample_token: 'tiny-sample-2',
+      }),
+    ]);
     const map = readTableJson<{ log_tokens: string[] }>(root, 'map');
     expect(map).toEqual([expect.objectContaining({ log_tokens: [scene[0].log_token] })]);
-    expect(readTableJson<{ token: string; level: string }>(root, 'visibility').map((v) => [v.token, v.level])).toEqual([
-      ['1', 'v0-40'], ['2', 'v40-60'], ['3', 'v60-80'], ['4', 'v80-100'],
+    expect(
+      readTableJson<{ token: string; level: string }>(root, 'visibility').map((v) => [v.token, v.level]),
+    ).toEqual([
+      ['1', 'v0-40'],
+      ['2', 'v40-60'],
+      ['3', 'v60-80'],
+      ['4', 'v80-100'],
     ]);
   });
 
@@ -117,7 +173,9 @@ describe('nuScenes writer and loader round trip', () => {
     const again = join(dir, 'again');
     writeNuScenes(tinyScene(), again, VERSION);
     for (const name of readdirSync(join(root, VERSION))) {
-      expect(readFileSync(join(again, VERSION, name), 'utf8')).toBe(readFileSync(join(root, VERSION, name), 'utf8'));
+      expect(readFileSync(join(again, VERSION, name), 'utf8')).toBe(
+        readFileSync(join(root, VERSION, name), 'utf8'),
+      );
     }
   });
 
@@ -126,14 +184,30 @@ describe('nuScenes writer and loader round trip', () => {
     writeNuScenes(tinyScene(), shifted, VERSION);
     const file = join(shifted, VERSION, 'ego_pose.json');
     const poses = JSON.parse(readFileSync(file, 'utf8')) as Array<{ token: string; translation: number[] }>;
-    const sd = JSON.parse(readFileSync(join(shifted, VERSION, 'sample_data.json'), 'utf8')) as Array<{ ego_pose_token: string; filename: string }>;
+    const sd = JSON.parse(readFileSync(join(shifted, VERSION, 'sample_data.json'), 'utf8')) as Array<{
+      ego_pose_token: string;
+      filename: string;
+    }>;
     const camPose = sd.find((r) => r.filename.includes('CAM_FRONT'))?.ego_pose_token;
     poses.find((p) => p.token === camPose)!.translation[0] += 1;
     writeFileSync(file, JSON.stringify(poses));
-    const cam = loadNuScenes(shifted, VERSION, { loadImages: false, loadPoints: false }).frame('tiny-sample-0').cameras[0];
+    const cam = loadNuScenes(shifted, VERSION, { loadImages: false, loadPoints: false }).frame(
+      'tiny-sample-0',
+    ).cameras[0];
     // ego moved 1 m along global x at the camera time: in the LiDAR-time ego frame that is Rᵀ·(1, 0, 0)
     const expected = [1.5 + Math.cos(EGO_YAW), -Math.sin(EGO_YAW), 1.5];
     cam.calib.translation.forEach((v, j) => expect(v).toBeCloseTo(expected[j], 9));
+  });
+
+  it('can recount num_lidar_pts from the LiDAR points', () => {
+    const frames = tinyScene();
+    // One ego-frame point at (0.9, 0, 0) (sensor (0, 0, −1.84)); a car box around it, the rest empty.
+    frames[0].lidar.points = new Float32Array([0, 0, -1.84, 5, 0]);
+    frames[0].boxes[0].center = [100 + 0.9 * Math.cos(EGO_YAW), 200 + 0.9 * Math.sin(EGO_YAW), 0];
+    const recount = join(dir, 'recount');
+    writeNuScenes(frames, recount, VERSION, { recountLidarPoints: true });
+    const boxes = loadNuScenes(recount, VERSION, { loadImages: false }).frame('tiny-sample-0').boxes;
+    expect(boxes.map((b) => b.numLidarPts)).toEqual([1, 0]);
   });
 
   it('decodes JPEG camera images as real nuScenes ships them', () => {

@@ -13,9 +13,21 @@ const quat = z.tuple([z.number(), z.number(), z.number(), z.number()]);
 const row3 = z.tuple([z.number(), z.number(), z.number()]);
 const int = z.number().int();
 
-export const categorySchema = z.object({ token, name: z.string().min(1), description: z.string().optional() });
-export const attributeSchema = z.object({ token, name: z.string().min(1), description: z.string().optional() });
-export const visibilitySchema = z.object({ token, level: z.string().min(1), description: z.string().optional() });
+export const categorySchema = z.object({
+  token,
+  name: z.string().min(1),
+  description: z.string().optional(),
+});
+export const attributeSchema = z.object({
+  token,
+  name: z.string().min(1),
+  description: z.string().optional(),
+});
+export const visibilitySchema = z.object({
+  token,
+  level: z.string().min(1),
+  description: z.string().optional(),
+});
 export const instanceSchema = z.object({
   token,
   category_token: token,

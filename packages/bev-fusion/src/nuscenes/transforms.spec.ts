@@ -72,7 +72,20 @@ describe('nuScenes frame transforms', () => {
   });
 
   it('projects an ego point into a forward camera with [u·z, v·z, z] = K·p_cam', () => {
-    const camera = { calib: FRONT_CALIB, intrinsic: [100, 0, 50, 0, 100, 40, 0, 0, 1] as [number, number, number, number, number, number, number, number, number] };
+    const camera = {
+      calib: FRONT_CALIB,
+      intrinsic: [100, 0, 50, 0, 100, 40, 0, 0, 1] as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+      ],
+    };
     // camera at (1.5, 0, 1.5): p − t = (10, −2, −1) → p_cam = (2, 1, 10) → u = 100·0.2 + 50, v = 100·0.1 + 40
     close(projectToCamera(camera, [11.5, -2, 0.5]), [70, 50, 10]);
     close(unprojectFromCamera(camera, 70, 50, 10), [11.5, -2, 0.5]);

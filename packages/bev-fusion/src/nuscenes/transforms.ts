@@ -1,5 +1,12 @@
 import type { Box3D, CameraData, Pose } from '../data/types';
-import { invertPose, quatFromYaw, quatMultiply, quatYaw, quatToMatrix, transformPoint } from '../geometry/pose';
+import {
+  invertPose,
+  quatFromYaw,
+  quatMultiply,
+  quatYaw,
+  quatToMatrix,
+  transformPoint,
+} from '../geometry/pose';
 import type { Quat, Vec3 } from '../geometry/pose';
 
 /** Global → ego: p ↦ R_egoᵀ·(p − t_ego). */

@@ -24,25 +24,31 @@ function finite(values: readonly number[]): boolean {
 /** Checks the fields of a frame the writer relies on, naming the frame and field on failure. */
 export function checkFrame(frame: Frame, index: number): void {
   const rec = `frame #${index} (sample ${frame.sampleToken})`;
-  if (!SAFE_NAME.test(frame.sampleToken)) fail(rec, 'sampleToken', 'a non-empty [A-Za-z0-9._-] token', frame.sampleToken);
-  if (!SAFE_NAME.test(frame.sceneName)) fail(rec, 'sceneName', 'a non-empty [A-Za-z0-9._-] name', frame.sceneName);
+  if (!SAFE_NAME.test(frame.sampleToken))
+    fail(rec, 'sampleToken', 'a non-empty [A-Za-z0-9._-] token', frame.sampleToken);
+  if (!SAFE_NAME.test(frame.sceneName))
+    fail(rec, 'sceneName', 'a non-empty [A-Za-z0-9._-] name', frame.sceneName);
   if (!Number.isSafeInteger(frame.timestamp)) fail(rec, 'timestamp', 'an integer (µs)', frame.timestamp);
-  if (!finite([...frame.egoPose.translation, ...frame.egoPose.rotation])) fail(rec, 'egoPose', 'finite numbers');
-  if (!Number.isSafeInteger(frame.lidar.timestamp)) fail(rec, 'lidar.timestamp', 'an integer (µs)', frame.lidar.timestamp);
+  if (!finite([...frame.egoPose.translation, ...frame.egoPose.rotation]))
+    fail(rec, 'egoPose', 'finite numbers');
+  if (!Number.isSafeInteger(frame.lidar.timestamp))
+    fail(rec, 'lidar.timestamp', 'an integer (µs)', frame.lidar.timestamp);
   if (frame.lidar.points.length % 5 !== 0) {
     fail(rec, 'lidar.points', 'a multiple of 5 floats (x, y, z, intensity, ring)', frame.lidar.points.length);
   }
   const seen = new Set<string>();
   frame.cameras.forEach((cam, k) => {
     checkCamera(cam, `${rec} camera #${k}`);
-    if (seen.has(cam.channel)) fail(`${rec} camera #${k}`, 'channel', 'each camera channel once per frame', cam.channel);
+    if (seen.has(cam.channel))
+      fail(`${rec} camera #${k}`, 'channel', 'each camera channel once per frame', cam.channel);
     seen.add(cam.channel);
   });
   const instances = new Set<string>();
   frame.boxes.forEach((box, k) => {
     const boxRec = `${rec} box #${k} (instance ${box.instanceId})`;
     checkBox(box, boxRec);
-    if (instances.has(box.instanceId)) fail(boxRec, 'instanceId', 'each instance once per frame', box.instanceId);
+    if (instances.has(box.instanceId))
+      fail(boxRec, 'instanceId', 'each instance once per frame', box.instanceId);
     instances.add(box.instanceId);
   });
 }
@@ -52,26 +58,39 @@ function checkCamera(cam: CameraData, rec: string): void {
     fail(rec, 'channel', `one of ${CAMERA_CHANNELS.join(', ')}`, cam.channel);
   }
   if (!Number.isSafeInteger(cam.timestamp)) fail(rec, 'timestamp', 'an integer (µs)', cam.timestamp);
-  if (cam.intrinsic.length !== 9 || !finite(cam.intrinsic)) fail(rec, 'intrinsic', '9 finite numbers (3×3 row-major)');
+  if (cam.intrinsic.length !== 9 || !finite(cam.intrinsic))
+    fail(rec, 'intrinsic', '9 finite numbers (3×3 row-major)');
   if (!(cam.width > 0 && cam.height > 0 && Number.isInteger(cam.width) && Number.isInteger(cam.height))) {
     fail(rec, 'width/height', 'positive integers', [cam.width, cam.height]);
   }
   if (cam.image.length !== cam.width * cam.height * 3) {
-    fail(rec, 'image', `${cam.width}×${cam.height}×3 = ${cam.width * cam.height * 3} bytes`, cam.image.length);
+    fail(
+      rec,
+      'image',
+      `${cam.width}×${cam.height}×3 = ${cam.width * cam.height * 3} bytes`,
+      cam.image.length,
+    );
   }
 }
 
 function checkBox(box: Box3D, rec: string): void {
-  if (!isNuScenesCategory(box.categoryName)) fail(rec, 'categoryName', 'a nuScenes category such as vehicle.car', box.categoryName);
+  if (!isNuScenesCategory(box.categoryName))
+    fail(rec, 'categoryName', 'a nuScenes category such as vehicle.car', box.categoryName);
   const mapped = categoryToDetectionName(box.categoryName);
   if (mapped !== box.detectionName) {
-    fail(rec, 'detectionName', `"${String(mapped)}" (the detection class of ${box.categoryName})`, box.detectionName);
+    fail(
+      rec,
+      'detectionName',
+      `"${String(mapped)}" (the detection class of ${box.categoryName})`,
+      box.detectionName,
+    );
   }
   if (box.attributeName !== '' && !(NUSCENES_ATTRIBUTES as readonly string[]).includes(box.attributeName)) {
     fail(rec, 'attributeName', `'' or one of ${NUSCENES_ATTRIBUTES.join(', ')}`, box.attributeName);
   }
   if (![1, 2, 3, 4].includes(box.visibility)) fail(rec, 'visibility', '1, 2, 3 or 4', box.visibility);
-  if (!SAFE_NAME.test(box.instanceId)) fail(rec, 'instanceId', 'a non-empty [A-Za-z0-9._-] id', box.instanceId);
+  if (!SAFE_NAME.test(box.instanceId))
+    fail(rec, 'instanceId', 'a non-empty [A-Za-z0-9._-] id', box.instanceId);
   if (!finite([...box.center, ...box.size, box.yaw]) || box.size.some((s) => s <= 0)) {
     fail(rec, 'center/size/yaw', 'finite numbers with positive sizes');
   }

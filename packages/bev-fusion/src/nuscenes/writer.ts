@@ -5,6 +5,7 @@ import { NuScenesFormatError } from './errors';
 import { encodePng } from './images';
 import { encodeMapLabels } from './map-file';
 import { encodePointCloud } from './point-cloud';
+import { countLidarPointsInBoxes } from './points-in-box';
 import { TABLE_NAMES } from './schema';
 import { checkFrame } from './writer-checks';
 import { MAP_PRIOR_FILENAME, NuScenesTableBuilder } from './writer-records';
@@ -14,6 +15,11 @@ import type { BlobWrite } from './writer-records';
 export interface WriteNuScenesOptions {
   /** Replace an existing `root` (swapped in only once the new dataset is complete). Default false. */
   overwrite?: boolean;
+  /**
+   * Recompute each box's `num_lidar_pts` from the frame's LiDAR points (faces count as inside)
+   * instead of trusting `Box3D.numLidarPts`. Default false.
+   */
+  recountLidarPoints?: boolean;
 }
 
 /** What {@link writeNuScenes} wrote. */
@@ -29,6 +35,11 @@ export interface WriteNuScenesSummary {
 /** A 1×1 black grayscale PNG standing in for the semantic-prior raster real nuScenes ships. */
 function mapPriorPng(): Buffer {
   return encodePng({ width: 1, height: 1, data: new Uint8Array(3) });
+}
+
+function withLidarCounts(frame: Frame): Frame {
+  const counts = countLidarPointsInBoxes(frame);
+  return { ...frame, boxes: frame.boxes.map((box, i) => ({ ...box, numLidarPts: counts[i] })) };
 }
 
 function blobBytes(blob: BlobWrite): Buffer {
@@ -64,10 +75,19 @@ export function writeNuScenes(
 ): WriteNuScenesSummary {
   const target = resolve(root);
   if (existsSync(target) && options.overwrite !== true) {
-    throw new NuScenesFormatError({ file: target, expected: 'a dataset root that does not exist yet (or overwrite: true)', found: 'an existing path' });
+    throw new NuScenesFormatError({
+      file: target,
+      expected: 'a dataset root that does not exist yet (or overwrite: true)',
+      found: 'an existing path',
+    });
   }
   if (!/^[A-Za-z0-9._-]+$/.test(version)) {
-    throw new NuScenesFormatError({ file: target, field: 'version', expected: 'a folder name such as v1.0-synth', found: version });
+    throw new NuScenesFormatError({
+      file: target,
+      field: 'version',
+      expected: 'a folder name such as v1.0-synth',
+      found: version,
+    });
   }
   const stamp = `${process.pid}-${Date.now()}`;
   const tmp = join(dirname(target), `.${basename(target)}.tmp-${stamp}`);
@@ -77,14 +97,16 @@ export function writeNuScenes(
     let index = 0;
     for (const frame of frames) {
       checkFrame(frame, index);
-      for (const blob of builder.addFrame(frame, index)) writeFile(tmp, blob.filename, blobBytes(blob));
+      const toWrite = options.recountLidarPoints === true ? withLidarCounts(frame) : frame;
+      for (const blob of builder.addFrame(toWrite, index)) writeFile(tmp, blob.filename, blobBytes(blob));
       index++;
     }
     if (index === 0) {
       throw new NuScenesFormatError({ file: target, expected: 'at least one frame to write', found: 'none' });
     }
     const tables = builder.finish();
-    for (const name of TABLE_NAMES) writeFile(tmp, join(version, `${name}.json`), JSON.stringify(tables[name], null, 1));
+    for (const name of TABLE_NAMES)
+      writeFile(tmp, join(version, `${name}.json`), JSON.stringify(tables[name], null, 1));
     writeFile(tmp, join(version, 'bevzip_frame.json'), JSON.stringify(builder.bevzipFrames, null, 1));
     writeFile(tmp, MAP_PRIOR_FILENAME, mapPriorPng());
     let old: string | undefined;

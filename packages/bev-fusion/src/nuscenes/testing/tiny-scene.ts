@@ -45,14 +45,61 @@ export function tinyScene(): Frame[] {
   return [0, 1, 2].map((k) => {
     const t = tinyTimestamp(k);
     const egoPose: Pose = { translation: [100 + 5 * k, 200, 0], rotation: quatFromYaw(EGO_YAW) };
-    const boxes: Box3D[] = [box({ center: [110 + 1.0 * k, 205, 0.8], instanceId: 'car-1', velocity: [2, 0] })];
+    const boxes: Box3D[] = [
+      box({ center: [110 + 1.0 * k, 205, 0.8], instanceId: 'car-1', velocity: [2, 0] }),
+    ];
     if (k < 2) {
       const c: Vec3 = [120 + 0.5 * k, 210 + 0.25 * k, 0.9];
-      boxes.push(box({ center: c, instanceId: 'ped-1', size: [0.7, 0.65, 1.75], yaw: -1.2, detectionName: 'pedestrian', categoryName: 'human.pedestrian.adult', attributeName: 'pedestrian.moving', numLidarPts: 3, visibility: 2 }));
+      boxes.push(
+        box({
+          center: c,
+          instanceId: 'ped-1',
+          size: [0.7, 0.65, 1.75],
+          yaw: -1.2,
+          detectionName: 'pedestrian',
+          categoryName: 'human.pedestrian.adult',
+          attributeName: 'pedestrian.moving',
+          numLidarPts: 3,
+          visibility: 2,
+        }),
+      );
     } else {
-      boxes.push(box({ center: [108, 195, 0.5], instanceId: 'barrier-1', size: [2, 0.5, 1], yaw: 2.9, detectionName: 'barrier', categoryName: 'movable_object.barrier', attributeName: '', numLidarPts: 1, visibility: 1 }));
+      boxes.push(
+        box({
+          center: [108, 195, 0.5],
+          instanceId: 'barrier-1',
+          size: [2, 0.5, 1],
+          yaw: 2.9,
+          detectionName: 'barrier',
+          categoryName: 'movable_object.barrier',
+          attributeName: '',
+          numLidarPts: 1,
+          visibility: 1,
+        }),
+      );
     }
-    const points = new Float32Array([1, 2, 0.5, 10, 0, -3.25, 7.5, -1, 200, 31, k, k + 0.125, 0, 0, 5, 12.5, -0.5, 1.75, 3, 17]);
+    const points = new Float32Array([
+      1,
+      2,
+      0.5,
+      10,
+      0,
+      -3.25,
+      7.5,
+      -1,
+      200,
+      31,
+      k,
+      k + 0.125,
+      0,
+      0,
+      5,
+      12.5,
+      -0.5,
+      1.75,
+      3,
+      17,
+    ]);
     const frame: Frame = {
       sceneName: 'scene-0001',
       sampleToken: `tiny-sample-${k}`,
@@ -60,14 +107,37 @@ export function tinyScene(): Frame[] {
       egoPose,
       lidar: { calib: LIDAR_CALIB, points, timestamp: t },
       cameras: [
-        { channel: 'CAM_FRONT', calib: FRONT_CALIB, intrinsic: INTRINSIC, width: 4, height: 3, image: image(k), timestamp: t + 10 },
-        { channel: 'CAM_BACK', calib: BACK_CALIB, intrinsic: INTRINSIC, width: 4, height: 3, image: image(k + 7), timestamp: t + 20 },
+        {
+          channel: 'CAM_FRONT',
+          calib: FRONT_CALIB,
+          intrinsic: INTRINSIC,
+          width: 4,
+          height: 3,
+          image: image(k),
+          timestamp: t + 10,
+        },
+        {
+          channel: 'CAM_BACK',
+          calib: BACK_CALIB,
+          intrinsic: INTRINSIC,
+          width: 4,
+          height: 3,
+          image: image(k + 7),
+          timestamp: t + 20,
+        },
       ],
       boxes,
       conditions: { timeOfDay: k === 2 ? 'dusk' : 'day', fog: 0.25, lidarFault: false },
     };
     if (k === 0) {
-      frame.map = { classes: ['drivable_area', 'divider'], xmin: -1.6, ymin: -2.4, cell: 0.8, size: [2, 3], masks: [new Uint8Array([1, 1, 0, 0, 1, 1]), new Uint8Array([0, 1, 0, 0, 0, 1])] };
+      frame.map = {
+        classes: ['drivable_area', 'divider'],
+        xmin: -1.6,
+        ymin: -2.4,
+        cell: 0.8,
+        size: [2, 3],
+        masks: [new Uint8Array([1, 1, 0, 0, 1, 1]), new Uint8Array([0, 1, 0, 0, 0, 1])],
+      };
     }
     return frame;
   });
