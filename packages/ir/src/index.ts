@@ -9,3 +9,4 @@ export * from './params';
 export * from './interpreter';
 export * from './serialize';
 export * from './onnx';
+export * from './backends';

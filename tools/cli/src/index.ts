@@ -1,1 +1,2 @@
-export {};
+export { createProgram } from './program';
+export { benchKernels, type KernelBenchReport } from './bench/kernels';

@@ -1,0 +1,14 @@
+import { Command } from 'commander';
+import { registerBench } from './commands/bench';
+
+const { version } = require('../package.json') as { version: string };
+
+/** The `bevzip` command tree; each command lives in `commands/`. */
+export function createProgram(): Command {
+  const program = new Command('bevzip')
+    .description('Compress camera–LiDAR BEV perception models: pruning, quantization, distillation.')
+    .version(version, '-v, --version')
+    .showHelpAfterError('(run with --help for usage)');
+  registerBench(program);
+  return program;
+}
