@@ -1,0 +1,100 @@
+import type { CameraChannel, Pose } from '../data/types';
+import { quatFromYaw, quatFromYawPitchRoll, quatMultiply, type Quat } from '../geometry/pose';
+
+/** One camera of a rig: sensor → ego calibration and pinhole intrinsics at output resolution. */
+export interface RigCamera {
+  channel: CameraChannel;
+  calib: Pose;
+  /** 3×3 row-major K for the `width`×`height` output image. */
+  intrinsic: [number, number, number, number, number, number, number, number, number];
+  width: number;
+  height: number;
+}
+
+/** A spinning multi-beam LiDAR. */
+export interface RigLidar {
+  /** LIDAR_TOP → ego. */
+  calib: Pose;
+  beams: number;
+  elevationMinDeg: number;
+  elevationMaxDeg: number;
+  azimuthStepDeg: number;
+  minRange: number;
+  maxRange: number;
+}
+
+/** Cameras, LiDAR, and the supersampling factor used when rendering images. */
+export interface SensorRig {
+  cameras: RigCamera[];
+  lidar: RigLidar;
+  /** Images are ray-cast at `renderScale`× the output size per axis and box-filtered down. */
+  renderScale: number;
+}
+
+/** A BEV grid: row i ↔ x ∈ [xmin + iΔ, xmin + (i+1)Δ), column j ↔ y; `size` = [rows, cols]. */
+export interface BevGridConfig {
+  xmin: number;
+  ymin: number;
+  cell: number;
+  size: [number, number];
+}
+
+/** The map-label and model grid of `bevf-tiny`: 64×64 cells of 0.8 m over [−25.6, 25.6)². */
+export const TINY_BEV_GRID: BevGridConfig = { xmin: -25.6, ymin: -25.6, cell: 0.8, size: [64, 64] };
+
+const DEG = Math.PI / 180;
+
+/**
+ * Rotation taking camera axes (x right, y down, z forward) to ego axes for a camera looking
+ * along ego +x: columns are the ego images of the camera axes (0,−1,0), (0,0,−1), (1,0,0).
+ */
+export const CAMERA_BASE_ROTATION: Quat = [0.5, -0.5, 0.5, -0.5];
+
+/**
+ * Calibration of a camera at `yawDeg` around the ego, optical axis `downDeg` below the horizon.
+ * The tilt is a rotation about ego +y, which turns +x towards −z.
+ */
+export function cameraCalib(yawDeg: number, downDeg: number, translation: [number, number, number]): Pose {
+  const body = quatFromYawPitchRoll(yawDeg * DEG, downDeg * DEG, 0);
+  return { translation, rotation: quatMultiply(body, CAMERA_BASE_ROTATION) };
+}
+
+/** Pinhole K for a camera of horizontal field of view `hfovDeg` and principal point at the centre. */
+export function pinholeIntrinsic(width: number, height: number, hfovDeg: number): RigCamera['intrinsic'] {
+  const f = width / 2 / Math.tan((hfovDeg / 2) * DEG);
+  return [f, 0, width / 2, 0, f, height / 2, 0, 0, 1];
+}
+
+const TINY_CAMERA_LAYOUT: [CameraChannel, number][] = [
+  ['CAM_FRONT', 0],
+  ['CAM_FRONT_RIGHT', -60],
+  ['CAM_FRONT_LEFT', 60],
+  ['CAM_BACK', 180],
+  ['CAM_BACK_LEFT', 120],
+  ['CAM_BACK_RIGHT', -120],
+];
+
+/** Cameras sit on a 0.7 m ring around a point 1 m ahead of the rear axle (the ego origin). */
+function tinyCamera(channel: CameraChannel, yawDeg: number): RigCamera {
+  const t: [number, number, number] = [1 + 0.7 * Math.cos(yawDeg * DEG), 0.7 * Math.sin(yawDeg * DEG), 1.6];
+  return { channel, calib: cameraCalib(yawDeg, 3, t), intrinsic: pinholeIntrinsic(88, 32, 70), width: 88, height: 32 };
+}
+
+/**
+ * The `bevf-tiny` sensor rig: six 88×32 cameras (HFOV 70°, 3° down, 1.6 m high) in MIT channel
+ * order, and a 32-beam LiDAR at 1.84 m whose frame is x-right / y-forward as nuScenes' LIDAR_TOP
+ * (a −90° yaw relative to the ego).
+ */
+export const TINY_RIG: SensorRig = {
+  cameras: TINY_CAMERA_LAYOUT.map(([channel, yaw]) => tinyCamera(channel, yaw)),
+  lidar: {
+    calib: { translation: [0.94, 0, 1.84], rotation: quatFromYaw(-Math.PI / 2) },
+    beams: 32,
+    elevationMinDeg: -30.67,
+    elevationMaxDeg: 10.67,
+    azimuthStepDeg: 0.5,
+    minRange: 1,
+    maxRange: 70,
+  },
+  renderScale: 2,
+};
