@@ -16,6 +16,7 @@ module.exports = {
       },
     ],
   },
+  setupFilesAfterEnv: [require.resolve('./jest.setup.ts')],
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 60000,
