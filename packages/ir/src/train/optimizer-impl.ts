@@ -1,0 +1,128 @@
+import * as tf from '@tensorflow/tfjs';
+import { BevzipError, ERROR_CODES } from '../errors';
+import { sizeOf, type Graph } from '../graph';
+import type { ParamStore } from '../params';
+import type { Optimizer, OptimizerConfig, OptimizerState } from './optimizer';
+import { resolveParamSettings, type ParamSettings } from './param-groups';
+import { adamRule, sgdRule, SLOT_NAMES, type RuleInput, type RuleOutput } from './update-rules';
+
+interface LiveSlots {
+  step: number;
+  slots: Record<string, tf.Variable>;
+}
+
+/** The one optimizer implementation: per-param slot variables driven by an update rule. */
+export class SlotOptimizer implements Optimizer {
+  readonly config: Readonly<OptimizerConfig>;
+  private readonly settings: Map<string, ParamSettings>;
+  private readonly live = new Map<string, LiveSlots>();
+  private readonly rule: (input: RuleInput) => RuleOutput;
+  private readonly slotNames: readonly string[];
+  private steps = 0;
+
+  constructor(
+    config: OptimizerConfig,
+    private readonly graph: Graph,
+  ) {
+    this.config = { ...config };
+    this.settings = resolveParamSettings(config, graph);
+    const betas = config.betas ?? [0.9, 0.999];
+    const eps = config.eps ?? 1e-8;
+    const momentum = config.momentum ?? 0;
+    this.rule =
+      config.kind === 'sgd'
+        ? (input) => sgdRule(input, momentum, config.nesterov ?? false)
+        : (input) => adamRule(input, betas, eps, config.kind === 'adamw');
+    this.slotNames = config.kind === 'sgd' && momentum === 0 ? [] : SLOT_NAMES[config.kind];
+  }
+
+  step(grads: ReadonlyMap<string, tf.Tensor>, params: ParamStore, lr: number): void {
+    if (!(Number.isFinite(lr) && lr >= 0)) throw new BevzipError(ERROR_CODES.CONFIG, `optimizer step: learning rate must be a finite number ≥ 0, got ${lr}`);
+    for (const [name, g] of grads) {
+      const s = this.settings.get(name);
+      if (!s) throw new BevzipError(ERROR_CODES.UNKNOWN_VALUE, `optimizer step: gradient for '${name}', which is not a param of graph '${this.graph.name}'`);
+      if (g.shape.join(',') !== s.def.shape.join(',')) {
+        throw new BevzipError(ERROR_CODES.SHAPE_MISMATCH, `optimizer step: gradient for '${name}' has shape [${g.shape}], the param is [${s.def.shape}]`);
+      }
+    }
+    this.steps++;
+    for (const [name, grad] of grads) {
+      const s = this.settings.get(name)!;
+      const variable = params.get(name);
+      if (!s.update || !variable.trainable) continue;
+      const entry = this.slotsFor(name, s);
+      entry.step++;
+      tf.tidy(() => {
+        const slots = Object.fromEntries(Object.entries(entry.slots).map(([k, v]) => [k, v as tf.Tensor]));
+        const out = this.rule({ param: variable, grad, slots, lr: lr * s.lrScale, weightDecay: s.weightDecay, t: entry.step });
+        variable.assign(out.param);
+        for (const k of this.slotNames) entry.slots[k].assign(out.slots[k]);
+      });
+    }
+  }
+
+  getState(): OptimizerState {
+    const params: OptimizerState['params'] = {};
+    for (const [name, entry] of this.live) {
+      const slots: Record<string, Float32Array> = {};
+      for (const [k, v] of Object.entries(entry.slots)) slots[k] = Float32Array.from(v.dataSync());
+      params[name] = { step: entry.step, slots };
+    }
+    return { kind: this.config.kind, step: this.steps, params };
+  }
+
+  setState(state: OptimizerState): void {
+    const bad = (msg: string): never => {
+      throw new BevzipError(ERROR_CODES.CHECKPOINT, `optimizer state: ${msg}`);
+    };
+    if (state.kind !== this.config.kind) bad(`was saved by a '${state.kind}' optimizer, this one is '${this.config.kind}'`);
+    if (!(Number.isInteger(state.step) && state.step >= 0)) bad(`step must be a non-negative integer, got ${state.step}`);
+    for (const [name, p] of Object.entries(state.params)) {
+      const s = this.settings.get(name);
+      if (!s) bad(`has moments for '${name}', which is not a param of graph '${this.graph.name}'`);
+      if (!(Number.isInteger(p.step) && p.step >= 0)) bad(`param '${name}': step must be a non-negative integer, got ${p.step}`);
+      const want = [...this.slotNames].sort().join(',');
+      const got = Object.keys(p.slots).sort().join(',');
+      if (want !== got) bad(`param '${name}': slots [${got}] but a ${this.config.kind} optimizer keeps [${want}]`);
+      const n = sizeOf(s!.def.shape);
+      for (const [k, a] of Object.entries(p.slots)) {
+        if (!(a instanceof Float32Array) || a.length !== n) bad(`param '${name}' slot '${k}': expected a Float32Array of ${n} values, got ${a?.length}`);
+      }
+    }
+    this.disposeSlots();
+    this.steps = state.step;
+    for (const [name, p] of Object.entries(state.params)) {
+      const shape = this.settings.get(name)!.def.shape;
+      const slots: Record<string, tf.Variable> = {};
+      for (const [k, a] of Object.entries(p.slots)) slots[k] = adoptVariable(tf.tensor(a.slice(), shape, 'float32'));
+      this.live.set(name, { step: p.step, slots });
+    }
+  }
+
+  dispose(): void {
+    this.disposeSlots();
+  }
+
+  private slotsFor(name: string, s: ParamSettings): LiveSlots {
+    let entry = this.live.get(name);
+    if (!entry) {
+      const slots: Record<string, tf.Variable> = {};
+      for (const k of this.slotNames) slots[k] = adoptVariable(tf.zeros(s.def.shape, 'float32'));
+      entry = { step: 0, slots };
+      this.live.set(name, entry);
+    }
+    return entry;
+  }
+
+  private disposeSlots(): void {
+    for (const entry of this.live.values()) Object.values(entry.slots).forEach((v) => v.dispose());
+    this.live.clear();
+  }
+}
+
+/** A non-trainable variable holding `t`'s data; `t` itself is released. */
+function adoptVariable(t: tf.Tensor): tf.Variable {
+  const v = tf.variable(t, false);
+  t.dispose();
+  return v;
+}
