@@ -33,7 +33,9 @@ describe('accumulate + calcAp on the devkit AP cases', () => {
   });
 
   it('gives 0.4/0.9 when one of two objects is found', () => {
-    expect(Math.abs(ap({ sample1: [car1, car2] }, { sample1: [car1] }) - 0.4 / 0.9)).toBeLessThanOrEqual(0.01);
+    expect(Math.abs(ap({ sample1: [car1, car2] }, { sample1: [car1] }) - 0.4 / 0.9)).toBeLessThanOrEqual(
+      0.01,
+    );
   });
 
   it('is not hurt by a false positive scored below the true positive', () => {
@@ -102,7 +104,10 @@ describe('accumulate + calcTp on the devkit TP cases', () => {
   it('averages the translation-error curve over recall across samples', () => {
     const two = ((0 + 0) / 2 + (0 + 0.5) / 2) / (2 * 0.9);
     within(tpError({ a: [gt1], b: [gt2] }, { a: [pred1], b: [pred2] }, 'trans_err'), two);
-    within(tpError({ a: [gt1], b: [gt2], c: [] }, { a: [pred1], b: [pred2, pred3], c: [] }, 'trans_err'), two);
+    within(
+      tpError({ a: [gt1], b: [gt2], c: [] }, { a: [pred1], b: [pred2, pred3], c: [] }, 'trans_err'),
+      two,
+    );
     // The devkit's two-sample test moves its fourth prediction 1 m off, i.e. pred5 here.
     within(tpError({ a: [gt2, gt3], b: [gt3] }, { a: [pred2], b: [pred5] }, 'trans_err'), 1);
   });
@@ -113,7 +118,13 @@ describe('accumulate curves', () => {
     // Two GT; predictions: FP (0.9), TP (0.8), FP (0.5). Recall after each: 0, 0.5, 0.5.
     const md = accumulate(
       specBoxes({ s: [{ trans: [0, 0, 0] }, { trans: [50, 0, 0] }] }),
-      specBoxes({ s: [{ trans: [9, 9, 0], score: 0.9 }, { trans: [0.3, 0.4, 0], score: 0.8 }, { trans: [30, 30, 0], score: 0.5 }] }),
+      specBoxes({
+        s: [
+          { trans: [9, 9, 0], score: 0.9 },
+          { trans: [0.3, 0.4, 0], score: 0.8 },
+          { trans: [30, 30, 0], score: 0.5 },
+        ],
+      }),
       'car',
       1,
     );
@@ -136,7 +147,12 @@ describe('accumulate curves', () => {
     // visited first, takes the GT, and the earlier one becomes a false positive.
     const md = accumulate(
       specBoxes({ s: [{ trans: [0, 0, 0] }] }),
-      specBoxes({ s: [{ trans: [0.6, 0, 0], score: 0.5 }, { trans: [0.3, 0, 0], score: 0.5 }] }),
+      specBoxes({
+        s: [
+          { trans: [0.6, 0, 0], score: 0.5 },
+          { trans: [0.3, 0, 0], score: 0.5 },
+        ],
+      }),
       'car',
       1,
     );
@@ -147,13 +163,22 @@ describe('accumulate curves', () => {
   it('uses a π period for barrier orientation and 2π otherwise', () => {
     const quarterTurn: [number, number, number, number] = [0, 0, 0, 1]; // yaw π
     const gt = (name: DetectionClass) => specBoxes({ s: [{ name, rot: [1, 0, 0, 0], attr: '' }] });
-    const pred = (name: DetectionClass) => specBoxes({ s: [{ name, rot: quarterTurn, score: 0.9, attr: '' }] });
-    expect(calcTp(accumulate(gt('barrier'), pred('barrier'), 'barrier', 2), 0.1, 'orient_err')).toBeCloseTo(0, 12);
+    const pred = (name: DetectionClass) =>
+      specBoxes({ s: [{ name, rot: quarterTurn, score: 0.9, attr: '' }] });
+    expect(calcTp(accumulate(gt('barrier'), pred('barrier'), 'barrier', 2), 0.1, 'orient_err')).toBeCloseTo(
+      0,
+      12,
+    );
     expect(calcTp(accumulate(gt('car'), pred('car'), 'car', 2), 0.1, 'orient_err')).toBeCloseTo(Math.PI, 12);
   });
 
   it('treats a ground truth without attribute as error 1 for the whole curve (all-NaN running mean)', () => {
-    const md = accumulate(specBoxes({ s: [{ attr: '' }] }), specBoxes({ s: [{ score: 1, attr: 'vehicle.moving' }] }), 'car', 2);
+    const md = accumulate(
+      specBoxes({ s: [{ attr: '' }] }),
+      specBoxes({ s: [{ score: 1, attr: 'vehicle.moving' }] }),
+      'car',
+      2,
+    );
     expect(calcTp(md, 0.1, 'attr_err')).toBe(1);
     expect(calcTp(md, 0.1, 'trans_err')).toBe(0);
   });

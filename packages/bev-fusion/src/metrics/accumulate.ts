@@ -37,7 +37,13 @@ export function accumulate(
   const taken = new Map<string, Set<number>>();
   const tp: number[] = [];
   const conf: number[] = [];
-  const errs: Record<TpMetric, number[]> = { trans_err: [], vel_err: [], scale_err: [], orient_err: [], attr_err: [] };
+  const errs: Record<TpMetric, number[]> = {
+    trans_err: [],
+    vel_err: [],
+    scale_err: [],
+    orient_err: [],
+    attr_err: [],
+  };
   const matchConf: number[] = [];
 
   for (const idx of order) {

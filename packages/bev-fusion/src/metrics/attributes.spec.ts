@@ -19,7 +19,10 @@ describe('defaultAttribute', () => {
 
   it('always returns an attribute valid for the class', () => {
     for (const name of ['car', 'bus', 'pedestrian', 'bicycle', 'barrier'] as const) {
-      for (const v of [[0, 0], [5, 0]] as [number, number][]) {
+      for (const v of [
+        [0, 0],
+        [5, 0],
+      ] as [number, number][]) {
         const a = defaultAttribute(name, v);
         if (a === '') expect(relevantAttributes(name)).toEqual([]);
         else expect(relevantAttributes(name)).toContain(a);

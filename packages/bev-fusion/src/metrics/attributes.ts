@@ -21,7 +21,8 @@ const CYCLES: readonly DetectionClass[] = ['bicycle', 'motorcycle'];
 
 /** Attributes that are valid for a class; empty for cones and barriers. */
 export function relevantAttributes(name: DetectionClass): AttributeName[] {
-  if (name === 'pedestrian') return ['pedestrian.moving', 'pedestrian.sitting_lying_down', 'pedestrian.standing'];
+  if (name === 'pedestrian')
+    return ['pedestrian.moving', 'pedestrian.sitting_lying_down', 'pedestrian.standing'];
   if (CYCLES.includes(name)) return ['cycle.with_rider', 'cycle.without_rider'];
   if (VEHICLES.includes(name)) return ['vehicle.moving', 'vehicle.parked', 'vehicle.stopped'];
   return [];
@@ -47,7 +48,10 @@ const DEFAULT_ATTRIBUTE: Record<DetectionClass, AttributeName | ''> = {
  * gets its class default (e.g. car `vehicle.parked`, bicycle `cycle.without_rider`, cone and
  * barrier '').
  */
-export function defaultAttribute(name: DetectionClass, velocity: readonly [number, number]): AttributeName | '' {
+export function defaultAttribute(
+  name: DetectionClass,
+  velocity: readonly [number, number],
+): AttributeName | '' {
   const speed = Math.sqrt(velocity[0] * velocity[0] + velocity[1] * velocity[1]);
   if (speed > MOVING_SPEED_THRESHOLD) {
     if (VEHICLES.includes(name)) return 'vehicle.moving';

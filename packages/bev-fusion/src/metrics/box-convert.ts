@@ -65,7 +65,8 @@ export function egoDetectionToEvalBox(det: EgoDetection, sampleToken: string, eg
 export function framesToGtEvalBoxes(frames: readonly Frame[]): EvalBoxes {
   const out: EvalBoxes = new Map();
   for (const f of frames) {
-    if (out.has(f.sampleToken)) throw new Error(`framesToGtEvalBoxes: sample token ${f.sampleToken} appears twice`);
+    if (out.has(f.sampleToken))
+      throw new Error(`framesToGtEvalBoxes: sample token ${f.sampleToken} appears twice`);
     out.set(
       f.sampleToken,
       f.boxes.map((b) => gtBoxToEvalBox(b, f.sampleToken, f.egoPose)),

@@ -1,9 +1,23 @@
-import { angleDiff, attrAcc, centerDistance, cummean, quaternionYaw, scaleIou, velocityL2, yawDiff } from './box-errors';
+import {
+  angleDiff,
+  attrAcc,
+  centerDistance,
+  cummean,
+  quaternionYaw,
+  scaleIou,
+  velocityL2,
+  yawDiff,
+} from './box-errors';
 import { specBox, type BoxSpec } from './testing/devkit-fixtures';
 
 // Cases from the nuScenes devkit's `detection/tests/test_utils.py`.
 const b = (s: BoxSpec) => specBox('s', s);
-const yawQuat = (yaw: number): [number, number, number, number] => [Math.cos(yaw / 2), 0, 0, Math.sin(yaw / 2)];
+const yawQuat = (yaw: number): [number, number, number, number] => [
+  Math.cos(yaw / 2),
+  0,
+  0,
+  Math.sin(yaw / 2),
+];
 const axisQuat = (axis: [number, number, number], angle: number): [number, number, number, number] => [
   Math.cos(angle / 2),
   axis[0] * Math.sin(angle / 2),
@@ -17,11 +31,16 @@ describe('scaleIou', () => {
     expect(scaleIou(b({ size: [4, 4, 4] }), b({ size: [4, 4, 4] }))).toBe(1);
     expect(scaleIou(b({ size: [2, 2, 2] }), b({ size: [1, 1, 1] }))).toBe(1 / 8);
     expect(scaleIou(b({ size: [1, 1, 1] }), b({ size: [2, 2, 2] }))).toBe(1 / 8);
-    expect(scaleIou(b({ size: [0.96, 0.37, 0.69] }), b({ size: [0.32, 0.01, 0.39] }))).toBeCloseTo(0.00509204, 7);
+    expect(scaleIou(b({ size: [0.96, 0.37, 0.69] }), b({ size: [0.32, 0.01, 0.39] }))).toBeCloseTo(
+      0.00509204,
+      7,
+    );
   });
 
   it('rejects empty or negative sizes', () => {
-    expect(() => scaleIou(b({ size: [0, 4, 4] }), b({ size: [4, 4, 4] }))).toThrow(/ground-truth box .* size \[0, 4, 4\]/);
+    expect(() => scaleIou(b({ size: [0, 4, 4] }), b({ size: [4, 4, 4] }))).toThrow(
+      /ground-truth box .* size \[0, 4, 4\]/,
+    );
     expect(() => scaleIou(b({ size: [0, 4, 4] }), b({ size: [4, 0, 4] }))).toThrow(/> 0/);
     expect(() => scaleIou(b({ size: [4, 4, 4] }), b({ size: [4, -5, 4] }))).toThrow(/predicted box/);
   });
@@ -41,7 +60,10 @@ describe('yawDiff', () => {
       if (expected > Math.PI) expected = 2 * Math.PI - expected;
       expect(yawDiff(b({ rot: yawQuat(0) }), b({ rot: yawQuat(yaw) }))).toBeCloseTo(expected, 7);
     }
-    expect(yawDiff(b({ rot: yawQuat(1.1 * Math.PI) }), b({ rot: yawQuat(0.9 * Math.PI) }))).toBeCloseTo(0.2 * Math.PI, 7);
+    expect(yawDiff(b({ rot: yawQuat(1.1 * Math.PI) }), b({ rot: yawQuat(0.9 * Math.PI) }))).toBeCloseTo(
+      0.2 * Math.PI,
+      7,
+    );
   });
 
   it('reads the yaw of a non-normalised quaternion and gives 0 for the zero quaternion', () => {
@@ -75,20 +97,38 @@ describe('centerDistance and velocityL2', () => {
     );
     expect(velocityL2(b({ vel: [4, 4] }), b({ vel: [4, 4] }))).toBe(0);
     expect(velocityL2(b({ vel: [-1, -1] }), b({ vel: [1, 1] }))).toBeCloseTo(Math.sqrt(8), 14);
-    expect(velocityL2(b({ vel: [8.2, 1.4] }), b({ vel: [6.4, -9.4] }))).toBeCloseTo(Math.sqrt(1.8 ** 2 + 10.8 ** 2), 12);
+    expect(velocityL2(b({ vel: [8.2, 1.4] }), b({ vel: [6.4, -9.4] }))).toBeCloseTo(
+      Math.sqrt(1.8 ** 2 + 10.8 ** 2),
+      12,
+    );
     expect(velocityL2(b({ vel: [NaN, NaN] }), b({ vel: [1, 1] }))).toBeNaN();
   });
 });
 
 describe('cummean', () => {
   it.each([
-    [[NaN, 5], [0, 5]],
-    [[5, 2, NaN], [5, 3.5, 3.5]],
-    [[NaN, 4.5, NaN], [0, 4.5, 4.5]],
-    [[NaN, NaN, NaN, NaN], [1, 1, 1, 1]],
+    [
+      [NaN, 5],
+      [0, 5],
+    ],
+    [
+      [5, 2, NaN],
+      [5, 3.5, 3.5],
+    ],
+    [
+      [NaN, 4.5, NaN],
+      [0, 4.5, 4.5],
+    ],
+    [
+      [NaN, NaN, NaN, NaN],
+      [1, 1, 1, 1],
+    ],
     [[NaN], [1]],
     [[4], [4]],
-    [[NaN, 3.58, 2.14, NaN, 9, 1.48, NaN], [0, 3.58, 2.86, 2.86, 4.906666, 4.05, 4.05]],
+    [
+      [NaN, 3.58, 2.14, NaN, 9, 1.48, NaN],
+      [0, 3.58, 2.86, 2.86, 4.906666, 4.05, 4.05],
+    ],
   ])('cummean(%j) = %j', (x, expected) => {
     const got = Array.from(cummean(x));
     expect(got).toHaveLength(expected.length);

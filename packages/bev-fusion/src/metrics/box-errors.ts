@@ -25,13 +25,17 @@ export function scaleIou(gt: EvalBox, pred: EvalBox): number {
     ['predicted', pred],
   ] as const) {
     if (!box.size.every((s) => s > 0)) {
-      throw new Error(`scale IoU: ${role} box in sample ${box.sampleToken} has size [${box.size.join(', ')}]; every entry must be > 0`);
+      throw new Error(
+        `scale IoU: ${role} box in sample ${box.sampleToken} has size [${box.size.join(', ')}]; every entry must be > 0`,
+      );
     }
   }
   const vGt = gt.size[0] * gt.size[1] * gt.size[2];
   const vPred = pred.size[0] * pred.size[1] * pred.size[2];
   const inter =
-    Math.min(gt.size[0], pred.size[0]) * Math.min(gt.size[1], pred.size[1]) * Math.min(gt.size[2], pred.size[2]);
+    Math.min(gt.size[0], pred.size[0]) *
+    Math.min(gt.size[1], pred.size[1]) *
+    Math.min(gt.size[2], pred.size[2]);
   return inter / (vGt + vPred - inter);
 }
 

@@ -48,9 +48,10 @@ export const DETECTION_CVPR_2019: Readonly<DetectionConfig> = Object.freeze({
 /** Same as `DETECTION_CVPR_2019` but every class range is 25 m, which lies inside the synthetic BEV grid. */
 export const SYNTHETIC_CONFIG: Readonly<DetectionConfig> = Object.freeze({
   ...DETECTION_CVPR_2019,
-  classRange: Object.freeze(
-    Object.fromEntries(DETECTION_CLASSES.map((c) => [c, 25])),
-  ) as Record<DetectionClass, number>,
+  classRange: Object.freeze(Object.fromEntries(DETECTION_CLASSES.map((c) => [c, 25]))) as Record<
+    DetectionClass,
+    number
+  >,
 });
 
 /**
@@ -80,13 +81,18 @@ export function validateDetectionConfig(cfg: DetectionConfig): void {
       throw new Error(`detection config: classRange.${name} must be a positive number of metres, got ${r}`);
     }
   }
-  const extra = Object.keys(cfg.classRange).filter((k) => !(DETECTION_CLASSES as readonly string[]).includes(k));
-  if (extra.length > 0) throw new Error(`detection config: classRange has unknown classes ${extra.join(', ')}`);
+  const extra = Object.keys(cfg.classRange).filter(
+    (k) => !(DETECTION_CLASSES as readonly string[]).includes(k),
+  );
+  if (extra.length > 0)
+    throw new Error(`detection config: classRange has unknown classes ${extra.join(', ')}`);
   if (cfg.distThs.length === 0 || cfg.distThs.some((d) => !(d > 0))) {
     throw new Error(`detection config: distThs must be positive distances, got [${cfg.distThs.join(', ')}]`);
   }
   if (!cfg.distThs.includes(cfg.distThTp)) {
-    throw new Error(`detection config: distThTp ${cfg.distThTp} must be one of distThs [${cfg.distThs.join(', ')}]`);
+    throw new Error(
+      `detection config: distThTp ${cfg.distThTp} must be one of distThs [${cfg.distThs.join(', ')}]`,
+    );
   }
   if (!(cfg.minRecall >= 0 && cfg.minRecall <= 1)) {
     throw new Error(`detection config: minRecall must lie in [0, 1], got ${cfg.minRecall}`);
@@ -95,7 +101,9 @@ export function validateDetectionConfig(cfg: DetectionConfig): void {
     throw new Error(`detection config: minPrecision must lie in [0, 1), got ${cfg.minPrecision}`);
   }
   if (!(Number.isInteger(cfg.maxBoxesPerSample) && cfg.maxBoxesPerSample > 0)) {
-    throw new Error(`detection config: maxBoxesPerSample must be a positive integer, got ${cfg.maxBoxesPerSample}`);
+    throw new Error(
+      `detection config: maxBoxesPerSample must be a positive integer, got ${cfg.maxBoxesPerSample}`,
+    );
   }
   if (!(cfg.meanApWeight >= 0)) {
     throw new Error(`detection config: meanApWeight must be ≥ 0, got ${cfg.meanApWeight}`);

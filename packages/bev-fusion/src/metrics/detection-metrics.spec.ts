@@ -1,7 +1,12 @@
 import { accumulate } from './accumulate';
 import { calcAp, calcTp } from './calc';
 import { DETECTION_CVPR_2019 } from './detection-config';
-import { aggregateDetection, isTpErrorUndefined, summarizeDetection, type MetricDataList } from './detection-metrics';
+import {
+  aggregateDetection,
+  isTpErrorUndefined,
+  summarizeDetection,
+  type MetricDataList,
+} from './detection-metrics';
 import { TP_METRICS, type TpMetric } from './eval-box';
 import { linspace } from './numpy-compat';
 import { N_RECALL_POINTS, noPredictions, type DetectionMetricData } from './metric-data';
@@ -27,7 +32,9 @@ describe('summarizeDetection', () => {
   });
 
   it('names the class and threshold when a curve is missing', () => {
-    expect(() => summarizeDetection({ car: {} }, DETECTION_CVPR_2019)).toThrow(/class car at distance threshold 0.5/);
+    expect(() => summarizeDetection({ car: {} }, DETECTION_CVPR_2019)).toThrow(
+      /class car at distance threshold 0.5/,
+    );
   });
 });
 
@@ -41,7 +48,10 @@ describe('aggregateDetection', () => {
       attr_err: a,
     });
     const m = aggregateDetection(
-      { car: { '0.5': 0.2, '1': 0.4, '2': 0.6, '4': 0.8 }, barrier: { '0.5': 0, '1': 0.1, '2': 0.2, '4': 0.3 } },
+      {
+        car: { '0.5': 0.2, '1': 0.4, '2': 0.6, '4': 0.8 },
+        barrier: { '0.5': 0, '1': 0.1, '2': 0.2, '4': 0.3 },
+      },
       { car: errs(0.3, 0.2, 0.5, 1.5, 0.1), barrier: errs(0.5, 0.4, 0.1, NaN, NaN) },
       { meanApWeight: 5 },
     );
@@ -58,7 +68,13 @@ describe('aggregateDetection', () => {
   });
 
   it('scores a metric 0 when it is NaN for every class', () => {
-    const nan: Record<TpMetric, number> = { trans_err: 0, scale_err: 0, orient_err: NaN, vel_err: NaN, attr_err: NaN };
+    const nan: Record<TpMetric, number> = {
+      trans_err: 0,
+      scale_err: 0,
+      orient_err: NaN,
+      vel_err: NaN,
+      attr_err: NaN,
+    };
     const m = aggregateDetection({ traffic_cone: { '2': 1 } }, { traffic_cone: nan }, { meanApWeight: 5 });
     expect(m.tpScores.orient_err).toBe(0);
     expect(m.ndScore).toBeCloseTo((5 + 2) / 10, 15);

@@ -31,7 +31,8 @@ export interface DetectionMetrics {
  * attribute, velocity or orientation; barriers have no attribute or velocity.
  */
 export function isTpErrorUndefined(className: string, metric: TpMetric): boolean {
-  if (className === 'traffic_cone') return metric === 'attr_err' || metric === 'vel_err' || metric === 'orient_err';
+  if (className === 'traffic_cone')
+    return metric === 'attr_err' || metric === 'vel_err' || metric === 'orient_err';
   if (className === 'barrier') return metric === 'attr_err' || metric === 'vel_err';
   return false;
 }
@@ -47,16 +48,19 @@ export function summarizeDetection(metricData: MetricDataList, cfg: DetectionCon
   const labelTpErrors: Record<string, Record<TpMetric, number>> = {};
   const curve = (cls: DetectionClass, th: number): DetectionMetricData => {
     const md = metricData[cls]?.[String(th)];
-    if (!md) throw new Error(`summarizeDetection: no metric data for class ${cls} at distance threshold ${th}`);
+    if (!md)
+      throw new Error(`summarizeDetection: no metric data for class ${cls} at distance threshold ${th}`);
     return md;
   };
 
   for (const cls of classes) {
     labelAps[cls] = {};
-    for (const th of cfg.distThs) labelAps[cls][String(th)] = calcAp(curve(cls, th), cfg.minRecall, cfg.minPrecision);
+    for (const th of cfg.distThs)
+      labelAps[cls][String(th)] = calcAp(curve(cls, th), cfg.minRecall, cfg.minPrecision);
     const tpCurve = curve(cls, cfg.distThTp);
     const errors = {} as Record<TpMetric, number>;
-    for (const m of TP_METRICS) errors[m] = isTpErrorUndefined(cls, m) ? NaN : calcTp(tpCurve, cfg.minRecall, m);
+    for (const m of TP_METRICS)
+      errors[m] = isTpErrorUndefined(cls, m) ? NaN : calcTp(tpCurve, cfg.minRecall, m);
     labelTpErrors[cls] = errors;
   }
   return aggregateDetection(labelAps, labelTpErrors, cfg);

@@ -46,8 +46,16 @@ function scenario(): { gt: EvalBoxes; pred: EvalBoxes } {
   };
   const gt: EvalBoxes = new Map();
   const pred: EvalBoxes = new Map();
-  for (let s = 0; s < 8; s++) gt.set(String(s), DETECTION_CLASSES.flatMap((c) => [0, 1, 2, 3].map(() => box(s, c, true))));
-  for (let s = 0; s < 8; s++) pred.set(String(s), DETECTION_CLASSES.flatMap((c) => [0, 1, 2, 3, 4, 5].map(() => box(s, c, false))));
+  for (let s = 0; s < 8; s++)
+    gt.set(
+      String(s),
+      DETECTION_CLASSES.flatMap((c) => [0, 1, 2, 3].map(() => box(s, c, true))),
+    );
+  for (let s = 0; s < 8; s++)
+    pred.set(
+      String(s),
+      DETECTION_CLASSES.flatMap((c) => [0, 1, 2, 3, 4, 5].map(() => box(s, c, false))),
+    );
   return { gt, pred };
 }
 
@@ -71,20 +79,32 @@ describe('evaluateDetection', () => {
   });
 
   it('rejects prediction and ground-truth sets covering different samples', () => {
-    const gt: EvalBoxes = new Map([['a', []], ['b', []]]);
-    const pred: EvalBoxes = new Map([['a', []], ['c', []]]);
+    const gt: EvalBoxes = new Map([
+      ['a', []],
+      ['b', []],
+    ]);
+    const pred: EvalBoxes = new Map([
+      ['a', []],
+      ['c', []],
+    ]);
     expect(() => evaluateDetection(gt, pred)).toThrow(/without predictions: b; not in ground truth: c/);
   });
 
   it('rejects a sample with more predictions than allowed', () => {
     const cfg = createDetectionConfig({ maxBoxesPerSample: 1 });
     const pred: EvalBoxes = new Map([['a', [specBox('a', { score: 0.5 }), specBox('a', { score: 0.4 })]]]);
-    expect(() => evaluateDetection(new Map([['a', []]]), pred, cfg)).toThrow(/sample a has 2 predictions; at most 1/);
+    expect(() => evaluateDetection(new Map([['a', []]]), pred, cfg)).toThrow(
+      /sample a has 2 predictions; at most 1/,
+    );
   });
 
   it('scores a perfect detector with AP 1 for present classes and 0 for absent ones', () => {
-    const gt: EvalBoxes = new Map([['a', [{ ...specBox('a', { trans: [3, 4, 0] }), egoDist: 5, numPts: 10 }]]]);
-    const pred: EvalBoxes = new Map([['a', [{ ...specBox('a', { trans: [3, 4, 0], score: 0.9 }), egoDist: 5 }]]]);
+    const gt: EvalBoxes = new Map([
+      ['a', [{ ...specBox('a', { trans: [3, 4, 0] }), egoDist: 5, numPts: 10 }]],
+    ]);
+    const pred: EvalBoxes = new Map([
+      ['a', [{ ...specBox('a', { trans: [3, 4, 0], score: 0.9 }), egoDist: 5 }]],
+    ]);
     const { metrics } = evaluateDetection(gt, pred);
     expect(metrics.meanDistAps.car).toBeCloseTo(1, 14);
     expect(metrics.meanDistAps.truck).toBe(0);
@@ -103,11 +123,26 @@ describe('filterEvalBoxes', () => {
 
   it('drops boxes at or beyond their class range, then ground truth without points, then bikes in racks', () => {
     const boxes: EvalBoxes = new Map([
-      ['s', [at(49.9, 'car', 3), at(50, 'car', 3), at(39, 'bicycle', 1), at(35, 'traffic_cone', 2), at(10, 'truck', 0), at(10, 'truck', -1), at(5, 'motorcycle', 4)]],
+      [
+        's',
+        [
+          at(49.9, 'car', 3),
+          at(50, 'car', 3),
+          at(39, 'bicycle', 1),
+          at(35, 'traffic_cone', 2),
+          at(10, 'truck', 0),
+          at(10, 'truck', -1),
+          at(5, 'motorcycle', 4),
+        ],
+      ],
     ]);
     const inRack = (b: EvalBox) => b.egoDist === 5;
     const { boxes: kept, stats } = filterEvalBoxes(boxes, DETECTION_CVPR_2019.classRange, inRack);
-    expect(kept.get('s')!.map((b) => `${b.detectionName}@${b.egoDist}`)).toEqual(['car@49.9', 'bicycle@39', 'truck@10']);
+    expect(kept.get('s')!.map((b) => `${b.detectionName}@${b.egoDist}`)).toEqual([
+      'car@49.9',
+      'bicycle@39',
+      'truck@10',
+    ]);
     expect(stats).toEqual({ total: 7, afterDistance: 5, afterPoints: 4, afterBikeRack: 3 });
   });
 
@@ -120,6 +155,8 @@ describe('filterEvalBoxes', () => {
 
   it('names the sample of a box without ego distance', () => {
     const boxes: EvalBoxes = new Map([['tok9', [at(NaN, 'car', 1)]]]);
-    expect(() => filterEvalBoxes(boxes, DETECTION_CVPR_2019.classRange)).toThrow(/car box in sample tok9 has egoDist NaN/);
+    expect(() => filterEvalBoxes(boxes, DETECTION_CVPR_2019.classRange)).toThrow(
+      /car box in sample tok9 has egoDist NaN/,
+    );
   });
 });

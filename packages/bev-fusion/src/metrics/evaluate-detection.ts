@@ -44,7 +44,9 @@ export function evaluateDetection(
   }
   for (const [token, boxes] of pred) {
     if (boxes.length > cfg.maxBoxesPerSample) {
-      throw new Error(`evaluateDetection: sample ${token} has ${boxes.length} predictions; at most ${cfg.maxBoxesPerSample} are allowed`);
+      throw new Error(
+        `evaluateDetection: sample ${token} has ${boxes.length} predictions; at most ${cfg.maxBoxesPerSample} are allowed`,
+      );
     }
   }
 

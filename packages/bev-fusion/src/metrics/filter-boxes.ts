@@ -36,7 +36,9 @@ export function filterEvalBoxes(
     stats.total += list.length;
     for (const b of list) {
       if (!Number.isFinite(b.egoDist)) {
-        throw new Error(`filterEvalBoxes: a ${b.detectionName} box in sample ${token} has egoDist ${b.egoDist}; expected a finite distance`);
+        throw new Error(
+          `filterEvalBoxes: a ${b.detectionName} box in sample ${token} has egoDist ${b.egoDist}; expected a finite distance`,
+        );
       }
     }
     let kept = list.filter((b) => b.egoDist < classRange[b.detectionName]);

@@ -15,7 +15,15 @@ describe('MapIouAccumulator', () => {
     // Positives per threshold (p ≥ t, thresholds and probabilities both float32):
     // 0.35 → {0,1,2,4,5}: TP 2, FP 3, FN 1; 0.40 → {0,1,2,4}: TP 2, FP 2, FN 1; 0.45, 0.50 → {0,1,4}: TP 2, FP 1, FN 1;
     // 0.55..0.65 → {0,4}: TP 1, FP 1, FN 2.
-    const expected = [2 / (6 + eps), 2 / (5 + eps), 2 / (4 + eps), 2 / (4 + eps), 1 / (4 + eps), 1 / (4 + eps), 1 / (4 + eps)];
+    const expected = [
+      2 / (6 + eps),
+      2 / (5 + eps),
+      2 / (4 + eps),
+      2 / (4 + eps),
+      1 / (4 + eps),
+      1 / (4 + eps),
+      1 / (4 + eps),
+    ];
     r.perClass.road.iouPerThreshold.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 14));
     expect(r.perClass.road.maxIou).toBeCloseTo(2 / (4 + eps), 14);
     expect(r.perClass.road.bestThreshold).toBe(0.45);
@@ -50,7 +58,9 @@ describe('MapIouAccumulator', () => {
 
   it('names the class whose probability and label lengths differ', () => {
     const acc = new MapIouAccumulator(['road', 'lane']);
-    expect(() => acc.update([probs, quiet], [labels, new Uint8Array(5)])).toThrow(/class lane has 6 probabilities but 5 labels/);
+    expect(() => acc.update([probs, quiet], [labels, new Uint8Array(5)])).toThrow(
+      /class lane has 6 probabilities but 5 labels/,
+    );
     expect(() => acc.update([probs], [labels])).toThrow(/expected 2 classes/);
     expect(() => new MapIouAccumulator(['a'], [0.5, 0.4])).toThrow(/strictly increasing/);
   });

@@ -41,7 +41,9 @@ export class MapIouAccumulator {
   ) {
     if (classes.length === 0) throw new Error('MapIouAccumulator: at least one class is required');
     if (thresholds.length === 0 || thresholds.some((t, i) => i > 0 && !(t > thresholds[i - 1]))) {
-      throw new Error(`MapIouAccumulator: thresholds must be non-empty and strictly increasing, got [${thresholds.join(', ')}]`);
+      throw new Error(
+        `MapIouAccumulator: thresholds must be non-empty and strictly increasing, got [${thresholds.join(', ')}]`,
+      );
     }
     this.thresholds = Float32Array.from(thresholds);
     this.thresholdValues = [...thresholds];
@@ -66,7 +68,9 @@ export class MapIouAccumulator {
       const p = probs[c];
       const l = labels[c];
       if (p.length !== l.length) {
-        throw new Error(`MapIouAccumulator.update: class ${this.classes[c]} has ${p.length} probabilities but ${l.length} labels`);
+        throw new Error(
+          `MapIouAccumulator.update: class ${this.classes[c]} has ${p.length} probabilities but ${l.length} labels`,
+        );
       }
       const pos = this.posHist[c];
       const neg = this.negHist[c];
@@ -103,7 +107,11 @@ export class MapIouAccumulator {
       }
       let best = 0;
       for (let t = 1; t < nTh; t++) if (iouPerThreshold[t] > iouPerThreshold[best]) best = t;
-      perClass[name] = { iouPerThreshold, maxIou: iouPerThreshold[best], bestThreshold: this.thresholdValues[best] };
+      perClass[name] = {
+        iouPerThreshold,
+        maxIou: iouPerThreshold[best],
+        bestThreshold: this.thresholdValues[best],
+      };
       maxSum += iouPerThreshold[best];
     });
     return { perClass, meanIou: maxSum / this.classes.length };

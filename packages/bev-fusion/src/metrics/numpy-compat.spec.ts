@@ -65,6 +65,8 @@ describe('pairwiseSum and means', () => {
 
 describe('roundHalfEven', () => {
   it('rounds halves to the even neighbour like Python', () => {
-    expect([0.5, 1.5, 2.5, -2.5, -3.5, 10.000000000000002, 2.4].map(roundHalfEven)).toEqual([0, 2, 2, -2, -4, 10, 2]);
+    expect([0.5, 1.5, 2.5, -2.5, -3.5, 10.000000000000002, 2.4].map(roundHalfEven)).toEqual([
+      0, 2, 2, -2, -4, 10, 2,
+    ]);
   });
 });

@@ -68,10 +68,13 @@ export function parseSubmission(input: string | unknown, options: ParseSubmissio
   for (const [token, list] of Object.entries(sub.results)) {
     list.forEach((r, i) => {
       if (r.sample_token !== token) {
-        throw new Error(`${source}: results.${token}.${i}.sample_token is ${r.sample_token}; expected ${token}`);
+        throw new Error(
+          `${source}: results.${token}.${i}.sample_token is ${r.sample_token}; expected ${token}`,
+        );
       }
     });
-    if (list.length > max) throw new Error(`${source}: results.${token} has ${list.length} boxes; at most ${max} are allowed`);
+    if (list.length > max)
+      throw new Error(`${source}: results.${token} has ${list.length} boxes; at most ${max} are allowed`);
   }
   if (options.expectedSampleTokens) {
     const expected = new Set(options.expectedSampleTokens);

@@ -80,7 +80,9 @@ export function buildSubmission(
   });
   for (const [t, list] of Object.entries(results)) {
     if (list.length > maxBoxesPerSample) {
-      throw new Error(`submission: sample ${t} has ${list.length} boxes; at most ${maxBoxesPerSample} are allowed`);
+      throw new Error(
+        `submission: sample ${t} has ${list.length} boxes; at most ${maxBoxesPerSample} are allowed`,
+      );
     }
   }
   return { meta: { ...meta }, results };

@@ -27,10 +27,14 @@ describe('buildSubmission', () => {
   });
 
   it('names the box that is out of the set, non-finite, or over the per-sample limit', () => {
-    expect(() => buildSubmission([pred('x', 0.5)], ['a'])).toThrow(/prediction 0 \(sample x\): sample token is not in/);
+    expect(() => buildSubmission([pred('x', 0.5)], ['a'])).toThrow(
+      /prediction 0 \(sample x\): sample token is not in/,
+    );
     const bad = { ...pred('a', 0.5), velocity: [NaN, 0] as [number, number] };
     expect(() => buildSubmission([bad], ['a'])).toThrow(/prediction 0 \(sample a\): velocity must be finite/);
-    expect(() => buildSubmission([pred('a', 0.5), pred('a', 0.4)], ['a'], CAMERA_LIDAR_META, 1)).toThrow(/sample a has 2 boxes/);
+    expect(() => buildSubmission([pred('a', 0.5), pred('a', 0.4)], ['a'], CAMERA_LIDAR_META, 1)).toThrow(
+      /sample a has 2 boxes/,
+    );
   });
 });
 
@@ -57,7 +61,9 @@ describe('parseSubmission', () => {
 
   it('rejects results filed under another sample, missing or unknown samples, and too many boxes', () => {
     const sub = buildSubmission([pred('a', 0.8), pred('a', 0.7)], ['a', 'b']);
-    expect(() => parseSubmission(sub, { expectedSampleTokens: ['a', 'c'] })).toThrow(/missing 1 \(e\.g\. c\); unknown 1 \(e\.g\. b\)/);
+    expect(() => parseSubmission(sub, { expectedSampleTokens: ['a', 'c'] })).toThrow(
+      /missing 1 \(e\.g\. c\); unknown 1 \(e\.g\. b\)/,
+    );
     expect(() => parseSubmission(sub, { maxBoxesPerSample: 1 })).toThrow(/results\.a has 2 boxes/);
     const moved = { ...sub, results: { b: sub.results.a, a: [] } };
     expect(() => parseSubmission(moved)).toThrow(/results\.b\.0\.sample_token is a; expected b/);

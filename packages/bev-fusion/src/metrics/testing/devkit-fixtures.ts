@@ -82,11 +82,16 @@ export function mockResults(
   const gt: EvalBoxes = new Map();
   const pred: EvalBoxes = new Map();
   for (let s = 0; s < nsamples; s++) {
-    gt.set(String(s), Array.from({ length: ngt }, () => mockBox(r, String(s), name, 15)));
+    gt.set(
+      String(s),
+      Array.from({ length: ngt }, () => mockBox(r, String(s), name, 15)),
+    );
   }
   for (let s = 0; s < nsamples; s++) {
-    pred.set(String(s), Array.from({ length: npred }, () => mockBox(r, String(s), name, 10)));
+    pred.set(
+      String(s),
+      Array.from({ length: npred }, () => mockBox(r, String(s), name, 10)),
+    );
   }
   return { gt, pred };
 }
-

@@ -5,8 +5,12 @@ describe('Mt19937', () => {
     // Printed by numpy: np.random.seed(42); rand(3); 20× randint(0, 3); 20× randint(0, 2); rand(2).
     const g = Mt19937.numpySeed(42);
     expect(g.rand(3)).toEqual([0.3745401188473625, 0.9507143064099162, 0.7319939418114051]);
-    expect(Array.from({ length: 20 }, () => g.randint(0, 3))).toEqual([0, 0, 2, 1, 2, 2, 2, 2, 0, 2, 1, 0, 1, 1, 1, 1, 0, 0, 1, 1]);
-    expect(Array.from({ length: 20 }, () => g.randint(0, 2))).toEqual([0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1, 0, 1, 0]);
+    expect(Array.from({ length: 20 }, () => g.randint(0, 3))).toEqual([
+      0, 0, 2, 1, 2, 2, 2, 2, 0, 2, 1, 0, 1, 1, 1, 1, 0, 0, 1, 1,
+    ]);
+    expect(Array.from({ length: 20 }, () => g.randint(0, 2))).toEqual([
+      0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1, 0, 1, 0,
+    ]);
     expect(g.rand(2)).toEqual([0.9832308858067882, 0.4667628932479799]);
   });
 
