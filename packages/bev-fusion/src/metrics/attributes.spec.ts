@@ -1,4 +1,4 @@
-import { categoryToDetectionName, defaultAttribute, relevantAttributes } from './attributes';
+import { defaultAttribute, relevantAttributes } from './attributes';
 
 describe('defaultAttribute', () => {
   it('marks moving vehicles and ridden cycles above 0.2 m/s', () => {
@@ -28,15 +28,5 @@ describe('defaultAttribute', () => {
         else expect(relevantAttributes(name)).toContain(a);
       }
     }
-  });
-});
-
-describe('categoryToDetectionName', () => {
-  it('maps nuScenes categories onto the ten detection classes and drops the rest', () => {
-    expect(categoryToDetectionName('vehicle.bus.bendy')).toBe('bus');
-    expect(categoryToDetectionName('human.pedestrian.police_officer')).toBe('pedestrian');
-    expect(categoryToDetectionName('movable_object.trafficcone')).toBe('traffic_cone');
-    expect(categoryToDetectionName('human.pedestrian.stroller')).toBeNull();
-    expect(categoryToDetectionName('static_object.bicycle_rack')).toBeNull();
   });
 });

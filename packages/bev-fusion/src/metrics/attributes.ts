@@ -62,28 +62,3 @@ export function defaultAttribute(
   }
   return DEFAULT_ATTRIBUTE[name];
 }
-
-const CATEGORY_TO_DETECTION: Record<string, DetectionClass> = {
-  'movable_object.barrier': 'barrier',
-  'vehicle.bicycle': 'bicycle',
-  'vehicle.bus.bendy': 'bus',
-  'vehicle.bus.rigid': 'bus',
-  'vehicle.car': 'car',
-  'vehicle.construction': 'construction_vehicle',
-  'vehicle.motorcycle': 'motorcycle',
-  'human.pedestrian.adult': 'pedestrian',
-  'human.pedestrian.child': 'pedestrian',
-  'human.pedestrian.construction_worker': 'pedestrian',
-  'human.pedestrian.police_officer': 'pedestrian',
-  'movable_object.trafficcone': 'traffic_cone',
-  'vehicle.trailer': 'trailer',
-  'vehicle.truck': 'truck',
-};
-
-/**
- * Detection class of a nuScenes category, or null for categories outside the detection task
- * (personal mobility, strollers, wheelchairs, animals, debris, bicycle racks, …).
- */
-export function categoryToDetectionName(category: string): DetectionClass | null {
-  return CATEGORY_TO_DETECTION[category] ?? null;
-}

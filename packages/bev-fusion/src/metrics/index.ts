@@ -16,4 +16,3 @@ export * from './box-convert';
 export * from './map-iou';
 export * from './submission-writer';
 export * from './submission-reader';
-export { interp, linspace, pairwiseSum, mean, nanMean } from './numpy-compat';
