@@ -1,2 +1,3 @@
 export * from './numeric';
 export * from './single-op';
+export * from './python-onnx';
