@@ -33,7 +33,7 @@ export interface ConvBenchResult {
 
 /** Options of {@link benchConvKernels}. */
 export interface ConvBenchOptions {
-  /** Timed repetitions per kernel and shape (median taken); default 7. */
+  /** Timed repetitions per kernel and shape (median taken); default 15. */
   repeats?: number;
 }
 
@@ -44,17 +44,20 @@ const BENCH_SHAPES: { x: [number, number, number, number]; cout: number; strides
   { x: [2, 32, 88, 16], cout: 32, strides: 2 },
 ];
 
-function medianMs(repeats: number, run: () => tf.Tensor): number {
-  run().dispose(); // first call creates and packs the XNNPACK operator
-  const times: number[] = [];
+// Runs the kernels in turn within each repetition, so load from other processes drifting
+// over the measurement affects all of them alike; returns each kernel's median milliseconds.
+function interleavedMedians(repeats: number, runs: (() => tf.Tensor)[]): number[] {
+  for (const run of runs) run().dispose(); // first call creates and packs the XNNPACK operator
+  const times = runs.map((): number[] => []);
   for (let i = 0; i < repeats; i++) {
-    const start = performance.now();
-    const out = run();
-    times.push(performance.now() - start);
-    out.dispose();
+    runs.forEach((run, k) => {
+      const start = performance.now();
+      const out = run();
+      times[k].push(performance.now() - start);
+      out.dispose();
+    });
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return times.map((t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)]);
 }
 
 const geomean = (v: number[]) => Math.exp(v.reduce((s, x) => s + Math.log(x), 0) / v.length);
@@ -65,7 +68,7 @@ const geomean = (v: number[]) => Math.exp(v.reduce((s, x) => s + Math.log(x), 0)
  * on small shapes. Runs on wasm and restores the previously active backend. Prints nothing.
  */
 export async function benchConvKernels(options: ConvBenchOptions = {}): Promise<ConvBenchResult> {
-  const repeats = options.repeats ?? 7;
+  const repeats = options.repeats ?? 15;
   const previous = tf.getBackend();
   await initBackend({ backend: 'wasm', quiet: true });
   try {
@@ -75,13 +78,11 @@ export async function benchConvKernels(options: ConvBenchOptions = {}): Promise<
       const filter = tf.randomUniform(filterShape) as tf.Tensor4D;
       const y = tf.conv2d(x, filter, strides, 'same');
       const attrs = { strides, pad: 'same', dataFormat: 'NHWC' } as const;
-      const forwardMs = medianMs(repeats, () => tf.conv2d(x, filter, strides, 'same'));
-      const backpropFilterMs = medianMs(repeats, () =>
-        tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: y }, { ...attrs, filterShape }) as tf.Tensor,
-      );
-      const backpropInputMs = medianMs(repeats, () =>
-        tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: y, filter }, { ...attrs, inputShape: xShape }) as tf.Tensor,
-      );
+      const [forwardMs, backpropFilterMs, backpropInputMs] = interleavedMedians(repeats, [
+        () => tf.conv2d(x, filter, strides, 'same'),
+        () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: y }, { ...attrs, filterShape }) as tf.Tensor,
+        () => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: y, filter }, { ...attrs, inputShape: xShape }) as tf.Tensor,
+      ]);
       tf.dispose([x, filter, y]);
       return {
         name: `${xShape.join('x')} -> ${cout}, 3x3, stride ${strides}`,

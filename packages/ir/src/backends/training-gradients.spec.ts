@@ -46,8 +46,9 @@ describe('training gradients on wasm', () => {
     expect(Math.max(...cpu.values[1].map(Math.abs))).toBeGreaterThan(1e-4);
   });
 
-  it('keeps tensor and buffer counts flat across Adam training steps', async () => {
+  it('keeps tensor and buffer counts flat across Adam training steps and leaves nothing behind', async () => {
     await tf.setBackend('wasm');
+    const start = tf.memory().numTensors;
     const net = tinyConvNet(3, WIDTH, 3, 31);
     const x = tf.randomUniform(X_SHAPE) as tf.Tensor4D;
     const target = tf.randomUniform([2, 6, 5, WIDTH]) as tf.Tensor4D;
@@ -60,5 +61,6 @@ describe('training gradients on wasm', () => {
     expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers);
     optimizer.dispose();
     tf.dispose([x, target, ...tinyConvNetWeights(net)]);
+    expect(tf.memory().numTensors).toBe(start);
   });
 });

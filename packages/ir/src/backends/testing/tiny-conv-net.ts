@@ -20,12 +20,20 @@ export function tinyConvNet(inChannels: number, width: number, layers: number, s
   for (let l = 0; l < layers; l++) {
     const cin = l === 0 ? inChannels : width;
     const scale = Math.sqrt(2 / (9 * cin));
-    net.filters.push(tf.variable(tf.mul(tf.tensor(seededUniform(9 * cin * width, seed + l), [3, 3, cin, width]), scale)));
-    net.gammas.push(tf.variable(tf.ones([width])));
-    net.betas.push(tf.variable(tf.zeros([width])));
+    const filter = Float32Array.from(seededUniform(9 * cin * width, seed + l), (v) => v * scale);
+    net.filters.push(variableFrom(tf.tensor(filter, [3, 3, cin, width])));
+    net.gammas.push(variableFrom(tf.ones([width])));
+    net.betas.push(variableFrom(tf.zeros([width])));
   }
-  net.depthwise = tf.variable(tf.tensor(seededUniform(9 * width, seed + 99), [3, 3, width, 1]));
+  net.depthwise = variableFrom(tf.tensor(seededUniform(9 * width, seed + 99), [3, 3, width, 1]));
   return net;
+}
+
+// tf.variable keeps its initial tensor alive; dispose it so building a net leaks nothing.
+function variableFrom(initial: tf.Tensor): tf.Variable {
+  const v = tf.variable(initial);
+  initial.dispose();
+  return v;
 }
 
 /** Mean squared error of the net's output against `target` (shape [N, H/2, W/2, width]). */

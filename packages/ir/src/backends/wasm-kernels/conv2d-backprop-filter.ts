@@ -24,16 +24,19 @@ export function conv2dBackpropFilter(args: {
   const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
   const g = convGeometry('Conv2DBackpropFilter', x.shape, attrs.filterShape, attrs, false);
   return withScope(args.backend, (s) => {
-    const xPadded = s.padOrCrop(x, forwardInputPadding(g));
-    const xByChannel = s.transpose(xPadded, [3, 1, 2, 0]);
+    // Crop rows no output reads; the zero padding itself is left to XNNPACK, saving a copy of x.
+    const amounts = forwardInputPadding(g);
+    const xCropped = s.padOrCrop(x, amounts.map(([b, a]) => [Math.min(b, 0), Math.min(a, 0)]));
+    const xByChannel = s.transpose(xCropped, [3, 1, 2, 0]);
     const dyAsFilter = s.transpose(dy, [1, 2, 0, 3]);
+    const [, [top, bottom], [left, right]] = amounts.map(([b, a]) => [Math.max(b, 0), Math.max(a, 0)]);
     const grad = s.run(
       'Conv2D',
       { x: xByChannel, filter: dyAsFilter },
       {
         strides: [g.dilationHeight, g.dilationWidth],
         dilations: [g.strideHeight, g.strideWidth],
-        pad: 'valid',
+        pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
         dataFormat: 'NHWC',
       },
     );

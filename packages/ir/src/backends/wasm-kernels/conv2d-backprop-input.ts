@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConvBackpropAttrs, convGeometry, spreadAndPadGradient } from './conv-geometry';
 import { WasmBackendHandle, withScope } from './kernel-scope';
+import { canUseSubpixel, subpixelBackpropInput } from './subpixel-backprop-input';
 
 /** Attributes of `Conv2DBackpropInput`; `dilations` is an extension tfjs-core never sends. */
 export interface Conv2DBackpropInputAttrs extends ConvBackpropAttrs {
@@ -10,6 +11,7 @@ export interface Conv2DBackpropInputAttrs extends ConvBackpropAttrs {
 /**
  * Input gradient of an NHWC conv2d as one XNNPACK convolution: dy spread by the stride and
  * padded, convolved with the spatially flipped filter whose in/out channels are swapped.
+ * Equal strides above 1 without dilation take the cheaper sub-pixel form instead.
  * Replaces the scalar loop tfjs-backend-wasm ships for this kernel.
  */
 export function conv2dBackpropInput(args: {
@@ -21,6 +23,7 @@ export function conv2dBackpropInput(args: {
   const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
   const g = convGeometry('Conv2DBackpropInput', attrs.inputShape, filter.shape, attrs, false);
   return withScope(args.backend, (s) => {
+    if (canUseSubpixel(g)) return subpixelBackpropInput(s, dy, filter, g);
     const z = spreadAndPadGradient(s, dy, g);
     const flipped = s.transpose(s.reverse(filter, [0, 1]), [0, 1, 3, 2]);
     return s.run(
