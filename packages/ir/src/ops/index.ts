@@ -1,12 +1,62 @@
 import { BevzipError, ERROR_CODES } from '../errors';
 import { conv2d } from './conv2d';
+import { denseOp } from './dense';
+import { matmulOp } from './matmul';
+import { batchnormOp } from './batchnorm';
+import { layernormOp } from './layernorm';
+import { reluOp } from './relu';
+import { sigmoidOp } from './sigmoid';
+import { tanhOp } from './tanh';
+import { geluOp } from './gelu';
+import { softmaxOp } from './softmax';
+import { addOp } from './add';
+import { subOp } from './sub';
+import { mulOp } from './mul';
+import { divOp } from './div';
+import { scaleOp } from './scale';
+import { concatOp } from './concat';
+import { splitOp } from './split';
+import { reshapeOp } from './reshape';
+import { transposeOp } from './transpose';
+import { sliceOp } from './slice';
+import { flattenOp } from './flatten';
+import { reduceMeanOp } from './reduce-mean';
+import { reduceSumOp } from './reduce-sum';
 import type { OpDef } from './op';
 
 export * from './op';
 export { conv2d } from './conv2d';
+export * from './dense';
+export * from './matmul';
+export * from './batchnorm';
+export * from './layernorm';
+export * from './relu';
+export * from './sigmoid';
+export * from './tanh';
+export * from './gelu';
+export * from './softmax';
+export * from './add';
+export * from './sub';
+export * from './mul';
+export * from './div';
+export * from './scale';
+export * from './concat';
+export * from './split';
+export * from './reshape';
+export * from './transpose';
+export * from './slice';
+export * from './flatten';
+export * from './reduce-mean';
+export * from './reduce-sum';
+export { defineUnaryOp, type UnaryOpSpec } from './unary-op';
+export { defineBinaryOp } from './binary-op';
+export { defineReduceOp, emitReduce, reduceAttrs, type ReduceAttrs } from './reduce';
+export { resolveAxis, resolveAxes } from './axis';
 
 /** The built-in op set: one op per file in this folder. */
-const BUILTIN_OPS: OpDef[] = [conv2d];
+const BUILTIN_OPS: OpDef[] = [conv2d,
+  denseOp, matmulOp, batchnormOp, layernormOp, reluOp, sigmoidOp, tanhOp, geluOp, softmaxOp, addOp, subOp, mulOp, divOp, scaleOp, concatOp, splitOp, reshapeOp, transposeOp, sliceOp, flattenOp, reduceMeanOp, reduceSumOp,
+];
 
 const registry = new Map<string, OpDef>(BUILTIN_OPS.map((op) => [op.name, op]));
 

@@ -1,0 +1,36 @@
+import type * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { broadcastShapes, defineOp, type OpDef } from './op';
+
+/**
+ * Defines an element-wise two-input op with numpy broadcasting (unknown -1 dims allowed), mapped to the
+ * ONNX op of the same broadcasting semantics. `floatOnly` refuses int32 inputs, for ops whose integer
+ * rounding differs between tfjs and ONNX (division floors in one and truncates in the other).
+ *
+ * @example
+ * const add = defineBinaryOp('add', tf.add, 'Add');
+ */
+export function defineBinaryOp(
+  name: string,
+  fn: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor,
+  onnxType: string,
+  { floatOnly = false } = {},
+): OpDef<Record<string, never>> {
+  return defineOp<Record<string, never>>({
+    name,
+    inputs: ['a', 'b'],
+    attrs: z.strictObject({}),
+    infer([a, b]) {
+      if (!a || !b) throw new Error(`${name} needs two inputs`);
+      if (a.dtype !== b.dtype) throw new Error(`${name} needs inputs of one dtype, got ${a.dtype} and ${b.dtype}`);
+      if (floatOnly && a.dtype !== 'float32') throw new Error(`${name} needs float32 inputs, got ${a.dtype}`);
+      return [{ shape: broadcastShapes(a.shape, b.shape), dtype: a.dtype }];
+    },
+    forward([a, b]) {
+      return [fn(a!, b!)];
+    },
+    onnx(emit) {
+      emit.add(onnxType, [emit.input(0), emit.input(1)], [emit.output(0)]);
+    },
+  });
+}
