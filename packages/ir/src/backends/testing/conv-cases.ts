@@ -42,6 +42,28 @@ export function convCases(seed: number, depthwise: boolean): ConvCase[] {
   return cases;
 }
 
+/**
+ * Hand-picked edge cases: stride 3 with a 5×5 filter, 1×1 filters with stride 2, padding wider
+ * than the filter, outputs of a single row, and odd sizes that leave unread input rows.
+ */
+export const EDGE_CONV_CASES: ConvCase[] = (
+  [
+    [[2, 11, 9, 3], [5, 5, 3, 4], [3, 3], [1, 1], 'same'],
+    [[1, 8, 7, 4], [1, 1, 4, 3], [2, 2], [1, 1], 'valid'],
+    [[1, 6, 6, 2], [2, 2, 2, 3], [2, 2], [1, 1], [[0, 0], [3, 3], [0, 4], [0, 0]]],
+    [[2, 4, 9, 2], [4, 3, 2, 2], [2, 2], [1, 1], 'valid'],
+    [[1, 9, 10, 3], [3, 3, 3, 2], [2, 2], [1, 1], 'same'],
+    [[1, 10, 10, 2], [3, 3, 2, 2], [3, 3], [1, 1], 'valid'],
+  ] as [ConvCase['xShape'], ConvCase['filterShape'], [number, number], [number, number], Pad][]
+).map(([xShape, filterShape, strides, dilations, pad]) => ({
+  name: `edge: x ${xShape} f ${filterShape} s ${strides} pad ${JSON.stringify(pad)}`,
+  xShape,
+  filterShape,
+  strides,
+  dilations,
+  pad,
+}));
+
 /** Inserts d−1 zeros between filter taps: a dilated filter as an undilated one. */
 export function dilateFilter(data: Float32Array, shape: number[], dh: number, dw: number): {
   data: Float32Array;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../select-backend';
 import { backpropErrorVsCpu, memoryAfterRepeats } from '../testing/backprop-check';
-import { convCases } from '../testing/conv-cases';
+import { EDGE_CONV_CASES, convCases } from '../testing/conv-cases';
 
 describe('Conv2DBackpropFilter on wasm', () => {
   const kernel = { kernelName: tf.Conv2DBackpropFilter, depthwise: false, wrt: 'filter' as const };
@@ -10,7 +10,7 @@ describe('Conv2DBackpropFilter on wasm', () => {
     await initBackend({ backend: 'wasm', quiet: true });
   });
 
-  it.each(convCases(101, false).map((c) => [c.name, c]))('matches cpu within 1e-4: %s', async (_name, c) => {
+  it.each([...convCases(101, false), ...EDGE_CONV_CASES].map((c) => [c.name, c]))('matches cpu within 1e-4: %s', async (_name, c) => {
     expect(await backpropErrorVsCpu(kernel, c)).toBeLessThan(1e-4);
   });
 
