@@ -23,6 +23,7 @@ import { flattenOp } from './flatten';
 import { reduceMeanOp } from './reduce-mean';
 import { reduceSumOp } from './reduce-sum';
 import { bevPool } from './bev-pool';
+import { pillarScatter } from './pillar-scatter';
 import type { OpDef } from './op';
 
 export * from './op';
@@ -54,11 +55,12 @@ export { defineBinaryOp } from './binary-op';
 export { defineReduceOp, emitReduce, reduceAttrs, type ReduceAttrs } from './reduce';
 export { resolveAxis, resolveAxes } from './axis';
 export { bevPool } from './bev-pool';
+export { pillarScatter } from './pillar-scatter';
 
 /** The built-in op set: one op per file in this folder. */
 const BUILTIN_OPS: OpDef[] = [conv2d,
   denseOp, matmulOp, batchnormOp, layernormOp, reluOp, sigmoidOp, tanhOp, geluOp, softmaxOp, addOp, subOp, mulOp, divOp, scaleOp, concatOp, splitOp, reshapeOp, transposeOp, sliceOp, flattenOp, reduceMeanOp, reduceSumOp,
-  bevPool];
+  bevPool, pillarScatter];
 
 const registry = new Map<string, OpDef>(BUILTIN_OPS.map((op) => [op.name, op]));
 
