@@ -1,0 +1,190 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import type { Graph } from '../graph';
+import type { ParamStore } from '../params';
+import { deserializeWeights, parseGraphJson, serializeGraph } from '../serialize';
+import type { OptimizerState } from '../train/optimizer';
+import { decodeOptimizerState, decodeTensors, encodeOptimizerState, encodeTensors, parseState, stringifyState } from './codecs';
+import { checkpointError, manifestFor, readManifest, readVerifiedFiles } from './manifest';
+
+/** Everything a run needs to resume exactly. Tensors and the ParamStore remain the caller's. */
+export interface CheckpointData {
+  graph: Graph;
+  params: ParamStore;
+  optimizer?: OptimizerState;
+  /** Pruning masks by name (param names by convention); float32, int32 or bool. */
+  masks?: ReadonlyMap<string, tf.Tensor>;
+  /** Quantizer state: JSON-compatible data; typed arrays are kept bit-exact. */
+  quantizers?: unknown;
+  /** The run's {@link Rng} state (`rng.getState()`). */
+  rng?: number;
+  /** The run's seed, so derived streams can be re-created. */
+  seed?: number;
+  /** Pipeline position: stage index and steps done within it. */
+  position?: { stage: number; step: number };
+  /** Free-form plugin state, same rules as `quantizers`. */
+  extra?: Record<string, unknown>;
+}
+
+/** File names inside a checkpoint directory. */
+export const CHECKPOINT_FILES = {
+  graph: 'graph.json',
+  weights: 'weights.bin',
+  optimizer: 'optimizer.json',
+  optimizerBin: 'optimizer.bin',
+  masks: 'masks.json',
+  masksBin: 'masks.bin',
+  quantizers: 'quantizers.json',
+  state: 'state.json',
+  manifest: 'manifest.json',
+} as const;
+
+const F = CHECKPOINT_FILES;
+
+const stateSchema = z.object({
+  rng: z.number().int().min(0).max(0xffffffff).optional(),
+  seed: z.number().int().optional(),
+  position: z.object({ stage: z.number().int().min(0), step: z.number().int().min(0) }).optional(),
+  extra: z.record(z.string(), z.unknown()).optional(),
+});
+
+function encodeFiles(data: CheckpointData): { file: string; bytes: Uint8Array }[] {
+  const text = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
+  const files: { file: string; bytes: Uint8Array }[] = [];
+  const { json, weights } = serializeGraph(data.graph, data.params, F.weights);
+  files.push({ file: F.graph, bytes: text(json) }, { file: F.weights, bytes: weights! });
+  if (data.optimizer) {
+    const o = encodeOptimizerState(data.optimizer);
+    files.push({ file: F.optimizer, bytes: text(o.json) }, { file: F.optimizerBin, bytes: o.bin });
+  }
+  if (data.masks) {
+    const m = encodeTensors(data.masks);
+    files.push({ file: F.masks, bytes: text(m.json) }, { file: F.masksBin, bytes: m.bin });
+  }
+  if (data.quantizers !== undefined) files.push({ file: F.quantizers, bytes: text(stringifyState(data.quantizers, F.quantizers)) });
+  const state = { rng: data.rng, seed: data.seed, position: data.position, extra: data.extra };
+  files.push({ file: F.state, bytes: text(stringifyState(state, F.state)) });
+  return files;
+}
+
+function writeDurably(file: string, bytes: Uint8Array): void {
+  const fd = fs.openSync(file, 'w');
+  try {
+    fs.writeSync(fd, bytes);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Writes a checkpoint directory atomically: everything goes to `${dir}.tmp-<pid>` (each file
+ * fsynced, `manifest.json` last) which is then renamed to `dir`. An existing `dir` is moved aside to
+ * `${dir}.old-<pid>` only once the new one is complete, and removed after the swap, so a failure at
+ * any point leaves either the old or the new checkpoint readable.
+ */
+export function writeCheckpoint(dir: string, data: CheckpointData): void {
+  const target = path.resolve(dir);
+  const tmp = `${target}.tmp-${process.pid}`;
+  const old = `${target}.old-${process.pid}`;
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp);
+  try {
+    const files = encodeFiles(data);
+    for (const { file, bytes } of files) writeDurably(path.join(tmp, file), bytes);
+    writeDurably(path.join(tmp, F.manifest), Buffer.from(manifestFor(files), 'utf8'));
+    syncDir(tmp);
+    if (fs.existsSync(target)) {
+      fs.rmSync(old, { recursive: true, force: true });
+      fs.renameSync(target, old);
+    }
+    fs.renameSync(tmp, target);
+    syncDir(path.dirname(target));
+    fs.rmSync(old, { recursive: true, force: true });
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    if (!fs.existsSync(target) && fs.existsSync(old)) fs.renameSync(old, target);
+    throw e;
+  }
+}
+
+function syncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Reads a checkpoint written by {@link writeCheckpoint}. Every file is checked against the manifest
+ * (size, SHA-256) before parsing; any problem is a BevzipError E_CHECKPOINT naming the file. The
+ * returned ParamStore and mask tensors belong to the caller.
+ */
+export function readCheckpoint(dir: string): CheckpointData {
+  if (!fs.existsSync(dir)) {
+    const leftovers = fs.existsSync(path.dirname(path.resolve(dir))) ? fs.readdirSync(path.dirname(path.resolve(dir))).filter((n) => n.startsWith(`${path.basename(dir)}.old-`)) : [];
+    const hint = leftovers.length ? `; a previous version was left at ${leftovers.join(', ')} by an interrupted write` : '';
+    throw checkpointError(dir, `no such checkpoint directory${hint}`);
+  }
+  const files = readVerifiedFiles(dir, readManifest(dir));
+  const need = (name: string): Uint8Array => {
+    const bytes = files.get(name);
+    if (!bytes) throw checkpointError(path.join(dir, name), 'not listed in manifest.json; the checkpoint is incomplete');
+    return bytes;
+  };
+  const at = (name: string) => path.join(dir, name);
+  const graphPath = at(F.graph);
+  let parsedGraph: ReturnType<typeof parseGraphJson>;
+  try {
+    parsedGraph = parseGraphJson(Buffer.from(need(F.graph)).toString('utf8'), graphPath);
+  } catch (e) {
+    throw checkpointError(graphPath, (e as Error).message, e);
+  }
+  const { graph, entries } = parsedGraph;
+  if (!entries) throw checkpointError(graphPath, "has no 'weights' section");
+  const state = parseState(stateSchema, need(F.state), at(F.state));
+  const optimizer = files.has(F.optimizer) ? decodeOptimizerState(need(F.optimizer), need(F.optimizerBin), at(F.optimizer), at(F.optimizerBin)) : undefined;
+  const quantizers = files.has(F.quantizers) ? parseState(z.unknown(), need(F.quantizers), at(F.quantizers)) : undefined;
+  let params: ParamStore;
+  try {
+    params = deserializeWeights(graph, entries, need(F.weights), at(F.weights));
+  } catch (e) {
+    throw checkpointError(at(F.weights), (e as Error).message, e);
+  }
+  let masks: Map<string, tf.Tensor> | undefined;
+  try {
+    masks = files.has(F.masks) ? decodeTensors(need(F.masks), need(F.masksBin), at(F.masks), at(F.masksBin)) : undefined;
+  } catch (e) {
+    params.dispose();
+    throw e;
+  }
+  return { graph, params, optimizer, masks, quantizers, ...state };
+}
+
+/** `root/step-000123`: the directory name runs use for the checkpoint after `step` steps. */
+export function checkpointPath(root: string, step: number): string {
+  return path.join(root, `step-${String(step).padStart(6, '0')}`);
+}
+
+/**
+ * The newest complete `step-N` checkpoint under `root` (highest N with a manifest), or undefined.
+ * Temp and moved-aside directories (`.tmp-<pid>`, `.old-<pid>`) are ignored.
+ */
+export function latestCheckpoint(root: string): string | undefined {
+  if (!fs.existsSync(root)) return undefined;
+  let best: { step: number; dir: string } | undefined;
+  for (const name of fs.readdirSync(root)) {
+    const m = /^step-(\d+)$/.exec(name);
+    if (!m) continue;
+    const dir = path.join(root, name);
+    if (!fs.existsSync(path.join(dir, F.manifest))) continue;
+    const step = Number(m[1]);
+    if (!best || step > best.step) best = { step, dir };
+  }
+  return best?.dir;
+}
