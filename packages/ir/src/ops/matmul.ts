@@ -32,7 +32,14 @@ export const matmulOp = defineOp<MatmulAttrs>({
     return [{ shape: [...batch, m, n], dtype: 'float32' }];
   },
   forward([a, b], at) {
-    return [tf.matMul(a!, b!, at.transposeA, at.transposeB)];
+    // Broadcast batch axes explicitly: tfjs's own batch broadcasting returns too few values for
+    // rank-4 operands on the cpu backend, and its gradient does not sum over the broadcast axes.
+    const batch = broadcastShapes(a!.shape.slice(0, -2), b!.shape.slice(0, -2));
+    const full = (t: tf.Tensor) => {
+      const target = [...batch, ...t.shape.slice(-2)];
+      return target.join(',') === t.shape.join(',') ? t : tf.broadcastTo(t, target);
+    };
+    return [tf.matMul(full(a!), full(b!), at.transposeA, at.transposeB)];
   },
   onnx(emit, at) {
     const side = (i: number, transpose: boolean) =>
