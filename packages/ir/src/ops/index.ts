@@ -24,6 +24,7 @@ import { reduceMeanOp } from './reduce-mean';
 import { reduceSumOp } from './reduce-sum';
 import { bevPool } from './bev-pool';
 import { pillarScatter } from './pillar-scatter';
+import { pillarMax } from './pillar-max';
 import type { OpDef } from './op';
 
 export * from './op';
@@ -56,11 +57,12 @@ export { defineReduceOp, emitReduce, reduceAttrs, type ReduceAttrs } from './red
 export { resolveAxis, resolveAxes } from './axis';
 export { bevPool } from './bev-pool';
 export { pillarScatter } from './pillar-scatter';
+export { pillarMax } from './pillar-max';
 
 /** The built-in op set: one op per file in this folder. */
 const BUILTIN_OPS: OpDef[] = [conv2d,
   denseOp, matmulOp, batchnormOp, layernormOp, reluOp, sigmoidOp, tanhOp, geluOp, softmaxOp, addOp, subOp, mulOp, divOp, scaleOp, concatOp, splitOp, reshapeOp, transposeOp, sliceOp, flattenOp, reduceMeanOp, reduceSumOp,
-  bevPool, pillarScatter];
+  bevPool, pillarScatter, pillarMax];
 
 const registry = new Map<string, OpDef>(BUILTIN_OPS.map((op) => [op.name, op]));
 

@@ -1,0 +1,80 @@
+import * as tf from '@tensorflow/tfjs';
+import { run } from '../interpreter';
+import { Rng } from '../rng';
+import { checkGradients, expectClose, expectNoLeak, onnxParity, randomTensor, singleOpGraph } from '../testing';
+
+/** A 0/1 mask with real points first in each pillar (as the pillariser writes them), some empty. */
+function prefixMask(p: number, m: number, seed: number): tf.Tensor {
+  const rng = new Rng(seed);
+  const data: number[] = [];
+  for (let i = 0; i < p; i++) {
+    const count = i === 0 ? 0 : rng.int(m + 1);
+    for (let j = 0; j < m; j++) data.push(j < count ? 1 : 0);
+  }
+  return tf.tensor2d(data, [p, m]);
+}
+
+/** Float64 masked max with 0 for empty pillars, the reference. */
+function naiveMax(x: tf.Tensor, mask: tf.Tensor): number[] {
+  const [p, m, c] = x.shape;
+  const xd = x.dataSync();
+  const md = mask.dataSync();
+  const out: number[] = [];
+  for (let i = 0; i < p; i++)
+    for (let k = 0; k < c; k++) {
+      let best = -Infinity;
+      for (let j = 0; j < m; j++) if (md[i * m + j] !== 0) best = Math.max(best, xd[(i * m + j) * c + k]);
+      out.push(best === -Infinity ? 0 : best);
+    }
+  return out;
+}
+
+function maxGraph(x: tf.Tensor, mask: tf.Tensor) {
+  return singleOpGraph('pillar_max', [{ name: 'points', value: x }, { name: 'mask', value: mask }]);
+}
+
+describe('pillar_max', () => {
+  it('ignores padded points, gives 0 for an empty pillar and routes the gradient to the argmax', () => {
+    // Pillar 0: the padded point holds the largest values; pillar 1 has no real points.
+    const x = tf.tensor3d([[[1, -5], [3, -2], [100, 100]], [[7, 7], [8, 8], [9, 9]]]);
+    const mask = tf.tensor2d([[1, 1, 0], [0, 0, 0]]);
+    const { graph, params, feeds } = maxGraph(x, mask);
+    const f = (xi: tf.Tensor) => run(graph, params, { ...feeds, points: xi }).outputs[graph.outputs[0]];
+    expect(Array.from(f(x).dataSync())).toEqual([3, -2, 0, 0]);
+    const dy = tf.tensor2d([[10, 20], [30, 40]]);
+    const grad = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(f(xi), dy)))(x);
+    expect(Array.from(grad.dataSync())).toEqual([0, 0, 10, 20, 0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('matches a direct masked max and onnxruntime', async () => {
+    const x = randomTensor([12, 5, 4], 1);
+    const mask = prefixMask(12, 5, 2);
+    const { graph, params, feeds } = maxGraph(x, mask);
+    const y = run(graph, params, feeds).outputs[graph.outputs[0]];
+    expect(y.shape).toEqual([12, 4]);
+    expectClose(y, naiveMax(x, mask), 0);
+    expect(await onnxParity(graph, params, feeds)).toBeLessThanOrEqual(1e-4);
+    expect(await onnxParity(graph, params, feeds, { opset: 18 })).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('has gradients that agree with finite differences', () => {
+    const x = randomTensor([6, 4, 3], 3);
+    const mask = prefixMask(6, 4, 4);
+    const { graph, params, feeds } = maxGraph(x, mask);
+    const w = randomTensor([6, 3], 5);
+    checkGradients((xi) => tf.sum(tf.mul(run(graph, params, { ...feeds, points: xi }).outputs[graph.outputs[0]], w)) as tf.Scalar, [x], { eps: 1e-3, samples: 30 });
+  });
+
+  it('rejects a mask that does not match the points, naming the node', () => {
+    expect(() => maxGraph(tf.zeros([4, 3, 2]), tf.zeros([4, 2]))).toThrow(/node 'pillar_max'.*mask \[4,2\] does not match/);
+    expect(() => maxGraph(tf.zeros([4, 3]), tf.zeros([4]))).toThrow(/node 'pillar_max'.*pointFeatures must be \[P, M, C\]/);
+  });
+
+  it('keeps the tensor count flat across runs and gradient steps', () => {
+    const { graph, params, feeds } = maxGraph(randomTensor([5, 3, 2], 6), prefixMask(5, 3, 7));
+    expectNoLeak(() => {
+      run(graph, params, feeds).outputs[graph.outputs[0]].dispose();
+      tf.grad((xi: tf.Tensor) => run(graph, params, { ...feeds, points: xi }).outputs[graph.outputs[0]].sum())(feeds.points).dispose();
+    });
+  });
+});

@@ -1,0 +1,73 @@
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { withCustomGrad } from './custom-grad';
+import { defineOp, mergeDim } from './op';
+
+export const pillarMaxAttrs = z.object({});
+export type PillarMaxAttrs = z.infer<typeof pillarMaxAttrs>;
+
+/** Stands in for padded points; finite so that 0·fill stays 0 in ONNX arithmetic. */
+const PAD_FILL = -3.4e38;
+
+/**
+ * Max over the real points of each pillar (PointPillars' PFN reduction). Inputs: `pointFeatures`
+ * [P, M, C] (or with more leading dims) and `mask` [P, M], non-zero for a real point. Padded points
+ * never win; a pillar without real points gives 0. The gradient goes to the first argmax only.
+ *
+ * @example
+ * b.op('pillar_max', [pfnFeatures, pointMask]) // [P, C]
+ */
+export const pillarMax = defineOp<PillarMaxAttrs>({
+  name: 'pillar_max',
+  inputs: ['pointFeatures', 'mask'],
+  attrs: pillarMaxAttrs,
+  infer([x, mask]) {
+    if (!x || !mask) throw new Error('pillar_max needs pointFeatures and mask');
+    if (x.shape.length < 3) throw new Error(`pointFeatures must be [P, M, C], got [${x.shape}]`);
+    const lead = x.shape.slice(0, -1);
+    if (mask.shape.length !== lead.length) throw new Error(`mask must be [${lead}] (pointFeatures without channels), got [${mask.shape}]`);
+    lead.forEach((d, i) => mergeDim(d, mask.shape[i], `mask [${mask.shape}] does not match pointFeatures [${x.shape}]`));
+    return [{ shape: [...x.shape.slice(0, -2), x.shape[x.shape.length - 1]], dtype: 'float32' }];
+  },
+  forward([x, mask]) {
+    const axis = x!.rank - 2;
+    const points = x!.shape[axis];
+    const real = tf.broadcastTo(tf.expandDims(tf.notEqual(mask!, 0), -1), x!.shape);
+    const nonEmpty = tf.any(real, axis);
+    const y = withCustomGrad([x!], ([features], save) => {
+      const masked = tf.where(real, features, tf.fill(features.shape, PAD_FILL));
+      const winner = tf.argMax(masked, axis);
+      save([winner, nonEmpty]);
+      return {
+        value: tf.where(nonEmpty, tf.max(masked, axis), tf.zeros(winner.shape)),
+        gradFunc: (dy, [arg, keep]) => {
+          const routed = tf.where(keep, dy, tf.zerosLike(dy));
+          // equal(arg, iota) rather than tf.oneHot: the wasm OneHot kernel writes int32 bits into float32 outputs.
+          const hot = tf.equal(tf.expandDims(arg, axis), tf.reshape(tf.range(0, points, 1, 'int32'), [points, 1]));
+          return tf.mul(tf.cast(hot, 'float32'), tf.expandDims(routed, axis));
+        },
+      };
+    });
+    return [y];
+  },
+  onnx(emit) {
+    const rank = emit.inputInfo(0)!.shape.length;
+    const node = (op: string, inputs: string[], hint: string, attrs = {}) => {
+      const out = emit.temp(hint);
+      emit.add(op, inputs, [out], attrs);
+      return out;
+    };
+    // ReduceMax takes its axes as an attribute up to opset 17 and as an input from 18.
+    const reduceMax = (v: string, axis: number, keepdims: number) =>
+      emit.opset >= 18
+        ? node('ReduceMax', [v, emit.constant([axis], [1], 'int64', 'axes')], 'max', { keepdims })
+        : node('ReduceMax', [v], 'max', { axes: [axis], keepdims });
+    const real = node('Cast', [emit.input(1)], 'real', { to: 9 });
+    const fill = emit.constant([PAD_FILL], [], 'float32', 'pad_fill');
+    const masked = node('Where', [node('Unsqueeze', [real, emit.constant([-1], [1], 'int64', 'axis')], 'real_col'), emit.input(0), fill], 'masked');
+    const pooled = reduceMax(masked, rank - 2, 0);
+    const anyReal = reduceMax(node('Cast', [real], 'real_f', { to: 1 }), rank - 2, 1);
+    const nonEmpty = node('Greater', [anyReal, emit.constant([0], [], 'float32', 'zero')], 'non_empty');
+    emit.add('Where', [nonEmpty, pooled, emit.constant([0], [], 'float32', 'zero')], [emit.output(0)]);
+  },
+});
