@@ -10,3 +10,5 @@ export * from './interpreter';
 export * from './serialize';
 export * from './onnx';
 export * from './backends';
+export * from './train';
+export * from './checkpoint';
