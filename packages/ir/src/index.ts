@@ -12,3 +12,5 @@ export * from './onnx';
 export * from './backends';
 export * from './train';
 export * from './checkpoint';
+export * from './passes';
+export * from './runtime';

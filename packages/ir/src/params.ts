@@ -85,6 +85,7 @@ export class ParamStore {
   /** Sets (or creates) a param's value, copying `value`. */
   set(name: string, value: tf.Tensor, trainable?: boolean): void {
     const existing = this.vars.get(name);
+    if (existing === value) return;
     if (existing && existing.shape.join(',') === value.shape.join(',') && (trainable === undefined || existing.trainable === trainable)) {
       existing.assign(value);
       return;

@@ -1,0 +1,124 @@
+import * as tf from '@tensorflow/tfjs';
+import { GraphBuilder } from '../builder';
+import { run } from '../interpreter';
+import { ParamStore } from '../params';
+import { exportOnnx } from '../onnx/export';
+import { createOrtSession, runOrt } from '../onnx/ort';
+import { expectClose, maxRelError } from '../testing';
+import { foldBatchNorm } from './fold-batchnorm';
+import { removeChannels } from './remove-channels';
+import { stripTrainOnly } from './strip-train-only';
+
+/** conv→bn→relu on two branches joined by add and concat, then a final conv; plus a train-only adapter. */
+function network() {
+  const b = new GraphBuilder('passes');
+  const x = b.input('x', [-1, 6, 6, 3]);
+  const block = (name: string, input: string, cin: number, cout: number) =>
+    b.scoped(name, { modality: 'camera', stage: 'backbone' }, () => {
+      const conv = b.op('conv2d', [input, b.param('weight', [3, 3, cin, cout])]);
+      const bn = b.op('batchnorm', [
+        conv,
+        b.param('gamma', [cout], { role: 'norm', init: { kind: 'uniform', min: 0.5, max: 1.5 } }),
+        b.param('beta', [cout], { role: 'norm', init: { kind: 'normal', std: 0.1 } }),
+        b.param('mean', [cout], { role: 'state', init: { kind: 'normal', std: 0.1 } }),
+        b.param('var', [cout], { role: 'state', init: { kind: 'uniform', min: 0.5, max: 2 } }),
+      ]);
+      return b.op('relu', [bn]);
+    });
+  const a = block('a', x, 3, 8);
+  const c = block('c', a, 8, 8);
+  const sum = b.op('add', [a, c]);
+  const d = block('d', x, 3, 4);
+  const cat = b.op('concat', [sum, d], { axis: -1 });
+  const out = b.scoped('head', { modality: 'fusion', stage: 'head' }, () =>
+    b.op('conv2d', [cat, b.param('weight', [1, 1, 12, 2]), b.param('bias', [2], { role: 'bias' })]),
+  );
+  b.scoped('adapter', { stage: 'adapter', trainOnly: true }, () => b.op('conv2d', [cat, b.param('weight', [1, 1, 12, 5])]));
+  b.output(out);
+  const graph = b.build();
+  return { graph, params: ParamStore.init(graph, 11) };
+}
+
+describe('graph passes', () => {
+  const x = tf.randomNormal([2, 6, 6, 3], 0, 1, 'float32', 4);
+  afterAll(() => x.dispose());
+  const forward = (g: ReturnType<typeof network>['graph'], p: ParamStore) => run(g, p, { x }).outputs[g.outputs[0]];
+
+  it('strips train-only nodes and params without changing outputs', () => {
+    const { graph, params } = network();
+    const stripped = stripTrainOnly(graph);
+    expect(stripped.nodes.some((n) => n.scope === 'adapter')).toBe(false);
+    expect(stripped.params.some((p) => p.name === 'adapter.weight')).toBe(false);
+    expectClose(forward(stripped, params), forward(graph, params), 0);
+    params.dispose();
+  });
+
+  it('folds batch norm into the preceding conv with equal eval outputs', () => {
+    const { graph, params } = network();
+    const folded = foldBatchNorm(stripTrainOnly(graph), params);
+    expect(folded.graph.nodes.filter((n) => n.op === 'batchnorm')).toHaveLength(0);
+    expect(folded.graph.outputs).toEqual(graph.outputs);
+    expectClose(forward(folded.graph, folded.params), forward(graph, params), 1e-5);
+    params.dispose();
+    folded.params.dispose();
+  });
+
+  it('removes channels through bn, relu, add and concat into the next conv, shrinking the model', async () => {
+    const { graph, params } = network();
+    const base = stripTrainOnly(graph);
+    // Channels 1, 4, 6 of the add's two producers and channel 2 of branch d go; zero the weights that
+    // read them so the pruned model must compute exactly the same outputs.
+    const dropSum = [1, 4, 6];
+    const dropD = [2];
+    const head = params.get('head.weight').arraySync() as number[][][][];
+    [...dropSum, 8 + dropD[0]].forEach((c) => head[0][0][c].fill(0));
+    params.set('head.weight', tf.tensor(head));
+    // Branch c reads a's channels too.
+    const c = params.get('c.weight').arraySync() as number[][][][];
+    c.forEach((row) => row.forEach((tap) => dropSum.forEach((ch) => tap[ch].fill(0))));
+    params.set('c.weight', tf.tensor(c));
+    const keepSum = [0, 2, 3, 5, 7];
+    const keep = new Map([
+      ['a.weight', keepSum],
+      ['c.weight', keepSum],
+      ['d.weight', [0, 1, 3]],
+    ]);
+    const pruned = removeChannels(base, params, keep);
+    expect(pruned.plan.pinned).toEqual([]);
+    expect(pruned.graph.params.find((p) => p.name === 'head.weight')!.shape).toEqual([1, 1, 8, 2]);
+    expect(pruned.graph.params.find((p) => p.name === 'c.weight')!.shape).toEqual([3, 3, 5, 5]);
+    expect(pruned.graph.params.find((p) => p.name === 'a.gamma')!.shape).toEqual([5]);
+    expect(pruned.params.count()).toBeLessThan(params.count((n) => !n.startsWith('adapter')));
+    expectClose(forward(pruned.graph, pruned.params), forward(base, params), 1e-5);
+    // The smaller model exports and runs in onnxruntime with the same result.
+    const session = await createOrtSession(exportOnnx(pruned.graph, pruned.params));
+    const ortOut = await runOrt(session, { x });
+    expect(maxRelError(ortOut[pruned.graph.outputs[0]].data, forward(pruned.graph, pruned.params).dataSync())).toBeLessThan(1e-4);
+    params.dispose();
+    pruned.params.dispose();
+  });
+
+  it('unifies element-wise inputs: the add keeps the union of what its producers keep', () => {
+    const { graph, params } = network();
+    const pruned = removeChannels(stripTrainOnly(graph), params, new Map([['a.weight', [0, 1]], ['c.weight', [1, 2]]]));
+    expect(pruned.plan.kept.get('a.weight')).toEqual([0, 1, 2]);
+    expect(pruned.plan.kept.get('c.weight')).toEqual([0, 1, 2]);
+    params.dispose();
+    pruned.params.dispose();
+  });
+
+  it('keeps channels that reach a graph output and reports them', () => {
+    const { graph, params } = network();
+    const pruned = removeChannels(stripTrainOnly(graph), params, new Map([['head.weight', [0]]]));
+    expect(pruned.plan.pinned).toEqual(['head.weight']);
+    expect(pruned.graph.values[pruned.graph.outputs[0]].shape).toEqual([-1, 6, 6, 2]);
+    params.dispose();
+    pruned.params.dispose();
+  });
+
+  it('rejects an out-of-range keep list with the param named', () => {
+    const { graph, params } = network();
+    expect(() => removeChannels(graph, params, new Map([['a.weight', [9]]]))).toThrow(/'a\.weight' must keep .* \[0, 8\)/);
+    params.dispose();
+  });
+});
