@@ -1,0 +1,57 @@
+import type * as tf from '@tensorflow/tfjs';
+import { BevzipError, ERROR_CODES } from '../errors';
+import { Rng } from '../rng';
+
+/** One training batch. The runtime takes ownership of `feeds` and disposes them after the step. */
+export interface Batch {
+  feeds: Record<string, tf.Tensor>;
+  /** Whatever the task loss needs (boxes, labels); opaque to the runtime. */
+  targets?: unknown;
+}
+
+export interface BatchContext {
+  /** The run seed: derive the data order from it, so a resumed run reads the same batches. */
+  seed: number;
+  stage: string;
+}
+
+/**
+ * Training data addressed by step index, so a run resumed at step k reads exactly the batches an
+ * uninterrupted run would have read from k on.
+ */
+export interface DataSource {
+  batch(step: number, ctx: BatchContext): Batch | Promise<Batch>;
+}
+
+/**
+ * The sample index for position `i` of a seeded order over `size` samples: each epoch is a fresh
+ * permutation derived from (seed, epoch), so any position is computable without replaying the others.
+ */
+export function shuffledIndex(i: number, size: number, seed: number): number {
+  const epoch = Math.floor(i / size);
+  const order = Rng.derive(seed, `data-order:${epoch}`).shuffle(Array.from({ length: size }, (_, k) => k));
+  return order[i % size];
+}
+
+/**
+ * Adapts a (re)startable iterator of batches. Resuming at step k restarts the iterator and discards
+ * k batches, so it is exact only for iterators that are deterministic from the start.
+ */
+export function iteratorSource(start: (ctx: BatchContext) => Iterator<Batch> | AsyncIterator<Batch>): DataSource {
+  let it: Iterator<Batch> | AsyncIterator<Batch> | undefined;
+  let position = 0;
+  return {
+    async batch(step, ctx) {
+      if (!it || step < position) {
+        it = start(ctx);
+        position = 0;
+      }
+      for (;;) {
+        const r = await it.next();
+        if (r.done) throw new BevzipError(ERROR_CODES.CONFIG, `data source of stage '${ctx.stage}' ended after ${position} batches; step ${step} was asked for`);
+        if (position++ === step) return r.value;
+        for (const t of Object.values(r.value.feeds)) t.dispose();
+      }
+    },
+  };
+}

@@ -1,0 +1,13 @@
+export * from './hooks';
+export * from './plugin';
+export * from './tokens';
+export * from './events';
+export * from './data-source';
+export * from './teacher';
+export * from './services';
+export * from './pipeline-config';
+export { PluginDriver, hookError } from './plugin-driver';
+export type { LoadedPlugin, ActiveSet } from './plugin-driver';
+export { Pipeline } from './pipeline';
+export type { PipelineResult } from './pipeline';
+export { fileCheckpointStore } from './checkpoint-store';

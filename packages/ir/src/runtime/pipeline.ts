@@ -1,0 +1,124 @@
+import type { Observable } from 'rxjs';
+import type { DependencyContainer } from 'tsyringe';
+import { BevzipError, ERROR_CODES } from '../errors';
+import type { Graph } from '../graph';
+import { ParamStore } from '../params';
+import { fileCheckpointStore } from './checkpoint-store';
+import { EventStream, type TrainEvent } from './events';
+import type { RunState } from './hook-contexts';
+import { baseContext } from './hook-contexts';
+import type { Masks } from './hooks';
+import { HeldMasks } from './masks';
+import type { PipelineConfig } from './pipeline-config';
+import type { Plugin } from './plugin';
+import { PluginDriver } from './plugin-driver';
+import { DEFAULT_TRAINING_SERVICES, type RestoredCheckpoint } from './services';
+import { runStage } from './stage-runner';
+
+/** What a finished run hands back; the caller owns (and disposes) `params` and the mask tensors. */
+export interface PipelineResult {
+  graph: Graph;
+  params: ParamStore;
+  masks: Masks;
+  /** Set when the run started from a checkpoint. */
+  resumedFrom?: { stage: number; step: number };
+}
+
+/**
+ * A pipeline of stages with a set of plugins, run once. Plugins come from the DI container (all
+ * registered under `PLUGIN`) and from {@link use}; {@link run} freezes the set. Subscribe to
+ * {@link events} before calling `run`.
+ *
+ * @example
+ * const pipeline = new Pipeline({ seed: 1, graph, stages: [{ name: 'prune', steps: 100, data, taskLoss }] }, container);
+ * pipeline.events.subscribe((e) => e.type === 'step' && console.log(e.step, e.total));
+ * const { params } = await pipeline.run();
+ */
+export class Pipeline {
+  private readonly driver: PluginDriver;
+  private readonly stream = new EventStream();
+  /** The run's events, in order; completes when the run ends. */
+  readonly events: Observable<TrainEvent> = this.stream.events;
+
+  constructor(
+    private readonly config: PipelineConfig,
+    container?: DependencyContainer,
+  ) {
+    this.driver = new PluginDriver(container);
+  }
+
+  /** Adds a plugin; throws E_FROZEN once the run has started. */
+  use(plugin: Plugin): this {
+    this.driver.use(plugin);
+    return this;
+  }
+
+  async run(): Promise<PipelineResult> {
+    const plugins = this.driver.start();
+    const { config } = this;
+    const restored = await this.restore();
+    const masks = new HeldMasks();
+    if (restored?.masks) masks.restore(restored.masks);
+    const state: RunState = {
+      seed: config.seed,
+      stream: this.stream,
+      graph: restored?.graph ?? config.graph,
+      params: restored?.params ?? config.params?.clone() ?? ParamStore.init(config.graph, config.seed),
+      masks,
+    };
+    if (restored?.masks) for (const m of [...restored.masks.params.values(), ...restored.masks.features.values()]) m.dispose();
+    const teardowns: (() => void)[] = [];
+    let completed = false;
+    let failure: unknown;
+    try {
+      const observed = await this.driver.hookParallel('observe', (p) => [{ ...baseContext(state, p, 'observe'), events: this.events }]);
+      for (const { result } of observed) if (result) teardowns.push(typeof result === 'function' ? result : () => result.unsubscribe());
+      const position = restored?.position ?? { stage: 0, step: 0 };
+      this.stream.emit({
+        type: 'run-start',
+        seed: config.seed,
+        stages: config.stages.map((s) => s.name),
+        plugins: plugins.map((p) => p.name),
+        resumedFrom: restored ? { stage: config.stages[position.stage]?.name ?? '(end)', step: position.step } : undefined,
+      });
+      await this.driver.hookSequential('setup', (p) => [{ ...baseContext(state, p, 'setup'), graph: state.graph, params: state.params }]);
+      const services = config.services ?? DEFAULT_TRAINING_SERVICES;
+      for (let index = position.stage; index < config.stages.length; index++) {
+        const resuming = index === position.stage && position.step > 0;
+        await runStage({ config, driver: this.driver, services, state, index, startStep: resuming ? position.step : 0, optimizerState: resuming ? restored?.optimizerState : undefined });
+      }
+      completed = true;
+    } catch (e) {
+      failure = e;
+    }
+    try {
+      await this.driver.hookSequential('finalize', (p) => [{ ...baseContext(state, p, 'finalize'), graph: state.graph, params: state.params, masks: masks.view, completed }]);
+    } catch (e) {
+      failure ??= e;
+    }
+    this.stream.emit({ type: 'run-end', completed: completed && !failure, error: failure instanceof Error ? failure.message : undefined });
+    for (const teardown of teardowns.reverse()) teardown();
+    this.stream.complete();
+    if (failure) {
+      state.params.dispose();
+      masks.dispose();
+      throw failure;
+    }
+    return { graph: state.graph, params: state.params, masks: masks.view, resumedFrom: restored?.position };
+  }
+
+  private async restore(): Promise<RestoredCheckpoint | undefined> {
+    const ck = this.config.checkpoint;
+    if (!ck) return undefined;
+    if (!(ck.every >= 1 && Number.isInteger(ck.every))) throw new BevzipError(ERROR_CODES.CONFIG, `checkpoint.every must be a positive integer, got ${ck.every}`);
+    if (ck.resume === false) return undefined;
+    const store = ck.store ?? fileCheckpointStore;
+    const dir = await store.latest(ck.dir);
+    if (!dir) return undefined;
+    const restored = await store.read(dir);
+    if (restored.position.stage > this.config.stages.length) {
+      throw new BevzipError(ERROR_CODES.CHECKPOINT, `checkpoint '${dir}' is at stage ${restored.position.stage}, but the pipeline has ${this.config.stages.length} stages`);
+    }
+    return restored;
+  }
+}

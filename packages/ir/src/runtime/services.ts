@@ -1,0 +1,49 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { Graph } from '../graph';
+import type { ParamStore } from '../params';
+import { clipGradNorm, createOptimizer, learningRate, type Optimizer, type OptimizerConfig, type OptimizerState, type ScheduleConfig } from '../train';
+
+/** Where a run stands: `step` steps of stage `stage` (by index) are complete. */
+export interface RunPosition {
+  stage: number;
+  step: number;
+}
+
+/** What the runtime saves at a checkpoint. */
+export interface RuntimeCheckpoint {
+  graph: Graph;
+  params: ParamStore;
+  optimizer?: OptimizerState;
+  seed: number;
+  masks?: { params: ReadonlyMap<string, tf.Tensor>; features: ReadonlyMap<string, tf.Tensor> };
+  position: RunPosition;
+  extra?: Record<string, unknown>;
+}
+
+/** What a checkpoint gives back. The caller owns `params` and mask tensors. */
+export interface RestoredCheckpoint {
+  graph: Graph;
+  params: ParamStore;
+  optimizerState?: OptimizerState;
+  masks?: { params: Map<string, tf.Tensor>; features: Map<string, tf.Tensor> };
+  position: RunPosition;
+  extra?: Record<string, unknown>;
+}
+
+/** The storage seam for checkpoints (directories under a root). */
+export interface CheckpointStore {
+  /** Writes the checkpoint taken after `globalStep` steps of the whole run; returns its directory. */
+  write(root: string, globalStep: number, data: RuntimeCheckpoint): string | Promise<string>;
+  read(dir: string): RestoredCheckpoint | Promise<RestoredCheckpoint>;
+  /** The newest complete checkpoint directory under `root`, if any. */
+  latest(root: string): string | undefined | Promise<string | undefined>;
+}
+
+/** The optimizer, schedule and clipping the runtime calls; swappable for tests and other backends. */
+export interface TrainingServices {
+  createOptimizer(config: OptimizerConfig, graph: Graph): Optimizer;
+  learningRate(schedule: ScheduleConfig, baseLr: number, step: number): number;
+  clipGradNorm(grads: ReadonlyMap<string, tf.Tensor>, maxNorm: number): { grads: Map<string, tf.Tensor>; norm: number };
+}
+
+export const DEFAULT_TRAINING_SERVICES: TrainingServices = { createOptimizer, learningRate, clipGradNorm };

@@ -1,0 +1,151 @@
+import * as tf from '@tensorflow/tfjs';
+import { BevzipError, ERROR_CODES } from '../errors';
+import type { Graph } from '../graph';
+import { selectValues } from '../interpreter';
+import { initialValues } from '../params';
+import type { Optimizer, OptimizerConfig, OptimizerState } from '../train';
+import { validateGraph } from '../validate';
+import { fileCheckpointStore } from './checkpoint-store';
+import { scoreContext, stageContext, stepContexts, type RunState } from './hook-contexts';
+import type { StageInfo } from './hooks';
+import type { PipelineConfig, StageConfig } from './pipeline-config';
+import type { TapRequest } from './plugin';
+import type { ActiveSet, LoadedPlugin, PluginDriver } from './plugin-driver';
+import type { TrainingServices } from './services';
+import { interpreterTeacher, type TeacherRunner } from './teacher';
+import { trainStep } from './train-step';
+
+const DEFAULT_OPTIMIZER: OptimizerConfig = { kind: 'adam', lr: 1e-3 };
+
+function resolveTaps(graph: Graph, requests: readonly TapRequest[], plugin: string, who: string): string[] {
+  return requests.flatMap((r) => {
+    if (typeof r === 'string') {
+      const known = r in graph.values || graph.inputs.some((i) => i.name === r);
+      if (!known) throw new BevzipError(ERROR_CODES.PLUGIN_REQUIREMENT, `plugin '${plugin}' requires ${who} tap '${r}', which graph '${graph.name}' does not define`);
+      return [r];
+    }
+    const names = selectValues(graph, r);
+    if (names.length === 0) throw new BevzipError(ERROR_CODES.PLUGIN_REQUIREMENT, `plugin '${plugin}' requires ${who} taps ${JSON.stringify(r)}, which match no node of graph '${graph.name}'`);
+    return names;
+  });
+}
+
+/** Resolves each active plugin's tap requests and checks that a teacher is present where one is needed. */
+function requirements(plugins: readonly LoadedPlugin[], graph: Graph, teacher: TeacherRunner | undefined, stage: string) {
+  const required = new Map<string, { student: string[]; teacher: string[] }>();
+  for (const p of plugins) {
+    const t = p.requires.teacher;
+    if (t && !teacher) throw new BevzipError(ERROR_CODES.PLUGIN_REQUIREMENT, `plugin '${p.name}' requires a teacher, but stage '${stage}' has none`);
+    const teacherTaps = teacher && typeof t === 'object' ? resolveTaps(teacher.graph, t.taps, p.name, 'teacher') : [];
+    required.set(p.name, { student: resolveTaps(graph, p.requires.taps ?? [], p.name, 'student'), teacher: teacherTaps });
+  }
+  const union = (k: 'student' | 'teacher') => [...new Set([...required.values()].flatMap((r) => r[k]))];
+  return { required, studentTaps: union('student'), teacherTaps: union('teacher') };
+}
+
+/** Makes a transformed graph the student's: validates it, initialises new params, drops stale ones. */
+function adoptGraph(state: RunState, graph: Graph, stage: string): void {
+  validateGraph(graph);
+  for (const p of graph.params) {
+    if (!state.params.has(p.name)) {
+      const init = tf.tensor(initialValues(p, state.seed), p.shape, p.dtype);
+      state.params.set(p.name, init, p.trainable);
+      init.dispose();
+    } else if (state.params.get(p.name).shape.join(',') !== p.shape.join(',')) {
+      throw new BevzipError(ERROR_CODES.SHAPE_MISMATCH, `stage '${stage}': transform changed param '${p.name}' to [${p.shape}] without setting its value (still [${state.params.get(p.name).shape}])`);
+    }
+  }
+  state.params.retain(graph);
+  for (const name of state.masks.retain(graph)) {
+    state.stream.emit({ type: 'warning', code: 'W_MASK_DROPPED', message: `mask '${name}' no longer fits graph '${graph.name}' and was dropped`, stage });
+  }
+  state.graph = graph;
+}
+
+export interface StageRun {
+  config: PipelineConfig;
+  driver: PluginDriver;
+  services: TrainingServices;
+  state: RunState;
+  index: number;
+  /** Completed steps of this stage (> 0 when resuming mid-stage: transform and score are skipped). */
+  startStep: number;
+  optimizerState?: OptimizerState;
+}
+
+/** Runs one stage: transform, score, then the training steps with checkpoints. */
+export async function runStage({ config, driver, services, state, index, startStep, optimizerState }: StageRun): Promise<void> {
+  const stage: StageConfig = config.stages[index];
+  const info: StageInfo = { name: stage.name, index, steps: stage.steps };
+  for (const name of stage.plugins ?? []) {
+    if (!driver.plugins.some((p) => p.name === name)) throw new BevzipError(ERROR_CODES.CONFIG, `stage '${stage.name}' activates plugin '${name}', which is not registered`);
+  }
+  const active: ActiveSet = stage.plugins ? new Set(stage.plugins) : undefined;
+  const plugins = driver.plugins.filter((p) => !active || active.has(p.name));
+  if (startStep === 0) {
+    let graph = state.graph;
+    await driver.hookSequential('transform', (p) => [graph, { ...stageContext(state, p, info, 'transform'), graph }], (r) => void (r && (graph = r)), active);
+    if (graph !== state.graph) adoptGraph(state, graph, stage.name);
+  }
+  const teacher = stage.teacher && ('run' in stage.teacher ? stage.teacher : interpreterTeacher(stage.teacher.graph, stage.teacher.params));
+  const req = requirements(plugins, state.graph, teacher, stage.name);
+  const scores = new Map<string, tf.Tensor>();
+  const optimizer = services.createOptimizer(stage.optimizer ?? DEFAULT_OPTIMIZER, state.graph);
+  try {
+    if (optimizerState) optimizer.setState(optimizerState);
+    if (startStep === 0) {
+      const results = await driver.hookParallel('score', (p) => [scoreContext(state, p, info, stage)], active);
+      for (const { plugin, result } of results) {
+        for (const [name, t] of Object.entries(result ?? {})) {
+          if (scores.has(name)) throw new BevzipError(ERROR_CODES.PLUGIN_DUPLICATE, `stage '${stage.name}': plugin '${plugin}' returns score '${name}', which another plugin already returned`);
+          scores.set(name, t);
+        }
+      }
+    }
+    state.stream.emit({ type: 'stage-start', stage: stage.name, index, steps: stage.steps, startStep });
+    const stepContext = stepContexts(state, info, scores);
+    const maxBad = config.maxNonFiniteSteps ?? 5;
+    let bad = 0;
+    for (let step = startStep; step < stage.steps; step++) {
+      const batch = await stage.data.batch(step, { seed: state.seed, stage: stage.name });
+      const started = performance.now();
+      let teacherTaps: Record<string, tf.Tensor> | undefined;
+      try {
+        teacherTaps = teacher && (await teacher.run(batch.feeds, req.teacherTaps));
+        const lr = services.learningRate(stage.schedule ?? { kind: 'constant' }, (stage.optimizer ?? DEFAULT_OPTIMIZER).lr, step);
+        const setup = { graph: state.graph, params: state.params, driver, active, masks: state.masks, optimizer, services, taskLoss: stage.taskLoss, clipNorm: stage.clipNorm, ...req };
+        const outcome = trainStep({ ...setup, stepContext: (p) => stepContext(p, step) }, batch, teacherTaps, lr);
+        if (!outcome.ok) {
+          bad++;
+          const message = `stage '${stage.name}' step ${step}: non-finite ${outcome.culprit === 'gradient norm' ? '' : 'loss term '}'${outcome.culprit}'; step skipped (${bad} in a row)`;
+          state.stream.emit({ type: 'warning', code: ERROR_CODES.NON_FINITE_LOSS, message, stage: stage.name, step });
+          if (bad >= maxBad) throw new BevzipError(ERROR_CODES.NON_FINITE_LOSS, `${message}; stopping after ${maxBad} consecutive non-finite steps`);
+          continue;
+        }
+        bad = 0;
+        const seconds = (performance.now() - started) / 1000;
+        const samples = Object.values(batch.feeds)[0]?.shape[0] ?? 1;
+        const { losses, total, gradNorm } = outcome;
+        state.stream.emit({ type: 'step', stage: stage.name, step, losses, total, lr, samplesPerSec: samples / Math.max(seconds, 1e-9), gradNorm });
+      } finally {
+        for (const t of Object.values(batch.feeds)) t.dispose();
+        for (const t of Object.values(teacherTaps ?? {})) t.dispose();
+      }
+      const ck = config.checkpoint;
+      if (ck && (step + 1) % ck.every === 0 && step + 1 < stage.steps) await writeCheckpoint(config, state, optimizer, { stage: index, step: step + 1 }, stage.name);
+    }
+    state.stream.emit({ type: 'stage-end', stage: stage.name, index, steps: stage.steps });
+    if (config.checkpoint) await writeCheckpoint(config, state, undefined, { stage: index + 1, step: 0 }, stage.name);
+  } finally {
+    optimizer.dispose();
+    for (const t of scores.values()) t.dispose();
+  }
+}
+
+async function writeCheckpoint(config: PipelineConfig, state: RunState, optimizer: Optimizer | undefined, position: { stage: number; step: number }, stageName: string) {
+  const ck = config.checkpoint!;
+  const globalStep = config.stages.slice(0, position.stage).reduce((n, s) => n + s.steps, 0) + position.step;
+  const data = { graph: state.graph, params: state.params, optimizer: optimizer?.getState(), seed: state.seed, masks: state.masks.view, position, extra: { stage: stageName } };
+  const dir = await (ck.store ?? fileCheckpointStore).write(ck.dir, globalStep, data);
+  state.stream.emit({ type: 'checkpoint', stage: stageName, step: position.step, dir });
+}
