@@ -7,6 +7,8 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'off',
+      // Optional peer dependencies (tfjs-node, tfjs-node-gpu) and package.json reads need require().
+      '@typescript-eslint/no-require-imports': 'off',
     },
   },
 );
