@@ -25,6 +25,7 @@ import { reduceSumOp } from './reduce-sum';
 import { bevPool } from './bev-pool';
 import { pillarScatter } from './pillar-scatter';
 import { pillarMax } from './pillar-max';
+import { gridSample } from './grid-sample';
 import type { OpDef } from './op';
 
 export * from './op';
@@ -58,11 +59,12 @@ export { resolveAxis, resolveAxes } from './axis';
 export { bevPool } from './bev-pool';
 export { pillarScatter } from './pillar-scatter';
 export { pillarMax } from './pillar-max';
+export { gridSample } from './grid-sample';
 
 /** The built-in op set: one op per file in this folder. */
 const BUILTIN_OPS: OpDef[] = [conv2d,
   denseOp, matmulOp, batchnormOp, layernormOp, reluOp, sigmoidOp, tanhOp, geluOp, softmaxOp, addOp, subOp, mulOp, divOp, scaleOp, concatOp, splitOp, reshapeOp, transposeOp, sliceOp, flattenOp, reduceMeanOp, reduceSumOp,
-  bevPool, pillarScatter, pillarMax];
+  bevPool, pillarScatter, pillarMax, gridSample];
 
 const registry = new Map<string, OpDef>(BUILTIN_OPS.map((op) => [op.name, op]));
 
