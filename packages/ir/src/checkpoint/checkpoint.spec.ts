@@ -43,6 +43,7 @@ function fullData(graph: Graph, seed: number): CheckpointData {
     ['camera.backbone.conv.weight', tf.tidy(() => tf.cast(tf.greater(randomTensor([3, 3, 2, 4], seed + 20), 0), 'float32'))],
     ['camera.backbone.conv.bias', tf.tensor([true, false, true, true], [4], 'bool')],
   ]);
+  const featureMasks = new Map<string, tf.Tensor>([['camera.backbone.conv2d', tf.tensor([1, 0, 1, 1], [1, 1, 1, 4])]]);
   const rng = new Rng(seed);
   rng.next();
   return {
@@ -50,6 +51,7 @@ function fullData(graph: Graph, seed: number): CheckpointData {
     params,
     optimizer,
     masks,
+    featureMasks,
     quantizers: { 'camera.backbone.conv': { scale: new Float32Array([0.1, Math.PI, 1e-30, -0]), zeroPoint: new Int32Array([0, -3]), bits: 8 } },
     rng: rng.getState(),
     seed,
@@ -61,6 +63,7 @@ function fullData(graph: Graph, seed: number): CheckpointData {
 function dispose(d: CheckpointData): void {
   d.params.dispose();
   d.masks?.forEach((t) => t.dispose());
+  d.featureMasks?.forEach((t) => t.dispose());
 }
 
 function expectSameWeights(a: ParamStore, b: ParamStore): void {
@@ -89,6 +92,9 @@ describe('checkpoints', () => {
       expect(back.masks!.get(k)!.shape).toEqual(t.shape);
       expect(arr(back.masks!.get(k)!)).toEqual(arr(t));
     }
+    expect([...back.featureMasks!.keys()]).toEqual(['camera.backbone.conv2d']);
+    expect(back.featureMasks!.get('camera.backbone.conv2d')!.shape).toEqual([1, 1, 1, 4]);
+    expect(arr(back.featureMasks!.get('camera.backbone.conv2d')!)).toEqual([1, 0, 1, 1]);
     expect(back.optimizer).toEqual(data.optimizer);
     expect(back.optimizer!.params['camera.backbone.conv.weight'].slots.exp_avg).toBeInstanceOf(Float32Array);
     expect(back.quantizers).toEqual(data.quantizers);
@@ -117,7 +123,7 @@ describe('checkpoints', () => {
     writeCheckpoint(path.join(root, 'min'), { graph, params });
     expect(fs.readdirSync(path.join(root, 'min')).sort()).toEqual(['graph.json', 'manifest.json', 'state.json', 'weights.bin']);
     const back = readCheckpoint(path.join(root, 'min'));
-    expect([back.optimizer, back.masks, back.quantizers, back.rng, back.position]).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect([back.optimizer, back.masks, back.featureMasks, back.quantizers, back.rng, back.position]).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
     expectSameWeights(params, back.params);
     params.dispose();
     back.params.dispose();
@@ -194,6 +200,9 @@ describe('checkpoints', () => {
     fs.mkdirSync(path.join(root, 'step-4000000.old-7'));
     expect(checkpointPath(root, 3)).toBe(path.join(root, 'step-000003'));
     expect(latestCheckpoint(root)).toBe(path.join(root, 'step-1000000'));
+    const staged = path.join(root, 'staged');
+    for (const [stage, step] of [[0, 900], [2, 10], [1, 5000], [2, 9]]) writeCheckpoint(path.join(staged, `ckpt-${stage}-${step}`), { graph, params });
+    expect(latestCheckpoint(staged)).toBe(path.join(staged, 'ckpt-2-10'));
     params.dispose();
   });
 

@@ -6,7 +6,7 @@ import type { Graph } from '../graph';
 import type { ParamStore } from '../params';
 import { deserializeWeights, parseGraphJson, serializeGraph } from '../serialize';
 import type { OptimizerState } from '../train/optimizer';
-import { decodeOptimizerState, decodeTensors, encodeOptimizerState, encodeTensors, parseState, stringifyState } from './codecs';
+import { decodeOptimizerState, decodeTensorGroups, encodeOptimizerState, encodeTensorGroups, parseState, stringifyState } from './codecs';
 import { checkpointError, manifestFor, readManifest, readVerifiedFiles } from './manifest';
 
 /** Everything a run needs to resume exactly. Tensors and the ParamStore remain the caller's. */
@@ -16,6 +16,8 @@ export interface CheckpointData {
   optimizer?: OptimizerState;
   /** Pruning masks by name (param names by convention); float32, int32 or bool. */
   masks?: ReadonlyMap<string, tf.Tensor>;
+  /** Masks on activations (channel/feature masks) by value name; stored beside `masks`. */
+  featureMasks?: ReadonlyMap<string, tf.Tensor>;
   /** Quantizer state: JSON-compatible data; typed arrays are kept bit-exact. */
   quantizers?: unknown;
   /** The run's {@link Rng} state (`rng.getState()`). */
@@ -59,8 +61,11 @@ function encodeFiles(data: CheckpointData): { file: string; bytes: Uint8Array }[
     const o = encodeOptimizerState(data.optimizer);
     files.push({ file: F.optimizer, bytes: text(o.json) }, { file: F.optimizerBin, bytes: o.bin });
   }
-  if (data.masks) {
-    const m = encodeTensors(data.masks);
+  if (data.masks || data.featureMasks) {
+    const groups: Record<string, ReadonlyMap<string, tf.Tensor>> = {};
+    if (data.masks) groups.masks = data.masks;
+    if (data.featureMasks) groups.featureMasks = data.featureMasks;
+    const m = encodeTensorGroups(groups);
     files.push({ file: F.masks, bytes: text(m.json) }, { file: F.masksBin, bytes: m.bin });
   }
   if (data.quantizers !== undefined) files.push({ file: F.quantizers, bytes: text(stringifyState(data.quantizers, F.quantizers)) });
@@ -156,14 +161,14 @@ export function readCheckpoint(dir: string): CheckpointData {
   } catch (e) {
     throw checkpointError(at(F.weights), (e as Error).message, e);
   }
-  let masks: Map<string, tf.Tensor> | undefined;
+  let groups: Record<string, Map<string, tf.Tensor>> = {};
   try {
-    masks = files.has(F.masks) ? decodeTensors(need(F.masks), need(F.masksBin), at(F.masks), at(F.masksBin)) : undefined;
+    if (files.has(F.masks)) groups = decodeTensorGroups(need(F.masks), need(F.masksBin), at(F.masks), at(F.masksBin));
   } catch (e) {
     params.dispose();
     throw e;
   }
-  return { graph, params, optimizer, masks, quantizers, ...state };
+  return { graph, params, optimizer, masks: groups.masks, featureMasks: groups.featureMasks, quantizers, ...state };
 }
 
 /** `root/step-000123`: the directory name runs use for the checkpoint after `step` steps. */
@@ -171,20 +176,31 @@ export function checkpointPath(root: string, step: number): string {
   return path.join(root, `step-${String(step).padStart(6, '0')}`);
 }
 
+/** Numeric parts of a checkpoint directory name (`step-000123` → [123], `ckpt-001-000000040` → [1, 40]). */
+function checkpointKey(name: string): number[] | undefined {
+  const m = /^[a-z]+((?:-\d+)+)$/i.exec(name);
+  return m ? m[1].slice(1).split('-').map(Number) : undefined;
+}
+
+function compareKeys(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
 /**
- * The newest complete `step-N` checkpoint under `root` (highest N with a manifest), or undefined.
- * Temp and moved-aside directories (`.tmp-<pid>`, `.old-<pid>`) are ignored.
+ * The newest complete checkpoint under `root`, or undefined. Directories named `<word>-<n>[-<n>…]`
+ * (`step-000123`, or `ckpt-<stage>-<step>`) are ordered by their numbers, not as text; those without
+ * a manifest, and temp or moved-aside ones (`.tmp-<pid>`, `.old-<pid>`), are ignored.
  */
 export function latestCheckpoint(root: string): string | undefined {
   if (!fs.existsSync(root)) return undefined;
-  let best: { step: number; dir: string } | undefined;
+  let best: { key: number[]; dir: string } | undefined;
   for (const name of fs.readdirSync(root)) {
-    const m = /^step-(\d+)$/.exec(name);
-    if (!m) continue;
+    const key = checkpointKey(name);
+    if (!key) continue;
     const dir = path.join(root, name);
     if (!fs.existsSync(path.join(dir, F.manifest))) continue;
-    const step = Number(m[1]);
-    if (!best || step > best.step) best = { step, dir };
+    if (!best || compareKeys(key, best.key) > 0) best = { key, dir };
   }
   return best?.dir;
 }

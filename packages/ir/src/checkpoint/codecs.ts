@@ -66,36 +66,48 @@ export function decodeOptimizerState(json: Uint8Array, bin: Uint8Array, jsonFile
   return { kind: index.kind, step: index.step, params };
 }
 
-const tensorIndex = z.object({
-  entries: z.array(z.object({ name: z.string(), dtype: z.enum(['float32', 'int32', 'bool']), shape: z.array(z.number().int().min(0)), offset: z.number().int().min(0), byteLength: z.number().int().min(0) })),
-});
+const tensorEntry = z.object({ name: z.string(), dtype: z.enum(['float32', 'int32', 'bool']), shape: z.array(z.number().int().min(0)), offset: z.number().int().min(0), byteLength: z.number().int().min(0) });
+const tensorIndex = z.object({ groups: z.record(z.string(), z.array(tensorEntry)) });
 
-/** A named set of tensors (masks) as a JSON index and concatenated raw bytes (bool as one byte each). */
-export function encodeTensors(tensors: ReadonlyMap<string, tf.Tensor>): { json: string; bin: Uint8Array } {
+/**
+ * Named groups of tensors (e.g. param masks and feature masks) as one JSON index and one blob of
+ * concatenated raw bytes (bool as one byte per value).
+ */
+export function encodeTensorGroups(groups: Record<string, ReadonlyMap<string, tf.Tensor>>): { json: string; bin: Uint8Array } {
   const chunks: Uint8Array[] = [];
   let offset = 0;
-  const entries = [...tensors].map(([name, t]) => {
-    const bytes = bytesOf(t.dataSync() as Float32Array | Int32Array | Uint8Array);
-    chunks.push(bytes);
-    const entry = { name, dtype: t.dtype, shape: t.shape, offset, byteLength: bytes.byteLength };
-    offset += bytes.byteLength;
-    return entry;
-  });
-  return { json: JSON.stringify({ entries }, null, 1), bin: concat(chunks) };
+  const index: Record<string, z.infer<typeof tensorEntry>[]> = {};
+  for (const [group, tensors] of Object.entries(groups)) {
+    index[group] = [...tensors].map(([name, t]) => {
+      const bytes = bytesOf(t.dataSync() as Float32Array | Int32Array | Uint8Array);
+      chunks.push(bytes);
+      const entry = { name, dtype: t.dtype as 'float32' | 'int32' | 'bool', shape: t.shape, offset, byteLength: bytes.byteLength };
+      offset += bytes.byteLength;
+      return entry;
+    });
+  }
+  return { json: JSON.stringify({ groups: index }, null, 1), bin: concat(chunks) };
 }
 
-export function decodeTensors(json: Uint8Array, bin: Uint8Array, jsonFile: string, binFile: string): Map<string, tf.Tensor> {
+export function decodeTensorGroups(json: Uint8Array, bin: Uint8Array, jsonFile: string, binFile: string): Record<string, Map<string, tf.Tensor>> {
   const index = parseWith(tensorIndex, json, jsonFile);
-  const out = new Map<string, tf.Tensor>();
-  for (const e of index.entries) {
-    const width = e.dtype === 'bool' ? 1 : 4;
-    if (e.byteLength !== sizeOf(e.shape) * width) {
-      out.forEach((t) => t.dispose());
-      throw checkpointError(jsonFile, `entry '${e.name}' has ${e.byteLength} bytes, shape [${e.shape}] ${e.dtype} needs ${sizeOf(e.shape) * width}`);
+  const out: Record<string, Map<string, tf.Tensor>> = {};
+  try {
+    for (const [group, entries] of Object.entries(index.groups)) {
+      const tensors = (out[group] = new Map<string, tf.Tensor>());
+      for (const e of entries) {
+        const width = e.dtype === 'bool' ? 1 : 4;
+        if (e.byteLength !== sizeOf(e.shape) * width) {
+          throw checkpointError(jsonFile, `${group} entry '${e.name}' has ${e.byteLength} bytes, shape [${e.shape}] ${e.dtype} needs ${sizeOf(e.shape) * width}`);
+        }
+        const buf = span(bin, e.offset, e.byteLength, binFile, `${group} entry '${e.name}'`);
+        const data = e.dtype === 'float32' ? new Float32Array(buf) : e.dtype === 'int32' ? new Int32Array(buf) : new Uint8Array(buf);
+        tensors.set(e.name, tf.tensor(data, e.shape, e.dtype));
+      }
     }
-    const buf = span(bin, e.offset, e.byteLength, binFile, `'${e.name}'`);
-    const data = e.dtype === 'float32' ? new Float32Array(buf) : e.dtype === 'int32' ? new Int32Array(buf) : new Uint8Array(buf);
-    out.set(e.name, tf.tensor(data, e.shape, e.dtype));
+  } catch (e) {
+    Object.values(out).forEach((m) => m.forEach((t) => t.dispose()));
+    throw e;
   }
   return out;
 }
