@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerBench } from './commands/bench';
+import { registerPlugins } from './commands/plugins';
 
 const { version } = require('../package.json') as { version: string };
 
@@ -10,5 +11,6 @@ export function createProgram(): Command {
     .version(version, '-v, --version')
     .showHelpAfterError('(run with --help for usage)');
   registerBench(program);
+  registerPlugins(program);
   return program;
 }
