@@ -26,6 +26,8 @@ import { bevPool } from './bev-pool';
 import { pillarScatter } from './pillar-scatter';
 import { pillarMax } from './pillar-max';
 import { gridSample } from './grid-sample';
+import { resizeBilinear } from './resize-bilinear';
+import { resizeNearest } from './resize-nearest';
 import type { OpDef } from './op';
 
 export * from './op';
@@ -60,11 +62,14 @@ export { bevPool } from './bev-pool';
 export { pillarScatter } from './pillar-scatter';
 export { pillarMax } from './pillar-max';
 export { gridSample } from './grid-sample';
+export { resizeBilinear } from './resize-bilinear';
+export { resizeNearest } from './resize-nearest';
+export { resizeMatrix, type ResizeAttrs, type CoordinateTransform } from './resize-common';
 
 /** The built-in op set: one op per file in this folder. */
 const BUILTIN_OPS: OpDef[] = [conv2d,
   denseOp, matmulOp, batchnormOp, layernormOp, reluOp, sigmoidOp, tanhOp, geluOp, softmaxOp, addOp, subOp, mulOp, divOp, scaleOp, concatOp, splitOp, reshapeOp, transposeOp, sliceOp, flattenOp, reduceMeanOp, reduceSumOp,
-  bevPool, pillarScatter, pillarMax, gridSample];
+  bevPool, pillarScatter, pillarMax, gridSample, resizeBilinear, resizeNearest];
 
 const registry = new Map<string, OpDef>(BUILTIN_OPS.map((op) => [op.name, op]));
 
