@@ -1,0 +1,114 @@
+import * as tf from '@tensorflow/tfjs';
+import { BevzipError, ERROR_CODES } from '@bevzip/ir';
+import type { Frame } from '../data/types';
+import type { EgoDetection } from '../metrics/box-convert';
+import { framesToGtEvalBoxes } from '../metrics/box-convert';
+import { SYNTHETIC_CONFIG, type DetectionConfig } from '../metrics/detection-config';
+import { aggregateDetection, type DetectionMetrics } from '../metrics/detection-metrics';
+import type { EvalBoxes } from '../metrics/eval-box';
+import { evaluateDetection, type DetectionEvalResult } from '../metrics/evaluate-detection';
+import { MapIouAccumulator, type MapIouResult } from '../metrics/map-iou';
+import { disposeBatch, makeBatch } from './batch';
+import type { TaskConfig } from './config';
+import { decodeDetections, detectionsToEvalBoxes, toDense, type OutputLike } from './decode';
+
+/** What a model returns for a batch: logits for heat map and map, raw regression, NHWC. */
+export interface ModelOutputs {
+  heatmap: OutputLike;
+  reg: OutputLike;
+  map?: OutputLike;
+}
+
+/**
+ * Runs a model on a batch's feeds. Any runtime can serve (the interpreter, onnxruntime, a
+ * stub); tensors it returns are disposed by the caller of this function after reading.
+ */
+export type PredictFn = (feeds: Record<string, tf.Tensor>) => ModelOutputs | Promise<ModelOutputs>;
+
+/** Options of {@link evaluateModel}. */
+export interface EvaluateModelOptions {
+  /** Frames per forward pass (default 1). */
+  batchSize?: number;
+  /** nuScenes evaluation settings (default `SYNTHETIC_CONFIG`: every class range 25 m). */
+  detectionConfig?: DetectionConfig;
+  /** Called after each batch with the number of frames done. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Metrics of a model over a set of frames. */
+export interface ModelEvalResult {
+  /** The full nuScenes evaluation over all ten detection classes (absent classes score AP 0). */
+  detection: DetectionEvalResult;
+  /** mAP, TP errors and NDS re-aggregated over the model's own classes only. */
+  classMetrics: DetectionMetrics;
+  /** Map IoU per class and mIoU; absent when the config has no map classes. */
+  map?: MapIouResult;
+  /** Decoded ego-frame detections per sample token. */
+  detections: Map<string, EgoDetection[]>;
+}
+
+function sigmoidPlanes(logits: OutputLike, classes: number): Float32Array[] {
+  const d = toDense(logits);
+  const cells = d.data.length / classes;
+  const planes = Array.from({ length: classes }, () => new Float32Array(cells));
+  for (let n = 0; n < cells; n++) {
+    for (let c = 0; c < classes; c++) planes[c][n] = 1 / (1 + Math.exp(-d.data[n * classes + c]));
+  }
+  return planes;
+}
+
+function labelPlanes(target: tf.Tensor, classes: number): Uint8Array[] {
+  const data = target.dataSync();
+  const cells = data.length / classes;
+  const planes = Array.from({ length: classes }, () => new Uint8Array(cells));
+  for (let n = 0; n < cells; n++) for (let c = 0; c < classes; c++) planes[c][n] = data[n * classes + c] > 0.5 ? 1 : 0;
+  return planes;
+}
+
+function disposeOutputs(out: ModelOutputs): void {
+  for (const v of [out.heatmap, out.reg, out.map]) if (v instanceof tf.Tensor) v.dispose();
+}
+
+/**
+ * Runs `predict` over `frames` in order, decodes the detections and scores them with the nuScenes
+ * detection evaluation (mAP, TP errors, NDS) and the map head with map IoU (thresholds 0.35–0.65).
+ * Ground truth comes from the frames themselves (global boxes, map labels).
+ * @throws BevzipError (E_SHAPE_MISMATCH) when the model has map classes but returns no map.
+ */
+export async function evaluateModel(frames: readonly Frame[], predict: PredictFn, cfg: TaskConfig, options: EvaluateModelOptions = {}): Promise<ModelEvalResult> {
+  const batchSize = options.batchSize ?? 1;
+  const detCfg = options.detectionConfig ?? SYNTHETIC_CONFIG;
+  const km = cfg.mapClasses.length;
+  const mapAcc = km > 0 ? new MapIouAccumulator(cfg.mapClasses) : undefined;
+  const pred: EvalBoxes = new Map();
+  const detections = new Map<string, EgoDetection[]>();
+
+  for (let start = 0; start < frames.length; start += batchSize) {
+    const chunk = frames.slice(start, start + batchSize);
+    const batch = makeBatch(chunk, cfg);
+    try {
+      const out = await predict(batch.feeds);
+      try {
+        const dets = decodeDetections(out.heatmap, out.reg, cfg);
+        chunk.forEach((f, s) => {
+          detections.set(f.sampleToken, dets[s]);
+          pred.set(f.sampleToken, detectionsToEvalBoxes(dets[s], f.sampleToken, f.egoPose));
+        });
+        if (mapAcc) {
+          if (!out.map) throw new BevzipError(ERROR_CODES.SHAPE_MISMATCH, `evaluate: the config has ${km} map classes but the model returned no 'map' output`);
+          mapAcc.update(sigmoidPlanes(out.map, km), labelPlanes(batch.targets.map!, km));
+        }
+      } finally {
+        disposeOutputs(out);
+      }
+    } finally {
+      disposeBatch(batch);
+    }
+    options.onProgress?.(Math.min(start + batchSize, frames.length), frames.length);
+  }
+
+  const detection = evaluateDetection(framesToGtEvalBoxes(frames), pred, detCfg);
+  const pick = <T>(rec: Record<string, T>): Record<string, T> => Object.fromEntries(cfg.classes.map((c) => [c, rec[c]]));
+  const classMetrics = aggregateDetection(pick(detection.metrics.labelAps), pick(detection.metrics.labelTpErrors), detCfg);
+  return { detection, classMetrics, map: mapAcc?.result(), detections };
+}
