@@ -104,6 +104,15 @@ export async function runStage({ config, driver, services, state, index, startSt
     }
     state.stream.emit({ type: 'stage-start', stage: stage.name, index, steps: stage.steps, startStep });
     const stepContext = stepContexts(state, info, scores);
+    if (stage.steps === 0) {
+      // A score-only stage still turns its scores into masks for the stages after it.
+      tf.tidy(() =>
+        driver.hookReduce('mask', state.masks.view, (p, held) => [held, stepContext(p, 0)], (held, update, p) => {
+          if (update) state.masks.multiply(update, state.graph, `plugin '${p.name}' (hook 'mask')`);
+          return state.masks.view;
+        }, active),
+      );
+    }
     const maxBad = config.maxNonFiniteSteps ?? 5;
     let bad = 0;
     for (let step = startStep; step < stage.steps; step++) {
