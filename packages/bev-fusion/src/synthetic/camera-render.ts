@@ -7,6 +7,9 @@ import type { Rng } from './rng';
 import type { Shader } from './shading';
 import type { RoadSurface } from './surface';
 
+/** Module-scope alias: global lookups are slow inside vm contexts (jest, sandboxes), and this is hot code. */
+const math = Math;
+
 const rayCache = new WeakMap<RigCamera, Map<number, Float64Array>>();
 
 /**
@@ -27,7 +30,7 @@ export function cameraRays(cam: RigCamera, scale: number): Float64Array {
     for (let u = 0; u < w; u++) {
       const x = ((u + 0.5) / scale - cx) / fx;
       const y = ((v + 0.5) / scale - cy) / fy;
-      const n = Math.hypot(x, y, 1);
+      const n = math.hypot(x, y, 1);
       const o = (v * w + u) * 3;
       rays[o] = x / n;
       rays[o + 1] = y / n;
@@ -89,7 +92,7 @@ export function renderCamera(
           }
         }
       }
-      const o = (Math.floor(v / scale) * cam.width + Math.floor(u / scale)) * 3;
+      const o = (math.floor(v / scale) * cam.width + math.floor(u / scale)) * 3;
       accum[o] += colour[0];
       accum[o + 1] += colour[1];
       accum[o + 2] += colour[2];
@@ -99,7 +102,7 @@ export function renderCamera(
   const k = shader.gain / (scale * scale);
   for (let i = 0; i < accum.length; i++) {
     const value = accum[i] * k + (noise ? noise.rng.normal(0, noise.sigma) : 0);
-    image[i] = Math.round(255 * Math.min(1, Math.max(0, value)));
+    image[i] = math.round(255 * math.min(1, math.max(0, value)));
   }
   return image;
 }

@@ -3,6 +3,9 @@ import type { CameraChannel, Frame } from '../data/types';
 import { invertPose, transformPoint } from '../geometry/pose';
 import { POINT_STRIDE } from './lidar-render';
 
+/** Module-scope alias: global lookups are slow inside vm contexts (jest, sandboxes), and this is hot code. */
+const math = Math;
+
 /** An 8-bit RGB raster. */
 export interface RgbImage {
   width: number;
@@ -27,7 +30,7 @@ export function cameraContactSheet(frame: Frame, scale = 4): RgbImage {
       if (!cam) return;
       for (let y = 0; y < cam.height * scale; y++) {
         for (let x = 0; x < cam.width * scale; x++) {
-          const src = (Math.floor(y / scale) * cam.width + Math.floor(x / scale)) * 3;
+          const src = (math.floor(y / scale) * cam.width + math.floor(x / scale)) * 3;
           const dst = ((r * th + y) * out.width + c * tw + x) * 3;
           out.data.set(cam.image.subarray(src, src + 3), dst);
         }
@@ -42,11 +45,11 @@ export function cameraContactSheet(frame: Frame, scale = 4): RgbImage {
  * map masks as dim colours, LiDAR points by intensity, label box centres as red dots.
  */
 export function bevPreview(frame: Frame, range = 25.6, px = 6): RgbImage {
-  const n = Math.round(2 * range * px);
+  const n = math.round(2 * range * px);
   const img: RgbImage = { width: n, height: n, data: new Uint8Array(n * n * 3) };
   const put = (x: number, y: number, rgb: [number, number, number]) => {
-    const row = Math.floor((range - x) * px);
-    const col = Math.floor((range - y) * px);
+    const row = math.floor((range - x) * px);
+    const col = math.floor((range - y) * px);
     if (row < 0 || col < 0 || row >= n || col >= n) return;
     img.data.set(rgb, (row * n + col) * 3);
   };
@@ -55,8 +58,8 @@ export function bevPreview(frame: Frame, range = 25.6, px = 6): RgbImage {
     const step = 1 / px;
     for (let x = -range; x < range; x += step) {
       for (let y = -range; y < range; y += step) {
-        const i = Math.floor((x - map.xmin) / map.cell);
-        const j = Math.floor((y - map.ymin) / map.cell);
+        const i = math.floor((x - map.xmin) / map.cell);
+        const j = math.floor((y - map.ymin) / map.cell);
         if (i < 0 || j < 0 || i >= map.size[0] || j >= map.size[1]) continue;
         const on = map.masks.map((m) => m[i * map.size[1] + j]);
         if (on[1]) put(x, y, [90, 90, 20]);
@@ -67,7 +70,7 @@ export function bevPreview(frame: Frame, range = 25.6, px = 6): RgbImage {
   const { points } = frame.lidar;
   for (let p = 0; p < points.length; p += POINT_STRIDE) {
     const e = transformPoint(frame.lidar.calib, [points[p], points[p + 1], points[p + 2]]);
-    const v = Math.min(255, 60 + points[p + 3] * 2);
+    const v = math.min(255, 60 + points[p + 3] * 2);
     put(e[0], e[1], [v, v, v]);
   }
   const toEgo = invertPose(frame.egoPose);
@@ -81,7 +84,7 @@ export function bevPreview(frame: Frame, range = 25.6, px = 6): RgbImage {
 /** Places images side by side (top-aligned) with a gap. */
 export function hconcat(images: RgbImage[], gap = 4): RgbImage {
   const width = images.reduce((w, im) => w + im.width, 0) + gap * (images.length - 1);
-  const height = Math.max(...images.map((im) => im.height));
+  const height = math.max(...images.map((im) => im.height));
   const out: RgbImage = { width, height, data: new Uint8Array(width * height * 3) };
   let x0 = 0;
   for (const im of images) {
@@ -93,7 +96,7 @@ export function hconcat(images: RgbImage[], gap = 4): RgbImage {
 
 /** Stacks images vertically (left-aligned) with a gap. */
 export function vconcat(images: RgbImage[], gap = 4): RgbImage {
-  const width = Math.max(...images.map((im) => im.width));
+  const width = math.max(...images.map((im) => im.width));
   const height = images.reduce((h, im) => h + im.height, 0) + gap * (images.length - 1);
   const out: RgbImage = { width, height, data: new Uint8Array(width * height * 3) };
   let y0 = 0;

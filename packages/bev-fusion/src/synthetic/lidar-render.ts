@@ -7,9 +7,12 @@ import type { Rng } from './rng';
 import { GROUND_REFLECTIVITY } from './shading';
 import type { RoadSurface } from './surface';
 
+/** Module-scope alias: global lookups are slow inside vm contexts (jest, sandboxes), and this is hot code. */
+const math = Math;
+
 /** Floats per LiDAR point: x, y, z, intensity, ring. */
 export const POINT_STRIDE = 5;
-const DEG = Math.PI / 180;
+const DEG = math.PI / 180;
 export const RANGE_NOISE_SIGMA = 0.02;
 
 /** The LiDAR-related subset of the scene conditions. */
@@ -38,27 +41,27 @@ export function renderLidar(
   const m = quatToMatrix(sensorToScene.rotation);
   const [ox, oy, oz] = sensorToScene.translation;
   const elevations = beamElevations(lidar);
-  const nAz = Math.round(360 / lidar.azimuthStepDeg);
-  const maxRange = cond.lidarSparse ? Math.min(40, lidar.maxRange) : lidar.maxRange;
+  const nAz = math.round(360 / lidar.azimuthStepDeg);
+  const maxRange = cond.lidarSparse ? math.min(40, lidar.maxRange) : lidar.maxRange;
   const out = new Float32Array(elevations.length * nAz * POINT_STRIDE);
   const hit = newHit();
   let n = 0;
   for (let b = 0; b < elevations.length; b++) {
     if (cond.lidarSparse && b % 2 === 1) continue;
-    const ce = Math.cos(elevations[b]);
-    const se = Math.sin(elevations[b]);
+    const ce = math.cos(elevations[b]);
+    const se = math.sin(elevations[b]);
     for (let k = 0; k < nAz; k++) {
       const az = k * lidar.azimuthStepDeg;
       // Ego forward is sensor +y (azimuth 90°); a limited field of view is centred there.
-      const off = Math.abs(((az - 90 + 540) % 360) - 180);
+      const off = math.abs(((az - 90 + 540) % 360) - 180);
       if (off > cond.lidarFovDeg) continue;
-      const sx = ce * Math.cos(az * DEG);
-      const sy = ce * Math.sin(az * DEG);
+      const sx = ce * math.cos(az * DEG);
+      const sy = ce * math.sin(az * DEG);
       const dx = m[0] * sx + m[1] * sy + m[2] * se;
       const dy = m[3] * sx + m[4] * sy + m[5] * se;
       const dz = m[6] * sx + m[7] * sy + m[8] * se;
       if (!castRay(surface, boxes, ox, oy, oz, dx, dy, dz, hit)) continue;
-      const cosInc = Math.abs(dx * hit.nx + dy * hit.ny + dz * hit.nz);
+      const cosInc = math.abs(dx * hit.nx + dy * hit.ny + dz * hit.nz);
       const refl = hit.object >= 0 ? boxes.objects[hit.object].parts[hit.part].reflectivity : GROUND_REFLECTIVITY[hit.material];
       const range = hit.t + rng.normal(0, RANGE_NOISE_SIGMA);
       let pDrop = cond.lidarDropout + (refl < 0.15 ? 0.05 : 0) + 0.1 * (1 - cosInc) ** 2;
@@ -68,7 +71,7 @@ export function renderLidar(
       out[n] = sx * range;
       out[n + 1] = sy * range;
       out[n + 2] = se * range;
-      out[n + 3] = Math.round(255 * refl * cosInc);
+      out[n + 3] = math.round(255 * refl * cosInc);
       out[n + 4] = b;
       n += POINT_STRIDE;
     }
@@ -96,10 +99,10 @@ export function countPointsInBoxes(points: Float32Array, sensorToScene: Pose, bo
       const o = i * BOX_STRIDE;
       const px = wx - h[o];
       const py = wy - h[o + 1];
-      if (Math.abs(wz - h[o + 2]) > h[o + 7]) continue;
+      if (math.abs(wz - h[o + 2]) > h[o + 7]) continue;
       const lx = h[o + 3] * px + h[o + 4] * py;
       const ly = -h[o + 4] * px + h[o + 3] * py;
-      if (Math.abs(lx) <= h[o + 5] && Math.abs(ly) <= h[o + 6]) counts[i]++;
+      if (math.abs(lx) <= h[o + 5] && math.abs(ly) <= h[o + 6]) counts[i]++;
     }
   }
   return counts;

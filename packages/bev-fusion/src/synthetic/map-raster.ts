@@ -3,6 +3,9 @@ import type { BevGridConfig } from './rig';
 import { MAP_BIT, type RoadSurface } from './surface';
 import type { Pose2D } from './world';
 
+/** Module-scope alias: global lookups are slow inside vm contexts (jest, sandboxes), and this is hot code. */
+const math = Math;
+
 /** Map classes in mask order; `ped_crossing` is included on request. */
 export const MAP_CLASSES = ['drivable_area', 'divider', 'ped_crossing'] as const;
 export type MapClass = (typeof MAP_CLASSES)[number];
@@ -21,8 +24,8 @@ export function rasterizeMap(
 ): MapLabels {
   const [rows, cols] = grid.size;
   const masks = classes.map(() => new Uint8Array(rows * cols));
-  const c = Math.cos(ego.yaw);
-  const s = Math.sin(ego.yaw);
+  const c = math.cos(ego.yaw);
+  const s = math.sin(ego.yaw);
   const sub = grid.cell / 2;
   const tol = sub / 2;
   const bitOf: Record<MapClass, number> = {

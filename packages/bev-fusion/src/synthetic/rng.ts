@@ -4,13 +4,16 @@
  * so adding draws to one purpose never shifts the values another purpose sees.
  */
 
+/** Module-scope alias: global lookups are slow inside vm contexts (jest, sandboxes), and this is hot code. */
+const math = Math;
+
 /** murmur3 fmix32 finaliser: a bijective 32-bit avalanche mix. */
 export function mix32(x: number): number {
   let h = x >>> 0;
   h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
+  h = math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
+  h = math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
 }
@@ -48,8 +51,8 @@ export class Rng {
   nextU32(): number {
     this.state = (this.state + 0x9e3779b9) >>> 0;
     let z = this.state;
-    z = Math.imul(z ^ (z >>> 16), 0x21f0aaad);
-    z = Math.imul(z ^ (z >>> 15), 0x735a2d97);
+    z = math.imul(z ^ (z >>> 16), 0x21f0aaad);
+    z = math.imul(z ^ (z >>> 15), 0x735a2d97);
     return (z ^ (z >>> 15)) >>> 0;
   }
 
@@ -65,7 +68,7 @@ export class Rng {
 
   /** Uniform integer in [a, b). */
   int(a: number, b: number): number {
-    return a + Math.floor((b - a) * this.next());
+    return a + math.floor((b - a) * this.next());
   }
 
   /** True with probability p. */
@@ -77,12 +80,12 @@ export class Rng {
   normal(mean = 0, sigma = 1): number {
     const u = 1 - this.next();
     const v = this.next();
-    return mean + sigma * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    return mean + sigma * math.sqrt(-2 * math.log(u)) * math.cos(2 * math.PI * v);
   }
 
   /** Exponential with the given mean. */
   exponential(mean: number): number {
-    return -mean * Math.log(1 - this.next());
+    return -mean * math.log(1 - this.next());
   }
 
   pick<T>(items: readonly T[]): T {

@@ -3,6 +3,10 @@
  * circular-arc segments carrying lanes, sidewalks and paint, and the material lookup m(x, y).
  */
 
+/** Module-scope alias: global lookups are slow inside vm contexts (jest, sandboxes), and this is hot code. */
+const math = Math;
+
+
 /** Surface materials of the ground. */
 export const MATERIAL = { terrain: 0, asphalt: 1, sidewalk: 2, paintWhite: 3, paintYellow: 4 } as const;
 export type Material = (typeof MATERIAL)[keyof typeof MATERIAL];
@@ -46,8 +50,8 @@ export interface RoadCoords {
 
 /** Curve coordinates of (x, y) relative to `seg` (written into `out`). */
 export function toRoadCoords(seg: RoadSegment, x: number, y: number, out: RoadCoords): RoadCoords {
-  const c = Math.cos(seg.heading);
-  const sn = Math.sin(seg.heading);
+  const c = math.cos(seg.heading);
+  const sn = math.sin(seg.heading);
   if (seg.kind === 'line' || !seg.radius) {
     const dx = x - seg.origin[0];
     const dy = y - seg.origin[1];
@@ -55,34 +59,34 @@ export function toRoadCoords(seg: RoadSegment, x: number, y: number, out: RoadCo
     out.lat = -dx * sn + dy * c;
     return out;
   }
-  const sigma = Math.sign(seg.radius);
-  const r0 = Math.abs(seg.radius);
+  const sigma = math.sign(seg.radius);
+  const r0 = math.abs(seg.radius);
   const cx = seg.origin[0] - sigma * r0 * sn;
   const cy = seg.origin[1] + sigma * r0 * c;
   const ax = seg.origin[0] - cx;
   const ay = seg.origin[1] - cy;
   const vx = x - cx;
   const vy = y - cy;
-  const phi = Math.atan2(ax * vy - ay * vx, ax * vx + ay * vy);
+  const phi = math.atan2(ax * vy - ay * vx, ax * vx + ay * vy);
   out.s = sigma * r0 * phi;
-  out.lat = sigma * (r0 - Math.hypot(vx, vy));
+  out.lat = sigma * (r0 - math.hypot(vx, vy));
   return out;
 }
 
 /** Position and heading of the point at curve coordinates (s, lat). */
 export function roadPointAt(seg: RoadSegment, s: number, lat: number): { x: number; y: number; heading: number } {
-  const c = Math.cos(seg.heading);
-  const sn = Math.sin(seg.heading);
+  const c = math.cos(seg.heading);
+  const sn = math.sin(seg.heading);
   if (seg.kind === 'line' || !seg.radius) {
     return { x: seg.origin[0] + s * c - lat * sn, y: seg.origin[1] + s * sn + lat * c, heading: seg.heading };
   }
-  const sigma = Math.sign(seg.radius);
-  const r0 = Math.abs(seg.radius);
+  const sigma = math.sign(seg.radius);
+  const r0 = math.abs(seg.radius);
   const phi = (sigma * s) / r0;
   const heading = seg.heading + phi;
   // The outward radial direction is the heading turned right for a left turn (and vice versa).
-  const ux = sigma * Math.sin(heading);
-  const uy = -sigma * Math.cos(heading);
+  const ux = sigma * math.sin(heading);
+  const uy = -sigma * math.cos(heading);
   const cx = seg.origin[0] - sigma * r0 * sn;
   const cy = seg.origin[1] + sigma * r0 * c;
   const r = r0 - sigma * lat;
@@ -95,9 +99,9 @@ export function roadEdges(seg: RoadSegment): [number, number] {
 }
 
 /** Lateral positions of painted lines that count as map dividers (centre, lane and edge lines). */
-export function dividerLines(seg: RoadSegment): { lat: number; kind: 'centre' | 'lane' | 'edge' }[] {
+export function dividerLines(seg: RoadSegment): PaintLine[] {
   const [right, left] = roadEdges(seg);
-  const lines: { lat: number; kind: 'centre' | 'lane' | 'edge' }[] = [];
+  const lines: PaintLine[] = [];
   if (seg.lanesLeft > 0 && seg.lanesRight > 0) lines.push({ lat: 0, kind: 'centre' });
   for (let k = 1; k < seg.lanesLeft; k++) lines.push({ lat: k * seg.laneWidth, kind: 'lane' });
   for (let k = 1; k < seg.lanesRight; k++) lines.push({ lat: -k * seg.laneWidth, kind: 'lane' });
@@ -105,17 +109,24 @@ export function dividerLines(seg: RoadSegment): { lat: number; kind: 'centre' | 
   return lines;
 }
 
-/** Paint material at (s, lat) on the carriageway of `seg`, or asphalt. */
-export function paintAt(seg: RoadSegment, s: number, lat: number, inJunction: boolean): Material {
-  for (const c of seg.crossings) {
-    if (Math.abs(s - c) < seg.crossingWidth / 2) {
+/** A painted line of `dividerLines`. */
+export interface PaintLine {
+  lat: number;
+  kind: 'centre' | 'lane' | 'edge';
+}
+
+/** Paint material at (s, lat) on the carriageway of `seg` (lines from `dividerLines(seg)`), or asphalt. */
+export function paintAt(seg: RoadSegment, lines: readonly PaintLine[], s: number, lat: number, inJunction: boolean): Material {
+  for (let k = 0; k < seg.crossings.length; k++) {
+    if (math.abs(s - seg.crossings[k]) < seg.crossingWidth / 2) {
       const phase = (((lat % ZEBRA_PERIOD) + ZEBRA_PERIOD) % ZEBRA_PERIOD) / ZEBRA_PERIOD;
       return phase < 0.5 ? MATERIAL.paintWhite : MATERIAL.asphalt;
     }
   }
   if (inJunction) return MATERIAL.asphalt;
-  for (const line of dividerLines(seg)) {
-    if (Math.abs(lat - line.lat) >= PAINT_WIDTH / 2) continue;
+  for (let k = 0; k < lines.length; k++) {
+    const line = lines[k];
+    if (math.abs(lat - line.lat) >= PAINT_WIDTH / 2) continue;
     if (line.kind === 'centre') return MATERIAL.paintYellow;
     if (line.kind === 'edge') return MATERIAL.paintWhite;
     const phase = ((s % DASH_PERIOD) + DASH_PERIOD) % DASH_PERIOD;

@@ -4,6 +4,10 @@ import type { BoxSet, Hit } from './raycast';
 import type { Lighting, SceneConditions } from './conditions';
 import { mix32 } from './rng';
 
+/** Module-scope alias: global lookups are slow inside vm contexts (jest, sandboxes), and this is hot code. */
+const math = Math;
+const INF = Number.POSITIVE_INFINITY;
+
 /** LiDAR reflectivity of the ground materials (paint is retro-reflective, so it shows in intensity). */
 export const GROUND_REFLECTIVITY: Record<Material, number> = {
   [MATERIAL.terrain]: 0.15,
@@ -32,11 +36,11 @@ const EXPOSURE: Record<Lighting, { gain: number; tint: Rgb; zenith: Rgb; horizon
 export function valueNoise(x: number, y: number, cell: number, seed: number): number {
   const gx = x / cell;
   const gy = y / cell;
-  const ix = Math.floor(gx);
-  const iy = Math.floor(gy);
+  const ix = math.floor(gx);
+  const iy = math.floor(gy);
   const fx = gx - ix;
   const fy = gy - iy;
-  const v = (i: number, j: number) => mix32(Math.imul(i, 0x27d4eb2d) ^ Math.imul(j, 0x165667b1) ^ seed) / 4294967296;
+  const v = (i: number, j: number) => mix32(math.imul(i, 0x27d4eb2d) ^ math.imul(j, 0x165667b1) ^ seed) / 4294967296;
   const a = v(ix, iy) + (v(ix + 1, iy) - v(ix, iy)) * fx;
   const b = v(ix, iy + 1) + (v(ix + 1, iy + 1) - v(ix, iy + 1)) * fx;
   return a + (b - a) * fy;
@@ -48,8 +52,8 @@ export class Shader {
   private readonly light: (typeof EXPOSURE)[Lighting];
 
   constructor(private readonly cond: SceneConditions, private readonly textureSeed: number) {
-    const ce = Math.cos(cond.sunElevation);
-    this.sun = [ce * Math.cos(cond.sunAzimuth), ce * Math.sin(cond.sunAzimuth), Math.sin(cond.sunElevation)];
+    const ce = math.cos(cond.sunElevation);
+    this.sun = [ce * math.cos(cond.sunAzimuth), ce * math.sin(cond.sunAzimuth), math.sin(cond.sunElevation)];
     this.light = EXPOSURE[cond.lighting];
   }
 
@@ -70,13 +74,13 @@ export class Shader {
     let accent = false;
     switch (part.texture) {
       case 'window-band':
-        accent = Math.abs(hit.nz) < 0.5 && hit.lz > -hz + 0.3 * hz && hit.lz < hz - 0.2 * hz;
+        accent = math.abs(hit.nz) < 0.5 && hit.lz > -hz + 0.3 * hz && hit.lz < hz - 0.2 * hz;
         break;
       case 'side-stripes':
-        accent = Math.abs(hit.nz) < 0.5 && Math.floor((hit.lx + hx) / 0.7) % 2 === 1;
+        accent = math.abs(hit.nz) < 0.5 && math.floor((hit.lx + hx) / 0.7) % 2 === 1;
         break;
       case 'length-stripes':
-        accent = Math.floor((hit.lx + hx + hit.ly + hy) / 0.35) % 2 === 1;
+        accent = math.floor((hit.lx + hx + hit.ly + hy) / 0.35) % 2 === 1;
         break;
       case 'top-band':
         accent = hit.lz > -hz / 3 && hit.lz < hz / 3;
@@ -92,7 +96,7 @@ export class Shader {
 
   /** Linear radiance of a lit surface seen at distance d, before exposure. */
   shade(albedo: Rgb, nx: number, ny: number, nz: number, d: number, out: Rgb): void {
-    const lambert = Math.max(0, nx * this.sun[0] + ny * this.sun[1] + nz * this.sun[2]);
+    const lambert = math.max(0, nx * this.sun[0] + ny * this.sun[1] + nz * this.sun[2]);
     const k = 0.35 + 0.65 * lambert;
     const tint = this.light.tint;
     for (let c = 0; c < 3; c++) out[c] = albedo[c] * k * tint[c];
@@ -101,14 +105,14 @@ export class Shader {
 
   /** Sky radiance along a direction with vertical component dz. */
   sky(dz: number, out: Rgb): void {
-    const a = Math.min(1, Math.max(0, dz * 3));
+    const a = math.min(1, math.max(0, dz * 3));
     for (let c = 0; c < 3; c++) out[c] = this.light.horizon[c] * (1 - a) + this.light.zenith[c] * a;
-    this.fog(Infinity, out);
+    this.fog(INF, out);
   }
 
   private fog(d: number, out: Rgb): void {
     if (!(this.cond.fogDistance > 0)) return;
-    const e = Math.exp(-d / this.cond.fogDistance);
+    const e = math.exp(-d / this.cond.fogDistance);
     const f = this.light.horizon;
     for (let c = 0; c < 3; c++) out[c] = out[c] * e + 0.85 * (0.5 * f[c] + 0.35) * (1 - e);
   }

@@ -6,9 +6,13 @@ import {
   roadEdges,
   toRoadCoords,
   type Material,
+  type PaintLine,
   type RoadCoords,
   type RoadSegment,
 } from './road';
+
+/** Module-scope alias: global lookups are slow inside vm contexts (jest, sandboxes), and this is hot code. */
+const math = Math;
 
 /** Map-label bits of a ground point. */
 export const MAP_BIT = { drivable: 1, divider: 2, crossing: 4 } as const;
@@ -20,9 +24,17 @@ export const MAP_BIT = { drivable: 1, divider: 2, crossing: 4 } as const;
  */
 export class RoadSurface {
   private readonly coords: RoadCoords[];
+  private readonly lines: PaintLine[][];
+  /** Per segment: [right edge, left edge, right sidewalk edge, left sidewalk edge]. */
+  private readonly bands: Float64Array[];
 
   constructor(readonly segments: RoadSegment[]) {
     this.coords = segments.map(() => ({ s: 0, lat: 0 }));
+    this.lines = segments.map(dividerLines);
+    this.bands = segments.map((seg) => {
+      const [right, left] = roadEdges(seg);
+      return Float64Array.of(right, left, right - seg.sidewalkWidth, left + seg.sidewalkWidth);
+    });
   }
 
   private locate(x: number, y: number): void {
@@ -34,9 +46,9 @@ export class RoadSurface {
     const seg = this.segments[k];
     const { s, lat } = this.coords[k];
     if (s < seg.sMin || s >= seg.sMax) return 0;
-    const [right, left] = roadEdges(seg);
-    if (lat >= right && lat <= left) return 1;
-    if (lat >= right - seg.sidewalkWidth && lat <= left + seg.sidewalkWidth) return 2;
+    const b = this.bands[k];
+    if (lat >= b[0] && lat <= b[1]) return 1;
+    if (lat >= b[2] && lat <= b[3]) return 2;
     return 0;
   }
 
@@ -51,7 +63,7 @@ export class RoadSurface {
     let sidewalk = false;
     for (let k = 0; k < this.segments.length; k++) {
       const b = this.band(k);
-      if (b === 1) return paintAt(this.segments[k], this.coords[k].s, this.coords[k].lat, this.inOtherBand(k));
+      if (b === 1) return paintAt(this.segments[k], this.lines[k], this.coords[k].s, this.coords[k].lat, this.inOtherBand(k));
       if (b === 2) sidewalk = true;
     }
     return sidewalk ? MATERIAL.sidewalk : MATERIAL.terrain;
@@ -74,9 +86,9 @@ export class RoadSurface {
       bits |= MAP_BIT.drivable;
       const seg = this.segments[k];
       const { s, lat } = this.coords[k];
-      if (seg.crossings.some((c) => Math.abs(s - c) < seg.crossingWidth / 2)) bits |= MAP_BIT.crossing;
+      if (seg.crossings.some((c) => math.abs(s - c) < seg.crossingWidth / 2)) bits |= MAP_BIT.crossing;
       if (this.inOtherBand(k)) continue;
-      for (const line of dividerLines(seg)) {
+      for (const line of this.lines[k]) {
         const d = lat - line.lat;
         if (d >= -tol && d < tol) bits |= MAP_BIT.divider;
       }

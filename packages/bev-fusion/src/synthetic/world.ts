@@ -4,6 +4,9 @@ import type { BevRect } from './sat';
 import type { RoadSurface } from './surface';
 import type { DetectionClass } from '../data/types';
 
+/** Module-scope alias: global lookups are slow inside vm contexts (jest, sandboxes), and this is hot code. */
+const math = Math;
+
 /** Planar pose in the scene frame. */
 export interface Pose2D {
   x: number;
@@ -64,5 +67,5 @@ export function footprintAt(o: SceneObject, t: number): BevRect {
 
 /** The ego vehicle's body (rear-axle origin): 4.8×2.0 m centred 1.4 m ahead of the origin. */
 export function egoFootprint(ego: Pose2D): BevRect {
-  return { x: ego.x + 1.4 * Math.cos(ego.yaw), y: ego.y + 1.4 * Math.sin(ego.yaw), length: 4.8, width: 2.0, yaw: ego.yaw };
+  return { x: ego.x + 1.4 * math.cos(ego.yaw), y: ego.y + 1.4 * math.sin(ego.yaw), length: 4.8, width: 2.0, yaw: ego.yaw };
 }
