@@ -55,6 +55,7 @@ export function encodeOptimizerState(state: OptimizerState): { json: string; bin
   return { json: JSON.stringify({ kind: state.kind, step: state.step, params }, null, 1), bin: concat(chunks) };
 }
 
+/** Reverses {@link encodeOptimizerState}; index or blob problems name the file. */
 export function decodeOptimizerState(json: Uint8Array, bin: Uint8Array, jsonFile: string, binFile: string): OptimizerState {
   const index = parseWith(optimizerIndex, json, jsonFile);
   const params: OptimizerState['params'] = {};
@@ -89,6 +90,7 @@ export function encodeTensorGroups(groups: Record<string, ReadonlyMap<string, tf
   return { json: JSON.stringify({ groups: index }, null, 1), bin: concat(chunks) };
 }
 
+/** Reverses {@link encodeTensorGroups}; the tensors belong to the caller. */
 export function decodeTensorGroups(json: Uint8Array, bin: Uint8Array, jsonFile: string, binFile: string): Record<string, Map<string, tf.Tensor>> {
   const index = parseWith(tensorIndex, json, jsonFile);
   const out: Record<string, Map<string, tf.Tensor>> = {};

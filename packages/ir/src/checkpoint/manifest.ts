@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { BevzipError, ERROR_CODES } from '../errors';
 
+/** `format` field of `manifest.json`. */
 export const CHECKPOINT_FORMAT = 'bevzip-checkpoint';
 export const CHECKPOINT_SCHEMA_VERSION = 1;
 
@@ -17,6 +18,7 @@ const manifestSchema = z.object({
 
 /** One file of a checkpoint as recorded in `manifest.json`. */
 export type ManifestEntry = z.infer<typeof entrySchema>;
+/** The content of `manifest.json`. */
 export type Manifest = z.infer<typeof manifestSchema>;
 
 /** Hex SHA-256 of some bytes. */
@@ -24,6 +26,7 @@ export function sha256Hex(bytes: Uint8Array): string {
   return crypto.createHash('sha256').update(bytes).digest('hex');
 }
 
+/** A BevzipError E_CHECKPOINT whose message starts with the offending file. */
 export function checkpointError(file: string, message: string, cause?: unknown): BevzipError {
   return new BevzipError(ERROR_CODES.CHECKPOINT, `${file}: ${message}`, cause === undefined ? undefined : { cause });
 }

@@ -5,6 +5,7 @@ import type { Graph, ParamDef, TagSelector } from '../graph';
 import type { ParamStore } from '../params';
 import { SlotOptimizer } from './optimizer-impl';
 
+/** The update rules available. */
 export type OptimizerKind = 'sgd' | 'adam' | 'adamw';
 
 /**
@@ -22,6 +23,7 @@ export interface ParamGroup {
   frozen?: boolean;
 }
 
+/** Hyper-parameters with PyTorch's defaults and meaning. */
 export interface OptimizerConfig {
   kind: OptimizerKind;
   /** Base learning rate; the runtime passes the scheduled value to {@link Optimizer.step}. */
@@ -55,6 +57,7 @@ export interface OptimizerState {
   params: Record<string, ParamSlots>;
 }
 
+/** Updates a ParamStore in place from gradients; its state can be saved and restored exactly. */
 export interface Optimizer {
   readonly config: Readonly<OptimizerConfig>;
   /**

@@ -7,6 +7,7 @@ export const SLOT_NAMES = {
   adamw: ['exp_avg', 'exp_avg_sq'],
 } as const;
 
+/** What an update rule sees for one param. */
 export interface RuleInput {
   param: tf.Tensor;
   grad: tf.Tensor;
@@ -19,6 +20,7 @@ export interface RuleInput {
   t: number;
 }
 
+/** New param value and slot values, to be assigned by the optimizer. */
 export interface RuleOutput {
   param: tf.Tensor;
   slots: Record<string, tf.Tensor>;
