@@ -1,0 +1,96 @@
+import 'reflect-metadata';
+import { container as globalContainer } from 'tsyringe';
+import { z } from 'zod';
+import { BevzipError } from '../errors';
+import { definePlugin, PLUGIN_API_VERSION } from './plugin';
+import { PluginDriver } from './plugin-driver';
+import { PLUGIN } from './tokens';
+import { featureDistillation, magnitudePruning } from './testing/example-plugins';
+
+const options = z.object({ schedule: z.object({ sparsity: z.number().max(1) }), layers: z.array(z.string()).default([]) });
+const make = (over: Partial<{ name: string; apiVersion: string; hooks: () => object }> = {}) =>
+  definePlugin({ name: 'p', version: '2.3.4', apiVersion: '^1.0.0', description: 'test', options, hooks: () => ({}), ...over } as Parameters<typeof definePlugin<typeof options>>[0]);
+
+function caught(fn: () => unknown): BevzipError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof BevzipError) return e;
+    throw e;
+  }
+  throw new Error('expected a BevzipError');
+}
+
+describe('PluginDriver', () => {
+  it('names the plugin, its range and the IR version on an apiVersion mismatch', () => {
+    const e = caught(() => new PluginDriver().use(make({ apiVersion: '^2.0.0' })({ schedule: { sparsity: 0.5 } })).start());
+    expect(e.code).toBe('E_PLUGIN_API_VERSION');
+    expect(e.message).toBe(`plugin 'p' (2.3.4) requires plugin API ^2.0.0, but @bevzip/ir implements plugin API ${PLUGIN_API_VERSION}`);
+  });
+
+  it('rejects an apiVersion that is not a semver range', () => {
+    expect(caught(() => new PluginDriver().use(make({ apiVersion: 'one' })()).start()).message).toMatch(/plugin 'p' declares apiVersion 'one', which is not a semver range/);
+  });
+
+  it('reports invalid options with the plugin name and the option path', () => {
+    const e = caught(() => new PluginDriver().use(make()({ schedule: { sparsity: 2 }, layers: ['a', 3 as unknown as string] })).start());
+    expect(e.code).toBe('E_PLUGIN_OPTIONS');
+    expect(e.message).toMatch(/^plugin 'p': invalid options: option 'schedule\.sparsity': .*; option 'layers\[1\]': /);
+  });
+
+  it('rejects two plugins with the same name', () => {
+    const p = make()({ schedule: { sparsity: 0 } });
+    const e = caught(() => new PluginDriver().use(p).use(p).start());
+    expect([e.code, e.message]).toEqual(['E_PLUGIN_DUPLICATE', "plugin 'p' is registered twice"]);
+  });
+
+  it('rejects an unknown hook name', () => {
+    const e = caught(() => new PluginDriver().use(make({ hooks: () => ({ scroe: () => undefined }) })({ schedule: { sparsity: 0 } })).start());
+    expect(e.code).toBe('E_PLUGIN_HOOK');
+    expect(e.message).toMatch(/plugin 'p' defines unknown hook 'scroe'; hooks are: setup, transform/);
+  });
+
+  it('re-raises errors thrown in sync and async hooks as E_PLUGIN_HOOK with plugin and hook', async () => {
+    const boom = () => {
+      throw new Error('boom');
+    };
+    const driver = new PluginDriver().use(make({ hooks: () => ({ mask: boom, setup: async () => boom() }) })({ schedule: { sparsity: 0 } }));
+    driver.start();
+    const sync = caught(() => driver.hookReduce('mask', 0, () => [undefined as never, undefined as never], (a) => a));
+    expect([sync.code, sync.message]).toEqual(['E_PLUGIN_HOOK', "plugin 'p' failed in hook 'mask': boom"]);
+    expect((sync.cause as Error).message).toBe('boom');
+    await expect(driver.hookSequential('setup', () => [undefined as never])).rejects.toMatchObject({ code: 'E_PLUGIN_HOOK', message: "plugin 'p' failed in hook 'setup': boom" });
+  });
+
+  it('refuses a Promise from a synchronous hook', () => {
+    const driver = new PluginDriver().use(make({ hooks: () => ({ loss: async () => ({}) }) })({ schedule: { sparsity: 0 } }));
+    driver.start();
+    expect(caught(() => driver.hookReduce('loss', [], () => [undefined as never], (a) => a)).message).toMatch(/hook 'loss' is synchronous but returned a Promise/);
+  });
+
+  it('freezes once started', () => {
+    const driver = new PluginDriver();
+    driver.start();
+    const e = caught(() => driver.use(make()({ schedule: { sparsity: 0 } })));
+    expect([e.code, e.message]).toEqual(['E_FROZEN', 'cannot call use(): the plugin set is frozen once the run has started']);
+    expect(caught(() => driver.start()).code).toBe('E_FROZEN');
+  });
+
+  it('resolves every plugin a package registered in a container, in registration order', async () => {
+    const register = (c: typeof globalContainer) => {
+      c.register(PLUGIN, { useValue: magnitudePruning({ sparsity: 0.5 }) });
+      c.register(PLUGIN, { useValue: featureDistillation({ tap: 'x' }) });
+    };
+    const child = globalContainer.createChildContainer();
+    register(child);
+    const names = new PluginDriver(child).start().map((p) => p.name);
+    expect(names).toEqual(['magnitude-pruning', 'feature-distillation']);
+    expect(globalContainer.isRegistered(PLUGIN, true)).toBe(false);
+  });
+
+  it('gives hooks the parsed options with defaults filled in', () => {
+    const [loaded] = new PluginDriver().use(featureDistillation({ tap: 'f' })).start();
+    expect(loaded.options).toEqual({ tap: 'f', weight: 1 });
+    expect(loaded.requires).toEqual({ taps: ['f'], teacher: { taps: ['f'] } });
+  });
+});
