@@ -1,0 +1,72 @@
+import * as tf from '@tensorflow/tfjs';
+import { run } from '../interpreter';
+import { checkGradients, expectClose, expectNoLeak, onnxParity, randomTensor, singleOpGraph } from '../testing';
+import { poolAttrs, poolPads } from './pool-common';
+
+/** Float64 max over each window's real cells, the reference. */
+function naiveMaxPool(x: tf.Tensor, attrs: Record<string, unknown>): number[] {
+  const a = poolAttrs.parse(attrs);
+  const [b, h, w, c] = x.shape;
+  const [[pt, pb], [pl, pr]] = poolPads(a, h, w);
+  const [kh, kw] = typeof a.kernel === 'number' ? [a.kernel, a.kernel] : a.kernel;
+  const [sh, sw] = typeof a.strides === 'number' ? [a.strides, a.strides] : a.strides;
+  const xd = x.dataSync();
+  const out: number[] = [];
+  for (let n = 0; n < b; n++)
+    for (let i = 0; i + kh <= h + pt + pb; i += sh)
+      for (let j = 0; j + kw <= w + pl + pr; j += sw)
+        for (let k = 0; k < c; k++) {
+          let best = -Infinity;
+          for (let u = 0; u < kh; u++)
+            for (let v = 0; v < kw; v++) {
+              const [y, z] = [i + u - pt, j + v - pl];
+              if (y >= 0 && y < h && z >= 0 && z < w) best = Math.max(best, xd[((n * h + y) * w + z) * c + k]);
+            }
+          out.push(best);
+        }
+  return out;
+}
+
+const cases = [
+  { name: '3×3 stride 1 same (peak finding)', attrs: { kernel: 3, strides: 1, pad: 'same' } },
+  { name: '2×2 stride 2 valid', attrs: { kernel: 2, strides: 2 } },
+  { name: '3×2 stride 2 same on odd sizes', attrs: { kernel: [3, 2], strides: 2, pad: 'same' } },
+  { name: 'explicit asymmetric padding', attrs: { kernel: 3, strides: [2, 1], pad: [1, 0, 2, 1] } },
+];
+
+function poolGraph(x: tf.Tensor, attrs: Record<string, unknown>) {
+  return singleOpGraph('max_pool2d', [{ name: 'x', value: x }], attrs as never);
+}
+
+describe('max_pool2d', () => {
+  it.each(cases)('matches a direct max pool and onnxruntime: $name', async ({ attrs }) => {
+    // Negative inputs, so a zero-padded implementation would be caught.
+    const x = tf.sub(randomTensor([2, 7, 6, 3], 1), 2);
+    const { graph, params, feeds } = poolGraph(x, attrs);
+    const y = run(graph, params, feeds).outputs[graph.outputs[0]];
+    expect(y.shape).toEqual(graph.values[graph.outputs[0]].shape);
+    expectClose(y, naiveMaxPool(x, attrs), 0);
+    expect(await onnxParity(graph, params, feeds)).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('has gradients that agree with finite differences', () => {
+    for (const { attrs } of cases) {
+      const x = randomTensor([1, 5, 6, 2], 2);
+      const { graph, params, feeds } = poolGraph(x, attrs);
+      const w = randomTensor(graph.values[graph.outputs[0]].shape, 3);
+      checkGradients((xi) => tf.sum(tf.mul(run(graph, params, { ...feeds, x: xi }).outputs[graph.outputs[0]], w)) as tf.Scalar, [x], { eps: 1e-3 });
+    }
+  });
+
+  it('rejects padding as large as the kernel, naming the node', () => {
+    expect(() => poolGraph(tf.zeros([1, 4, 4, 1]), { kernel: 2, pad: 2 })).toThrow(/node 'max_pool2d'.*smaller than the kernel/);
+  });
+
+  it('keeps the tensor count flat across runs and gradient steps', () => {
+    const { graph, params, feeds } = poolGraph(randomTensor([1, 5, 5, 2], 4), { kernel: 3, pad: 'same' });
+    expectNoLeak(() => {
+      run(graph, params, feeds).outputs[graph.outputs[0]].dispose();
+      tf.grad((xi: tf.Tensor) => run(graph, params, { x: xi }).outputs[graph.outputs[0]].sum())(feeds.x).dispose();
+    });
+  });
+});

@@ -1,0 +1,24 @@
+import * as tf from '@tensorflow/tfjs';
+import { defineOp, pair } from './op';
+import { emitPool, inferPool, padSpatial, poolAttrs, type PoolAttrs } from './pool-common';
+
+/** Fills padding so it never wins a window; finite so that masks built from it stay NaN-free. */
+const PAD_FILL = -3.4e38;
+
+/**
+ * NHWC 2-D max pooling. `pad` is 'same' (SAME_UPPER), 'valid', a number or [top, bottom, left,
+ * right]; padded cells never win (ONNX MaxPool semantics).
+ *
+ * @example
+ * b.op('max_pool2d', [heatmap], { kernel: 3, strides: 1, pad: 'same' }) // peak finding
+ */
+export const maxPool2d = defineOp<PoolAttrs>({
+  name: 'max_pool2d',
+  inputs: ['x'],
+  attrs: poolAttrs,
+  infer: inferPool,
+  forward([x], a) {
+    return [tf.maxPool(padSpatial(x!, a, PAD_FILL), pair(a.kernel), pair(a.strides), 'valid')];
+  },
+  onnx: (emit, a) => emitPool(emit, 'MaxPool', a),
+});
