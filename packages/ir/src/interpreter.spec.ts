@@ -70,3 +70,17 @@ describe('interpreter', () => {
     params.dispose();
   });
 });
+
+describe('ParamStore', () => {
+  it('creates, clones and disposes without leaving tensors behind', () => {
+    const { graph, params } = twoBranch();
+    params.dispose();
+    const before = tf.memory().numTensors;
+    const store = ParamStore.init(graph, 1);
+    const copy = store.clone();
+    expect(tf.memory().numTensors).toBe(before + 2 * graph.params.length);
+    store.dispose();
+    copy.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

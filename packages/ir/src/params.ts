@@ -50,7 +50,11 @@ export class ParamStore {
   /** Fresh weights from the graph's initializers. */
   static init(graph: Graph, seed: number): ParamStore {
     const store = new ParamStore();
-    for (const p of graph.params) store.set(p.name, tf.tensor(initialValues(p, seed), p.shape, p.dtype), p.trainable);
+    for (const p of graph.params) {
+      const value = tf.tensor(initialValues(p, seed), p.shape, p.dtype);
+      store.set(p.name, value, p.trainable);
+      value.dispose();
+    }
     return store;
   }
 
@@ -91,7 +95,10 @@ export class ParamStore {
       return;
     }
     existing?.dispose();
-    this.vars.set(name, tf.variable(value.clone(), trainable ?? existing?.trainable ?? true, undefined, value.dtype));
+    // The variable takes a reference to the copy's data; the copy's own handle is released.
+    const copy = value.clone();
+    this.vars.set(name, tf.variable(copy, trainable ?? existing?.trainable ?? true, undefined, value.dtype));
+    copy.dispose();
   }
 
   /** Drops params the graph no longer declares (after a pass removed them). */
