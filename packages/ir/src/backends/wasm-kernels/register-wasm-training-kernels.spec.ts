@@ -19,6 +19,7 @@ describe('registerWasmTrainingKernels', () => {
         'DepthwiseConv2dNativeBackpropFilter',
         'DepthwiseConv2dNativeBackpropInput',
         'UnsortedSegmentSum',
+        'GatherV2',
       ]);
       registerWasmTrainingKernels();
       expect(warn).not.toHaveBeenCalled();

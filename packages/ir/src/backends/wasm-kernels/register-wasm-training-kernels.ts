@@ -3,6 +3,7 @@ import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { depthwiseConv2dBackpropFilterConfig } from './depthwise-conv2d-backprop-filter';
 import { depthwiseConv2dBackpropInputConfig } from './depthwise-conv2d-backprop-input';
+import { gatherV2Config } from './gather-v2';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum';
 
 /** The kernels bevzip adds to (or replaces in) tfjs-backend-wasm for training. */
@@ -12,6 +13,7 @@ export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
   depthwiseConv2dBackpropFilterConfig,
   depthwiseConv2dBackpropInputConfig,
   unsortedSegmentSumConfig,
+  gatherV2Config,
 ];
 
 // Kernels that were registered before ours, so they can be put back.
@@ -19,7 +21,7 @@ const replaced = new Map<string, tf.KernelConfig>();
 
 /**
  * Registers the wasm training kernels. Idempotent; a built-in kernel of the same name
- * (`Conv2DBackpropInput`) is unregistered first and remembered. Returns the kernel names.
+ * (`Conv2DBackpropInput`, `GatherV2`) is unregistered first and remembered. Returns the kernel names.
  */
 export function registerWasmTrainingKernels(): string[] {
   for (const config of wasmTrainingKernelConfigs) {
