@@ -8,7 +8,7 @@ import { ParamStore } from '../params';
 import type { StepEvent, TrainEvent } from './events';
 import { Pipeline } from './pipeline';
 import type { PipelineConfig } from './pipeline-config';
-import { definePlugin } from './plugin';
+import { definePlugin, type Plugin } from './plugin';
 import { featureDistillation, magnitudePruning } from './testing/example-plugins';
 import { FEATURE, mseTaskLoss, tinyConvGraph, tinyData, tinyTeacher } from './testing/tiny-pipeline';
 
@@ -20,7 +20,7 @@ function config(over: Partial<PipelineConfig> = {}, steps = 6, crashAt?: number)
   return { seed: 3, graph, stages: [{ name: 'compress', steps, data: tinyData(8, crashAt), taskLoss: mseTaskLoss, teacher }], ...over };
 }
 
-async function runPipeline(cfg: PipelineConfig, plugins = [magnitudePruning({ sparsity: 0.5 }), featureDistillation({ tap: FEATURE, weight: 2 })]) {
+async function runPipeline(cfg: PipelineConfig, plugins: Plugin<any>[] = [magnitudePruning({ sparsity: 0.5 }), featureDistillation({ tap: FEATURE, weight: 2 })]) {
   const pipeline = new Pipeline(cfg);
   plugins.forEach((p) => pipeline.use(p));
   const events: TrainEvent[] = [];

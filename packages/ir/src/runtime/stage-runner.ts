@@ -106,12 +106,12 @@ export async function runStage({ config, driver, services, state, index, startSt
     const stepContext = stepContexts(state, info, scores);
     if (stage.steps === 0) {
       // A score-only stage still turns its scores into masks for the stages after it.
-      tf.tidy(() =>
+      tf.tidy(() => {
         driver.hookReduce('mask', state.masks.view, (p, held) => [held, stepContext(p, 0)], (held, update, p) => {
           if (update) state.masks.multiply(update, state.graph, `plugin '${p.name}' (hook 'mask')`);
           return state.masks.view;
-        }, active),
-      );
+        }, active);
+      });
     }
     const maxBad = config.maxNonFiniteSteps ?? 5;
     let bad = 0;
