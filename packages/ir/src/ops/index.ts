@@ -31,6 +31,7 @@ import { resizeNearest } from './resize-nearest';
 import { maxPool2d } from './max-pool2d';
 import { avgPool2d } from './avg-pool2d';
 import { convTranspose2d } from './conv-transpose2d';
+import { attention } from './attention';
 import type { OpDef } from './op';
 
 export * from './op';
@@ -70,13 +71,14 @@ export { resizeNearest } from './resize-nearest';
 export { maxPool2d } from './max-pool2d';
 export { avgPool2d } from './avg-pool2d';
 export { convTranspose2d, convTranspose2dAttrs, transposePads, type ConvTranspose2dAttrs } from './conv-transpose2d';
+export { attention } from './attention';
 export { poolAttrs, poolPads, type PoolAttrs } from './pool-common';
 export { resizeMatrix, type ResizeAttrs, type CoordinateTransform } from './resize-common';
 
 /** The built-in op set: one op per file in this folder. */
 const BUILTIN_OPS: OpDef[] = [conv2d,
   denseOp, matmulOp, batchnormOp, layernormOp, reluOp, sigmoidOp, tanhOp, geluOp, softmaxOp, addOp, subOp, mulOp, divOp, scaleOp, concatOp, splitOp, reshapeOp, transposeOp, sliceOp, flattenOp, reduceMeanOp, reduceSumOp,
-  bevPool, pillarScatter, pillarMax, gridSample, resizeBilinear, resizeNearest, maxPool2d, avgPool2d, convTranspose2d];
+  bevPool, pillarScatter, pillarMax, gridSample, resizeBilinear, resizeNearest, maxPool2d, avgPool2d, convTranspose2d, attention];
 
 const registry = new Map<string, OpDef>(BUILTIN_OPS.map((op) => [op.name, op]));
 
