@@ -50,8 +50,9 @@ describe('generateScene', () => {
   });
 
   it('keeps the layout stream independent of the condition stream', () => {
-    const night = generateScene({ seed: 0, sceneIndex: 0, frames: 3, conditions: { lighting: 'night' }, cameras: false });
+    const night = generateScene({ seed: 0, sceneIndex: 0, frames: 1, conditions: { lighting: 'night' }, cameras: false });
     expect(night[0].boxes.map((b) => b.center)).toEqual(scene[0].boxes.map((b) => b.center));
+    expect(night[0].lidar.points).toEqual(scene[0].lidar.points);
   });
 
   it('produces frames in the shared Frame format with tiny-rig sensors and ego-frame map labels', () => {

@@ -12,6 +12,11 @@ import type { Motion, World } from './world';
 
 /** Seconds between consecutive frames of a scene (nuScenes key-frame rate). */
 export const FRAME_INTERVAL = 0.5;
+/**
+ * Objects are checked for overlaps over at least this many frames, so a scene's first frames are
+ * the same whether 1 or up to this many frames are requested.
+ */
+export const PLACEMENT_HORIZON_FRAMES = 6;
 
 /** Options of `generateScene`. */
 export interface SceneOptions {
@@ -47,7 +52,7 @@ export function sampleScene(seed: number, sceneIndex: number, frames: number, te
   const layout = sampleLayout(substream(seed, sceneIndex, 'layout'), template);
   const surface = new RoadSurface(layout.segments);
   const ego: Motion = { kind: 'road', segment: layout.main, s0: 0, lat: layout.egoLat, speed: layout.egoSpeed, yawOffset: 0 };
-  const times = Array.from({ length: frames }, (_, k) => k * FRAME_INTERVAL);
+  const times = Array.from({ length: Math.max(frames, PLACEMENT_HORIZON_FRAMES) }, (_, k) => k * FRAME_INTERVAL);
   const objects = placeObjects(layout, surface, ego, times, substream(seed, sceneIndex, 'objects'), substream(seed, sceneIndex, 'appearance'));
   const conditions = { ...sampleConditions(substream(seed, sceneIndex, 'conditions')), ...overrides };
   const g = substream(seed, sceneIndex, 'global');
