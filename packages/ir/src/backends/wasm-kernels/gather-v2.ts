@@ -45,7 +45,7 @@ export function gatherV2(args: {
   const dst = backend.typedArrayFromHeap(out);
   // x and the output live in the same wasm memory, so rows move with copyWithin on one view.
   const Heap = src.constructor as Float32ArrayConstructor | Int32ArrayConstructor | Uint8ArrayConstructor;
-  const heap = new Heap(src.buffer);
+  const heap = new Heap(src.buffer as ArrayBuffer);
   const srcStart = src.byteOffset / src.BYTES_PER_ELEMENT;
   const dstStart = dst.byteOffset / dst.BYTES_PER_ELEMENT;
   const perBatch = total / batchSize;
