@@ -13,7 +13,7 @@ import type { TapRequest } from './plugin';
 import type { ActiveSet, LoadedPlugin, PluginDriver } from './plugin-driver';
 import type { TrainingServices } from './services';
 import { interpreterTeacher, type TeacherRunner } from './teacher';
-import { trainStep } from './train-step';
+import { runMaskHooks, trainStep } from './train-step';
 
 const DEFAULT_OPTIMIZER: OptimizerConfig = { kind: 'adam', lr: 1e-3 };
 
@@ -106,12 +106,7 @@ export async function runStage({ config, driver, services, state, index, startSt
     const stepContext = stepContexts(state, info, scores);
     if (stage.steps === 0) {
       // A score-only stage still turns its scores into masks for the stages after it.
-      tf.tidy(() => {
-        driver.hookReduce('mask', state.masks.view, (p, held) => [held, stepContext(p, 0)], (held, update, p) => {
-          if (update) state.masks.multiply(update, state.graph, `plugin '${p.name}' (hook 'mask')`);
-          return state.masks.view;
-        }, active);
-      });
+      runMaskHooks(driver, state.masks, state.graph, (p) => stepContext(p, 0), active);
     }
     const maxBad = config.maxNonFiniteSteps ?? 5;
     let bad = 0;

@@ -37,6 +37,16 @@ export function trainableVariables(graph: Graph, params: ParamStore): { list: tf
   return { list, paramOf };
 }
 
+/** The `mask` reduce: each plugin sees the held masks and its update is multiplied in before the next runs. */
+export function runMaskHooks(driver: PluginDriver, masks: HeldMasks, graph: Graph, ctx: (p: LoadedPlugin) => StepContext<unknown>, active: ActiveSet): void {
+  tf.tidy(() => {
+    driver.hookReduce('mask', masks.view, (p, held) => [held, ctx(p)], (held, update, p) => {
+      if (update) masks.multiply(update, graph, `plugin '${p.name}' (hook 'mask')`);
+      return masks.view;
+    }, active);
+  });
+}
+
 function quantizers(s: StepSetup): { weights: Map<string, TensorTransform>; activations: Map<string, TensorTransform> } {
   const weights = new Map<string, TensorTransform>();
   const activations = s.masks.featureTransforms();
@@ -58,12 +68,7 @@ function quantizers(s: StepSetup): { weights: Map<string, TensorTransform>; acti
  * (or gradient norm) leaves weights, optimizer and state untouched and names the culprit.
  */
 export function trainStep(s: StepSetup, batch: Batch, teacherTaps: Record<string, tf.Tensor> | undefined, lr: number): StepOutcome {
-  tf.tidy(() => {
-    s.driver.hookReduce('mask', s.masks.view, (p, held) => [held, s.stepContext(p)], (held, update, p) => {
-      if (update) s.masks.multiply(update, s.graph, `plugin '${p.name}' (hook 'mask')`);
-      return s.masks.view;
-    }, s.active);
-  });
+  runMaskHooks(s.driver, s.masks, s.graph, s.stepContext, s.active);
   const { weights, activations } = quantizers(s);
   const vars = trainableVariables(s.graph, s.params);
   const names: string[] = [];
