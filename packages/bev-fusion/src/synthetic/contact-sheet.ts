@@ -1,17 +1,10 @@
-import { PNG } from 'pngjs';
 import type { CameraChannel, Frame } from '../data/types';
 import { invertPose, transformPoint } from '../geometry/pose';
+import type { RgbImage } from '../nuscenes/images';
 import { POINT_STRIDE } from './lidar-render';
 
 /** Module-scope alias: global lookups are slow inside vm contexts (jest, sandboxes), and this is hot code. */
 const math = Math;
-
-/** An 8-bit RGB raster. */
-export interface RgbImage {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
 
 const SHEET_LAYOUT: CameraChannel[][] = [
   ['CAM_FRONT_LEFT', 'CAM_FRONT', 'CAM_FRONT_RIGHT'],
@@ -105,16 +98,4 @@ export function vconcat(images: RgbImage[], gap = 4): RgbImage {
     y0 += im.height + gap;
   }
   return out;
-}
-
-/** PNG bytes of an RGB image. */
-export function encodePng(img: RgbImage): Buffer {
-  const png = new PNG({ width: img.width, height: img.height });
-  for (let i = 0; i < img.width * img.height; i++) {
-    png.data[4 * i] = img.data[3 * i];
-    png.data[4 * i + 1] = img.data[3 * i + 1];
-    png.data[4 * i + 2] = img.data[3 * i + 2];
-    png.data[4 * i + 3] = 255;
-  }
-  return PNG.sync.write(png);
 }

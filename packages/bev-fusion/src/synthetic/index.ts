@@ -19,5 +19,4 @@ export type { BevRect } from './sat';
 export { poseAt, velocityAt, footprintAt } from './world';
 export type { Motion, Pose2D, SceneObject, World } from './world';
 export { POINT_STRIDE, beamElevations } from './lidar-render';
-export { bevPreview, cameraContactSheet, encodePng, hconcat, vconcat } from './contact-sheet';
-export type { RgbImage } from './contact-sheet';
+export { bevPreview, cameraContactSheet, hconcat, vconcat } from './contact-sheet';
