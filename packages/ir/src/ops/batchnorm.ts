@@ -42,7 +42,8 @@ export const batchnormOp = defineOp<BatchnormAttrs>({
   inputs: ['x', 'gamma', 'beta', 'runningMean', 'runningVar'],
   attrs: batchnormAttrs,
   infer([x, ...stats]) {
-    if (!x || stats.some((s) => !s)) throw new Error('batchnorm needs x, gamma, beta, runningMean and runningVar');
+    if (!x || stats.some((s) => !s))
+      throw new Error('batchnorm needs x, gamma, beta, runningMean and runningVar');
     if (x.shape.length < 2) throw new Error(`x must be (batch, …, channels) of rank ≥ 2, got [${x.shape}]`);
     const c = x.shape[x.shape.length - 1];
     ['gamma', 'beta', 'runningMean', 'runningVar'].forEach((slot, i) => {
@@ -59,7 +60,8 @@ export const batchnormOp = defineOp<BatchnormAttrs>({
     if (count < 2) throw new Error(`training needs more than one value per channel, got x [${t.shape}]`);
     const axes = Array.from({ length: t.rank - 1 }, (_, i) => i);
     const { mean, variance } = tf.moments(t, axes);
-    const blend = (old: tf.Tensor, batch: tf.Tensor) => tf.add(tf.mul(old, 1 - a.momentum), tf.mul(batch, a.momentum));
+    const blend = (old: tf.Tensor, batch: tf.Tensor) =>
+      tf.add(tf.mul(old, 1 - a.momentum), tf.mul(batch, a.momentum));
     ctx.setState(3, blend(runningMean!, mean));
     ctx.setState(4, blend(runningVar!, tf.mul(variance, count / (count - 1))));
     return [batchNormPlain(t, mean, variance, gamma, beta, a.eps)];

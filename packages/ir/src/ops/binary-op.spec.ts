@@ -2,10 +2,21 @@ import * as tf from '@tensorflow/tfjs';
 import { GraphBuilder } from '../builder';
 import { run } from '../interpreter';
 import { ParamStore } from '../params';
-import { checkGradients, expectClose, expectNoLeak, onnxParity, randomTensor, singleOpGraph } from '../testing';
+import {
+  checkGradients,
+  expectClose,
+  expectNoLeak,
+  onnxParity,
+  randomTensor,
+  singleOpGraph,
+} from '../testing';
 
 /** Float64 numpy-style broadcast of `fn` over two tensors, the reference. */
-function broadcastRef(a: tf.Tensor, b: tf.Tensor, fn: (x: number, y: number) => number): { data: number[]; shape: number[] } {
+function broadcastRef(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  fn: (x: number, y: number) => number,
+): { data: number[]; shape: number[] } {
   const rank = Math.max(a.rank, b.rank);
   const pad = (s: number[]) => [...new Array(rank - s.length).fill(1), ...s];
   const [sa, sb] = [pad(a.shape), pad(b.shape)];
@@ -35,29 +46,42 @@ const ops = [
   { op: 'div', fn: (x: number, y: number) => x / y },
 ];
 const shapes: [number[], number[]][] = [
-  [[2, 3, 4], [2, 3, 4]],
+  [
+    [2, 3, 4],
+    [2, 3, 4],
+  ],
   [[2, 3, 4], [4]],
-  [[2, 1, 4], [3, 1]],
+  [
+    [2, 1, 4],
+    [3, 1],
+  ],
   [[1], [2, 3]],
 ];
 /** Values in ±[0.5, 1.5): never near zero, so division and its gradient stay tame. */
-const awayFromZero = (shape: number[], seed: number) => tf.tidy(() => {
-  const r = randomTensor(shape, seed);
-  return tf.add(tf.mul(tf.sign(r), 0.5), r);
-});
+const awayFromZero = (shape: number[], seed: number) =>
+  tf.tidy(() => {
+    const r = randomTensor(shape, seed);
+    return tf.add(tf.mul(tf.sign(r), 0.5), r);
+  });
 
 describe.each(ops)('$op', ({ op, fn }) => {
-  it.each(shapes)('broadcasts [%j] with [%j] like a direct computation and like onnxruntime', async (sa, sb) => {
-    const a = randomTensor(sa, 1);
-    const b = awayFromZero(sb, 2);
-    const { graph, params, feeds } = singleOpGraph(op, [{ name: 'a', value: a }, { name: 'b', value: b, param: true }]);
-    const y = run(graph, params, feeds).outputs[graph.outputs[0]];
-    const ref = broadcastRef(a, b, fn);
-    expect(y.shape).toEqual(ref.shape);
-    expect(graph.values[graph.outputs[0]].shape).toEqual(ref.shape);
-    expectClose(y, ref.data, 1e-6);
-    expect(await onnxParity(graph, params, feeds)).toBeLessThanOrEqual(1e-4);
-  });
+  it.each(shapes)(
+    'broadcasts [%j] with [%j] like a direct computation and like onnxruntime',
+    async (sa, sb) => {
+      const a = randomTensor(sa, 1);
+      const b = awayFromZero(sb, 2);
+      const { graph, params, feeds } = singleOpGraph(op, [
+        { name: 'a', value: a },
+        { name: 'b', value: b, param: true },
+      ]);
+      const y = run(graph, params, feeds).outputs[graph.outputs[0]];
+      const ref = broadcastRef(a, b, fn);
+      expect(y.shape).toEqual(ref.shape);
+      expect(graph.values[graph.outputs[0]].shape).toEqual(ref.shape);
+      expectClose(y, ref.data, 1e-6);
+      expect(await onnxParity(graph, params, feeds)).toBeLessThanOrEqual(1e-4);
+    },
+  );
 
   it('keeps an unknown batch dimension through inference, the interpreter and onnxruntime', async () => {
     const g = new GraphBuilder('batch');
@@ -74,18 +98,30 @@ describe.each(ops)('$op', ({ op, fn }) => {
   it('has gradients for both broadcast operands that agree with finite differences', () => {
     const a = randomTensor([2, 3, 4], 5);
     const b = awayFromZero([3, 1], 6);
-    const { graph, params } = singleOpGraph(op, [{ name: 'a', value: a }, { name: 'b', value: b }]);
-    checkGradients((ai, bi) => run(graph, params, { a: ai, b: bi }).outputs[graph.outputs[0]].square().sum() as tf.Scalar, [a, b]);
-  });
-
-  it('rejects shapes that do not broadcast, naming the node and both shapes', () => {
-    expect(() => singleOpGraph(op, [{ name: 'a', value: tf.zeros([2, 3]) }, { name: 'b', value: tf.zeros([4]) }])).toThrow(
-      new RegExp(`node '${op}'.*cannot broadcast \\[2,3\\] with \\[4\\]`),
+    const { graph, params } = singleOpGraph(op, [
+      { name: 'a', value: a },
+      { name: 'b', value: b },
+    ]);
+    checkGradients(
+      (ai, bi) => run(graph, params, { a: ai, b: bi }).outputs[graph.outputs[0]].square().sum() as tf.Scalar,
+      [a, b],
     );
   });
 
+  it('rejects shapes that do not broadcast, naming the node and both shapes', () => {
+    expect(() =>
+      singleOpGraph(op, [
+        { name: 'a', value: tf.zeros([2, 3]) },
+        { name: 'b', value: tf.zeros([4]) },
+      ]),
+    ).toThrow(new RegExp(`node '${op}'.*cannot broadcast \\[2,3\\] with \\[4\\]`));
+  });
+
   it('keeps the tensor count flat across runs', () => {
-    const { graph, params, feeds } = singleOpGraph(op, [{ name: 'a', value: randomTensor([2, 3], 1) }, { name: 'b', value: awayFromZero([3], 2), param: true }]);
+    const { graph, params, feeds } = singleOpGraph(op, [
+      { name: 'a', value: randomTensor([2, 3], 1) },
+      { name: 'b', value: awayFromZero([3], 2), param: true },
+    ]);
     expectNoLeak(() => {
       const r = run(graph, params, feeds);
       Object.values(r.outputs).forEach((t) => t.dispose());
@@ -95,6 +131,11 @@ describe.each(ops)('$op', ({ op, fn }) => {
 
 describe('div', () => {
   it('refuses int32 inputs, whose rounding differs between tfjs and ONNX', () => {
-    expect(() => singleOpGraph('div', [{ name: 'a', value: tf.ones([2], 'int32') }, { name: 'b', value: tf.ones([2], 'int32') }])).toThrow(/node 'div'.*float32/);
+    expect(() =>
+      singleOpGraph('div', [
+        { name: 'a', value: tf.ones([2], 'int32') },
+        { name: 'b', value: tf.ones([2], 'int32') },
+      ]),
+    ).toThrow(/node 'div'.*float32/);
   });
 });

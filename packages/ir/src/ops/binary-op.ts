@@ -22,7 +22,8 @@ export function defineBinaryOp(
     attrs: z.strictObject({}),
     infer([a, b]) {
       if (!a || !b) throw new Error(`${name} needs two inputs`);
-      if (a.dtype !== b.dtype) throw new Error(`${name} needs inputs of one dtype, got ${a.dtype} and ${b.dtype}`);
+      if (a.dtype !== b.dtype)
+        throw new Error(`${name} needs inputs of one dtype, got ${a.dtype} and ${b.dtype}`);
       if (floatOnly && a.dtype !== 'float32') throw new Error(`${name} needs float32 inputs, got ${a.dtype}`);
       return [{ shape: broadcastShapes(a.shape, b.shape), dtype: a.dtype }];
     },

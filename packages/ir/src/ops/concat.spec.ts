@@ -2,7 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import { GraphBuilder } from '../builder';
 import { run } from '../interpreter';
 import { ParamStore } from '../params';
-import { checkGradients, expectClose, expectNoLeak, onnxParity, randomTensor, singleOpGraph } from '../testing';
+import {
+  checkGradients,
+  expectClose,
+  expectNoLeak,
+  onnxParity,
+  randomTensor,
+  singleOpGraph,
+} from '../testing';
 
 /** Joins row-major tensors along `axis` by copying blocks, the reference. */
 function concatRef(xs: tf.Tensor[], axis: number): number[] {
@@ -18,16 +25,45 @@ function concatRef(xs: tf.Tensor[], axis: number): number[] {
 }
 
 const cases = [
-  { name: 'two inputs on axis 1', shapes: [[2, 3, 4], [2, 1, 4]], axis: 1, resolved: 1 },
-  { name: 'three inputs on the last axis (default)', shapes: [[2, 2, 3], [2, 2, 1], [2, 2, 2]], axis: undefined, resolved: 2 },
-  { name: 'the batch axis', shapes: [[1, 3], [2, 3]], axis: 0, resolved: 0 },
+  {
+    name: 'two inputs on axis 1',
+    shapes: [
+      [2, 3, 4],
+      [2, 1, 4],
+    ],
+    axis: 1,
+    resolved: 1,
+  },
+  {
+    name: 'three inputs on the last axis (default)',
+    shapes: [
+      [2, 2, 3],
+      [2, 2, 1],
+      [2, 2, 2],
+    ],
+    axis: undefined,
+    resolved: 2,
+  },
+  {
+    name: 'the batch axis',
+    shapes: [
+      [1, 3],
+      [2, 3],
+    ],
+    axis: 0,
+    resolved: 0,
+  },
   { name: 'a single input', shapes: [[2, 3]], axis: -1, resolved: 1 },
 ];
 
 describe('concat', () => {
   it.each(cases)('matches a direct copy and onnxruntime: $name', async ({ shapes, axis, resolved }) => {
     const xs = shapes.map((s, i) => randomTensor(s, i + 1));
-    const { graph, params, feeds } = singleOpGraph('concat', xs.map((value, i) => ({ name: `x${i}`, value, param: i === 1 })), axis === undefined ? {} : { axis });
+    const { graph, params, feeds } = singleOpGraph(
+      'concat',
+      xs.map((value, i) => ({ name: `x${i}`, value, param: i === 1 })),
+      axis === undefined ? {} : { axis },
+    );
     const y = run(graph, params, feeds).outputs[graph.outputs[0]];
     const expectedShape = [...shapes[0]];
     expectedShape[resolved] = shapes.reduce((s, sh) => s + sh[resolved], 0);
@@ -54,20 +90,38 @@ describe('concat', () => {
 
   it('has gradients for every input that agree with finite differences', () => {
     const xs = [randomTensor([2, 3], 1), randomTensor([2, 2], 2), randomTensor([2, 1], 3)];
-    const { graph, params } = singleOpGraph('concat', xs.map((value, i) => ({ name: `x${i}`, value })), { axis: 1 });
+    const { graph, params } = singleOpGraph(
+      'concat',
+      xs.map((value, i) => ({ name: `x${i}`, value })),
+      { axis: 1 },
+    );
     const weights = randomTensor([2, 6], 4);
-    checkGradients((a, b, c) => run(graph, params, { x0: a, x1: b, x2: c }).outputs[graph.outputs[0]].mul(weights).sum() as tf.Scalar, xs);
+    checkGradients(
+      (a, b, c) =>
+        run(graph, params, { x0: a, x1: b, x2: c }).outputs[graph.outputs[0]].mul(weights).sum() as tf.Scalar,
+      xs,
+    );
   });
 
   it('rejects inputs that differ off the joined axis, naming the node', () => {
-    expect(() => singleOpGraph('concat', [{ name: 'a', value: tf.zeros([2, 3, 4]) }, { name: 'b', value: tf.zeros([2, 2, 4]) }], { axis: 2 })).toThrow(
-      /node 'concat'.*input 1 \[2,2,4\] differs from \[2,3,4\] on axis 1/,
-    );
+    expect(() =>
+      singleOpGraph(
+        'concat',
+        [
+          { name: 'a', value: tf.zeros([2, 3, 4]) },
+          { name: 'b', value: tf.zeros([2, 2, 4]) },
+        ],
+        { axis: 2 },
+      ),
+    ).toThrow(/node 'concat'.*input 1 \[2,2,4\] differs from \[2,3,4\] on axis 1/);
     expect(() => singleOpGraph('concat', [], {})).toThrow(/node 'concat'.*one or more inputs/);
   });
 
   it('keeps the tensor count flat across runs', () => {
-    const { graph, params, feeds } = singleOpGraph('concat', [{ name: 'a', value: randomTensor([2], 1) }, { name: 'b', value: randomTensor([3], 2) }]);
+    const { graph, params, feeds } = singleOpGraph('concat', [
+      { name: 'a', value: randomTensor([2], 1) },
+      { name: 'b', value: randomTensor([3], 2) },
+    ]);
     expectNoLeak(() => {
       const r = run(graph, params, feeds);
       Object.values(r.outputs).forEach((t) => t.dispose());

@@ -27,11 +27,20 @@ export const concatOp = defineOp<ConcatAttrs>({
     const shape = [...first.shape];
     xs.slice(1).forEach((x, k) => {
       const s = x!.shape;
-      if (s.length !== rank) throw new Error(`input ${k + 1} [${s}] has rank ${s.length}, input 0 [${first.shape}] has rank ${rank}`);
-      if (x!.dtype !== first.dtype) throw new Error(`input ${k + 1} is ${x!.dtype}, input 0 is ${first.dtype}`);
+      if (s.length !== rank)
+        throw new Error(
+          `input ${k + 1} [${s}] has rank ${s.length}, input 0 [${first.shape}] has rank ${rank}`,
+        );
+      if (x!.dtype !== first.dtype)
+        throw new Error(`input ${k + 1} is ${x!.dtype}, input 0 is ${first.dtype}`);
       s.forEach((d, i) => {
         if (i === axis) shape[i] = shape[i] === -1 || d === -1 ? -1 : shape[i] + d;
-        else shape[i] = mergeDim(shape[i], d, `input ${k + 1} [${s}] differs from [${first.shape}] on axis ${i} (joining on axis ${axis})`);
+        else
+          shape[i] = mergeDim(
+            shape[i],
+            d,
+            `input ${k + 1} [${s}] differs from [${first.shape}] on axis ${i} (joining on axis ${axis})`,
+          );
       });
     });
     return [{ shape, dtype: first.dtype }];

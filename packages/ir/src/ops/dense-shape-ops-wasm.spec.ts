@@ -17,7 +17,14 @@ interface Case {
 
 const cases: Case[] = [
   { op: 'dense', shapes: [[2, 3, 5], [5, 4], [4]] },
-  { op: 'matmul', shapes: [[2, 1, 4, 3], [3, 5, 4]], attrs: { transposeA: true, transposeB: true } },
+  {
+    op: 'matmul',
+    shapes: [
+      [2, 1, 4, 3],
+      [3, 5, 4],
+    ],
+    attrs: { transposeA: true, transposeB: true },
+  },
   { op: 'batchnorm', shapes: [[2, 3, 3, 4], [4], [4], [4], [4]], training: true, differentiable: 3 },
   { op: 'batchnorm', shapes: [[5, 4], [4], [4], [4], [4]], differentiable: 3 },
   { op: 'layernorm', shapes: [[3, 6], [6], [6]] },
@@ -27,12 +34,37 @@ const cases: Case[] = [
   { op: 'gelu', shapes: [[4, 5]] },
   { op: 'gelu', shapes: [[4, 5]], attrs: { approximate: 'tanh' } },
   { op: 'softmax', shapes: [[3, 4, 5]], attrs: { axis: 1 } },
-  { op: 'add', shapes: [[2, 3, 4], [3, 1]] },
+  {
+    op: 'add',
+    shapes: [
+      [2, 3, 4],
+      [3, 1],
+    ],
+  },
   { op: 'sub', shapes: [[2, 3, 4], [4]] },
-  { op: 'mul', shapes: [[2, 3, 4], [3, 1]] },
-  { op: 'div', shapes: [[2, 3, 4], [3, 1]] },
+  {
+    op: 'mul',
+    shapes: [
+      [2, 3, 4],
+      [3, 1],
+    ],
+  },
+  {
+    op: 'div',
+    shapes: [
+      [2, 3, 4],
+      [3, 1],
+    ],
+  },
   { op: 'scale', shapes: [[3, 4]], attrs: { factor: 0.25 } },
-  { op: 'concat', shapes: [[2, 3], [2, 2]], attrs: { axis: 1 } },
+  {
+    op: 'concat',
+    shapes: [
+      [2, 3],
+      [2, 2],
+    ],
+    attrs: { axis: 1 },
+  },
   { op: 'split', shapes: [[2, 5]], attrs: { sizes: [2, 3] }, outputs: 2 },
   { op: 'reshape', shapes: [[2, 3, 4]], attrs: { shape: [0, -1] } },
   { op: 'transpose', shapes: [[2, 3, 4]], attrs: { perm: [2, 0, 1] } },
@@ -45,7 +77,10 @@ const cases: Case[] = [
 /** Inputs in ±[0.5, 1.5) (clear of zero for div and of relu's kink); variance-like slots positive. */
 function inputValue(c: Case, i: number): tf.Tensor {
   const shape = c.shapes[i];
-  const raw = seededUniform(shape.reduce((a, b) => a * b, 1), 31 * i + c.op.length);
+  const raw = seededUniform(
+    shape.reduce((a, b) => a * b, 1),
+    31 * i + c.op.length,
+  );
   const data = raw.map((v) => (c.op === 'batchnorm' && i === 4 ? 1 + Math.abs(v) : Math.sign(v) * 0.5 + v));
   return tf.tensor(data, shape);
 }
@@ -53,8 +88,14 @@ function inputValue(c: Case, i: number): tf.Tensor {
 /** Outputs, new state and the gradients of Σ_k Σ y_k·r_k with respect to every input. */
 function outputsAndGradients(c: Case): tf.Tensor[] {
   const inputs = c.shapes.map((_, i) => inputValue(c, i));
-  const { graph, params } = singleOpGraph(c.op, inputs.map((value, i) => ({ name: `in${i}`, value })), c.attrs ?? {}, c.outputs ?? 1);
-  const forward = (...xs: tf.Tensor[]) => run(graph, params, Object.fromEntries(xs.map((x, i) => [`in${i}`, x])), { training: c.training });
+  const { graph, params } = singleOpGraph(
+    c.op,
+    inputs.map((value, i) => ({ name: `in${i}`, value })),
+    c.attrs ?? {},
+    c.outputs ?? 1,
+  );
+  const forward = (...xs: tf.Tensor[]) =>
+    run(graph, params, Object.fromEntries(xs.map((x, i) => [`in${i}`, x])), { training: c.training });
   const result = forward(...inputs);
   const outs = graph.outputs.map((o) => result.outputs[o]);
   const weights = outs.map((y, k) => tf.tensor(seededUniform(y.size, 100 + k), y.shape));
@@ -71,7 +112,9 @@ describe('dense, element-wise, shape and normalisation ops on wasm', () => {
     await initBackend({ backend: 'wasm', quiet: true });
   });
 
-  const titled = cases.map((c) => [`${c.op} ${JSON.stringify(c.attrs ?? {})}${c.training ? ' in training' : ''}`, c] as const);
+  const titled = cases.map(
+    (c) => [`${c.op} ${JSON.stringify(c.attrs ?? {})}${c.training ? ' in training' : ''}`, c] as const,
+  );
   it.each(titled)('%s computes the same outputs, state and gradients as cpu', async (_, c) => {
     const cpu = await computeOn('cpu', () => outputsAndGradients(c));
     const wasm = await computeOn('wasm', () => outputsAndGradients(c));

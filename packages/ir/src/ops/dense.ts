@@ -20,7 +20,11 @@ export const denseOp = defineOp<Record<string, never>>({
     if (x.shape.length < 1) throw new Error('x must have at least one axis (the features)');
     if (w.shape.length !== 2) throw new Error(`weight must be [in, out], got [${w.shape}]`);
     const [inDim, outDim] = w.shape;
-    mergeDim(x.shape[x.shape.length - 1], inDim, `input features of x [${x.shape}] do not match weight [${w.shape}]`);
+    mergeDim(
+      x.shape[x.shape.length - 1],
+      inDim,
+      `input features of x [${x.shape}] do not match weight [${w.shape}]`,
+    );
     if (b) {
       if (b.shape.length !== 1) throw new Error(`bias must be [out], got [${b.shape}]`);
       mergeDim(b.shape[0], outDim, `bias length does not match weight [${w.shape}] outputs`);

@@ -10,7 +10,8 @@ export type FlattenAttrs = z.infer<typeof flattenAttrs>;
 
 function splitAt(axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (a < 0 || a > rank) throw new Error(`axis ${axis} is out of range for rank ${rank} (expected ${-rank}…${rank})`);
+  if (a < 0 || a > rank)
+    throw new Error(`axis ${axis} is out of range for rank ${rank} (expected ${-rank}…${rank})`);
   return a;
 }
 

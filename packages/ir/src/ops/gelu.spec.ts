@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { run } from '../interpreter';
-import { checkGradients, expectClose, expectNoLeak, onnxParity, randomTensor, singleOpGraph } from '../testing';
+import {
+  checkGradients,
+  expectClose,
+  expectNoLeak,
+  onnxParity,
+  randomTensor,
+  singleOpGraph,
+} from '../testing';
 
 /** erf by its Maclaurin series, exact to ~1e-12 in float64 for |x| ≤ 3. */
 function erf(x: number): number {
@@ -32,11 +39,16 @@ describe.each(['none', 'tanh'] as const)('gelu (approximate %s)', (approximate) 
     const x = randomTensor([3, 5], 2, 3);
     const weights = randomTensor([3, 5], 3);
     const { graph, params } = singleOpGraph('gelu', [{ name: 'x', value: x }], { approximate });
-    checkGradients((xi) => run(graph, params, { x: xi }).outputs[graph.outputs[0]].mul(weights).sum() as tf.Scalar, [x]);
+    checkGradients(
+      (xi) => run(graph, params, { x: xi }).outputs[graph.outputs[0]].mul(weights).sum() as tf.Scalar,
+      [x],
+    );
   });
 
   it('keeps the tensor count flat across runs', () => {
-    const { graph, params, feeds } = singleOpGraph('gelu', [{ name: 'x', value: randomTensor([4], 1) }], { approximate });
+    const { graph, params, feeds } = singleOpGraph('gelu', [{ name: 'x', value: randomTensor([4], 1) }], {
+      approximate,
+    });
     expectNoLeak(() => {
       const r = run(graph, params, feeds);
       Object.values(r.outputs).forEach((t) => t.dispose());
@@ -46,6 +58,8 @@ describe.each(['none', 'tanh'] as const)('gelu (approximate %s)', (approximate) 
 
 describe('gelu', () => {
   it('rejects an unknown approximation, naming the attribute', () => {
-    expect(() => singleOpGraph('gelu', [{ name: 'x', value: tf.zeros([2]) }], { approximate: 'sigmoid' })).toThrow(/node 'gelu'.*attrs\.approximate/);
+    expect(() =>
+      singleOpGraph('gelu', [{ name: 'x', value: tf.zeros([2]) }], { approximate: 'sigmoid' }),
+    ).toThrow(/node 'gelu'.*attrs\.approximate/);
   });
 });

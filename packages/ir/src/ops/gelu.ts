@@ -28,7 +28,12 @@ function scalar(emit: OnnxNodeEmitter, v: number, hint: string): string {
 }
 
 /** The same formula in ONNX primitives, for opsets before `Gelu` (20). */
-function emitDecomposed(emit: OnnxNodeEmitter, x: string, y: string, approximate: GeluAttrs['approximate']): void {
+function emitDecomposed(
+  emit: OnnxNodeEmitter,
+  x: string,
+  y: string,
+  approximate: GeluAttrs['approximate'],
+): void {
   const step = (type: string, inputs: string[]) => {
     const out = emit.temp(`gelu_${type.toLowerCase()}`);
     emit.add(type, inputs, [out]);

@@ -42,7 +42,10 @@ export const layernormOp = defineOp<LayernormAttrs>({
     if (!x || !gamma || !beta) throw new Error('layernorm needs x, gamma and beta');
     if (x.shape.length < 1) throw new Error('x must have at least one axis');
     const c = x.shape[x.shape.length - 1];
-    for (const [slot, s] of [['gamma', gamma], ['beta', beta]] as const) {
+    for (const [slot, s] of [
+      ['gamma', gamma],
+      ['beta', beta],
+    ] as const) {
       if (s.shape.length !== 1) throw new Error(`${slot} must be [features], got [${s.shape}]`);
       mergeDim(s.shape[0], c, `${slot} length does not match the last axis of x [${x.shape}]`);
     }
@@ -56,6 +59,9 @@ export const layernormOp = defineOp<LayernormAttrs>({
   },
   onnx(emit, a) {
     if (emit.opset < 17) return emitDecomposed(emit, a.eps);
-    emit.add('LayerNormalization', [emit.input(0), emit.input(1), emit.input(2)], [emit.output(0)], { axis: -1, epsilon: { f: a.eps } });
+    emit.add('LayerNormalization', [emit.input(0), emit.input(1), emit.input(2)], [emit.output(0)], {
+      axis: -1,
+      epsilon: { f: a.eps },
+    });
   },
 });

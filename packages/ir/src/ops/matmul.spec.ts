@@ -2,10 +2,22 @@ import * as tf from '@tensorflow/tfjs';
 import { GraphBuilder } from '../builder';
 import { run } from '../interpreter';
 import { ParamStore } from '../params';
-import { checkGradients, expectClose, expectNoLeak, onnxParity, randomTensor, singleOpGraph } from '../testing';
+import {
+  checkGradients,
+  expectClose,
+  expectNoLeak,
+  onnxParity,
+  randomTensor,
+  singleOpGraph,
+} from '../testing';
 
 /** Batched a·b with optional transposes and broadcast batch axes, in float64. */
-function matmulRef(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): { data: number[]; shape: number[] } {
+function matmulRef(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  ta: boolean,
+  tb: boolean,
+): { data: number[]; shape: number[] } {
   const [ar, ac] = a.shape.slice(-2);
   const [br, bc] = b.shape.slice(-2);
   const [m, k] = ta ? [ac, ar] : [ar, ac];
@@ -21,12 +33,15 @@ function matmulRef(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): { data
   const data: number[] = [];
   const count = batch.reduce((p, q) => p * q, 1);
   for (let flat = 0; flat < count; flat++) {
-    const idx = batch.map((_, i) => Math.floor(flat / batch.slice(i + 1).reduce((p, q) => p * q, 1)) % batch[i]);
+    const idx = batch.map(
+      (_, i) => Math.floor(flat / batch.slice(i + 1).reduce((p, q) => p * q, 1)) % batch[i],
+    );
     const [oa, ob] = [offset(pa, idx) * ar * ac, offset(pb, idx) * br * bc];
     for (let i = 0; i < m; i++)
       for (let j = 0; j < n; j++) {
         let s = 0;
-        for (let p = 0; p < k; p++) s += ad[oa + (ta ? p * ac + i : i * ac + p)] * bd[ob + (tb ? j * bc + p : p * bc + j)];
+        for (let p = 0; p < k; p++)
+          s += ad[oa + (ta ? p * ac + i : i * ac + p)] * bd[ob + (tb ? j * bc + p : p * bc + j)];
         data.push(s);
       }
   }
@@ -46,7 +61,14 @@ describe('matmul', () => {
     const [a, b] = [randomTensor(sa, 1), randomTensor(sb, 2)];
     const attrs = { transposeA: ta, transposeB: tb };
     for (const bParam of [false, true]) {
-      const { graph, params, feeds } = singleOpGraph('matmul', [{ name: 'a', value: a }, { name: 'b', value: b, param: bParam }], attrs);
+      const { graph, params, feeds } = singleOpGraph(
+        'matmul',
+        [
+          { name: 'a', value: a },
+          { name: 'b', value: b, param: bParam },
+        ],
+        attrs,
+      );
       const y = run(graph, params, feeds).outputs[graph.outputs[0]];
       const ref = matmulRef(a, b, ta, tb);
       expect(y.shape).toEqual(ref.shape);
@@ -67,21 +89,46 @@ describe('matmul', () => {
     expect(await onnxParity(graph, new ParamStore(), feeds)).toBeLessThanOrEqual(1e-4);
   });
 
-  it.each(cases.slice(1))('has gradients that agree with finite differences: $name', ({ a: sa, b: sb, ta, tb }) => {
-    const [a, b] = [randomTensor(sa, 3), randomTensor(sb, 4)];
-    const { graph, params } = singleOpGraph('matmul', [{ name: 'a', value: a }, { name: 'b', value: b }], { transposeA: ta, transposeB: tb });
-    checkGradients((ai, bi) => run(graph, params, { a: ai, b: bi }).outputs[graph.outputs[0]].square().sum() as tf.Scalar, [a, b]);
-  });
+  it.each(cases.slice(1))(
+    'has gradients that agree with finite differences: $name',
+    ({ a: sa, b: sb, ta, tb }) => {
+      const [a, b] = [randomTensor(sa, 3), randomTensor(sb, 4)];
+      const { graph, params } = singleOpGraph(
+        'matmul',
+        [
+          { name: 'a', value: a },
+          { name: 'b', value: b },
+        ],
+        { transposeA: ta, transposeB: tb },
+      );
+      checkGradients(
+        (ai, bi) =>
+          run(graph, params, { a: ai, b: bi }).outputs[graph.outputs[0]].square().sum() as tf.Scalar,
+        [a, b],
+      );
+    },
+  );
 
   it('rejects inner dimensions that do not agree, naming the node', () => {
-    expect(() => singleOpGraph('matmul', [{ name: 'a', value: tf.zeros([3, 4]) }, { name: 'b', value: tf.zeros([5, 4]) }])).toThrow(
-      /node 'matmul'.*inner dimensions of \[3,4\] and \[5,4\]/,
-    );
-    expect(() => singleOpGraph('matmul', [{ name: 'a', value: tf.zeros([4]) }, { name: 'b', value: tf.zeros([4, 4]) }])).toThrow(/node 'matmul'.*rank ≥ 2/);
+    expect(() =>
+      singleOpGraph('matmul', [
+        { name: 'a', value: tf.zeros([3, 4]) },
+        { name: 'b', value: tf.zeros([5, 4]) },
+      ]),
+    ).toThrow(/node 'matmul'.*inner dimensions of \[3,4\] and \[5,4\]/);
+    expect(() =>
+      singleOpGraph('matmul', [
+        { name: 'a', value: tf.zeros([4]) },
+        { name: 'b', value: tf.zeros([4, 4]) },
+      ]),
+    ).toThrow(/node 'matmul'.*rank ≥ 2/);
   });
 
   it('keeps the tensor count flat across runs', () => {
-    const { graph, params, feeds } = singleOpGraph('matmul', [{ name: 'a', value: randomTensor([2, 3], 1) }, { name: 'b', value: randomTensor([3, 2], 2) }]);
+    const { graph, params, feeds } = singleOpGraph('matmul', [
+      { name: 'a', value: randomTensor([2, 3], 1) },
+      { name: 'b', value: randomTensor([3, 2], 2) },
+    ]);
     expectNoLeak(() => {
       const r = run(graph, params, feeds);
       Object.values(r.outputs).forEach((t) => t.dispose());

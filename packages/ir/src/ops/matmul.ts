@@ -22,12 +22,17 @@ export const matmulOp = defineOp<MatmulAttrs>({
   attrs: matmulAttrs,
   infer([a, b], at) {
     if (!a || !b) throw new Error('matmul needs two inputs');
-    if (a.shape.length < 2 || b.shape.length < 2) throw new Error(`matmul needs rank ≥ 2 inputs, got [${a.shape}] and [${b.shape}]`);
+    if (a.shape.length < 2 || b.shape.length < 2)
+      throw new Error(`matmul needs rank ≥ 2 inputs, got [${a.shape}] and [${b.shape}]`);
     const [ar, ac] = a.shape.slice(-2);
     const [br, bc] = b.shape.slice(-2);
     const [m, ka] = at.transposeA ? [ac, ar] : [ar, ac];
     const [kb, n] = at.transposeB ? [bc, br] : [br, bc];
-    mergeDim(ka, kb, `inner dimensions of [${a.shape}] and [${b.shape}] do not agree (transposeA ${at.transposeA}, transposeB ${at.transposeB})`);
+    mergeDim(
+      ka,
+      kb,
+      `inner dimensions of [${a.shape}] and [${b.shape}] do not agree (transposeA ${at.transposeA}, transposeB ${at.transposeB})`,
+    );
     const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
     return [{ shape: [...batch, m, n], dtype: 'float32' }];
   },

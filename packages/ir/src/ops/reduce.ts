@@ -15,15 +15,27 @@ export type ReduceAttrs = z.infer<typeof reduceAttrs>;
  * Emits an ONNX ReduceSum/ReduceMean over explicit axes. The axes moved from an attribute to an
  * input in opset 13 for ReduceSum and in opset 18 for ReduceMean.
  */
-export function emitReduce(emit: OnnxNodeEmitter, type: 'ReduceSum' | 'ReduceMean', x: string, y: string, axes: number[], keepDims: boolean): void {
+export function emitReduce(
+  emit: OnnxNodeEmitter,
+  type: 'ReduceSum' | 'ReduceMean',
+  x: string,
+  y: string,
+  axes: number[],
+  keepDims: boolean,
+): void {
   const axesAsInput = emit.opset >= (type === 'ReduceSum' ? 13 : 18);
   const keepdims = keepDims ? 1 : 0;
-  if (axesAsInput) emit.add(type, [x, emit.constant(axes, [axes.length], 'int64', 'axes')], [y], { keepdims });
+  if (axesAsInput)
+    emit.add(type, [x, emit.constant(axes, [axes.length], 'int64', 'axes')], [y], { keepdims });
   else emit.add(type, [x], [y], { axes, keepdims });
 }
 
 /** Defines a reduction over `axes` with tfjs function `fn` and ONNX op `onnxType`. */
-export function defineReduceOp(name: string, fn: (x: tf.Tensor, axes: number[], keepDims: boolean) => tf.Tensor, onnxType: 'ReduceSum' | 'ReduceMean'): OpDef<ReduceAttrs> {
+export function defineReduceOp(
+  name: string,
+  fn: (x: tf.Tensor, axes: number[], keepDims: boolean) => tf.Tensor,
+  onnxType: 'ReduceSum' | 'ReduceMean',
+): OpDef<ReduceAttrs> {
   return defineOp<ReduceAttrs>({
     name,
     inputs: ['x'],
@@ -32,7 +44,9 @@ export function defineReduceOp(name: string, fn: (x: tf.Tensor, axes: number[], 
       if (!x) throw new Error(`${name} needs an input`);
       if (x.dtype !== 'float32') throw new Error(`${name} needs a float32 input, got ${x.dtype}`);
       const axes = resolveAxes(a.axes, x.shape.length);
-      const shape = a.keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+      const shape = a.keepDims
+        ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+        : x.shape.filter((_, i) => !axes.includes(i));
       return [{ shape, dtype: 'float32' }];
     },
     forward([x], a) {

@@ -17,7 +17,10 @@ export type ReshapeAttrs = z.infer<typeof reshapeAttrs>;
  */
 export function reshapeShape(input: readonly number[], spec: readonly number[]): number[] {
   spec.forEach((d, i) => {
-    if (d === 0 && i >= input.length) throw new Error(`shape [${spec}] copies dimension ${i} (0) but the input [${input}] has rank ${input.length}`);
+    if (d === 0 && i >= input.length)
+      throw new Error(
+        `shape [${spec}] copies dimension ${i} (0) but the input [${input}] has rank ${input.length}`,
+      );
   });
   const out = spec.map((d, i) => (d === 0 ? input[i] : d));
   const rest = input.filter((_, i) => spec[i] !== 0);
@@ -26,7 +29,10 @@ export function reshapeShape(input: readonly number[], spec: readonly number[]):
   const free = spec.indexOf(-1);
   if (free >= 0) {
     if (restSize === -1) return out;
-    if (restSize % explicit !== 0) throw new Error(`cannot reshape [${input}] to [${spec}]: ${restSize} elements do not divide by ${explicit}`);
+    if (restSize % explicit !== 0)
+      throw new Error(
+        `cannot reshape [${input}] to [${spec}]: ${restSize} elements do not divide by ${explicit}`,
+      );
     out[free] = restSize / explicit;
   } else if (restSize !== -1 && restSize !== explicit) {
     throw new Error(`cannot reshape [${input}] (${knownSize(input)} elements) to [${spec}]`);

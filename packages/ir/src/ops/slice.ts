@@ -7,7 +7,12 @@ export const sliceAttrs = z
     /** Start index per leading axis (axes past the list are taken whole). */
     begin: z.array(z.number().int().min(0)),
     /** Length per axis; -1 runs to the end of the axis. */
-    size: z.array(z.number().int().refine((v) => v === -1 || v > 0, 'size entries must be positive or -1')),
+    size: z.array(
+      z
+        .number()
+        .int()
+        .refine((v) => v === -1 || v > 0, 'size entries must be positive or -1'),
+    ),
   })
   .refine((a) => a.begin.length === a.size.length, 'begin and size must have one entry per axis each');
 export type SliceAttrs = z.infer<typeof sliceAttrs>;
@@ -28,7 +33,8 @@ export const sliceOp = defineOp<SliceAttrs>({
   attrs: sliceAttrs,
   infer([x], a) {
     if (!x) throw new Error('slice needs an input');
-    if (a.begin.length > x.shape.length) throw new Error(`begin/size have ${a.begin.length} entries, more than the rank of [${x.shape}]`);
+    if (a.begin.length > x.shape.length)
+      throw new Error(`begin/size have ${a.begin.length} entries, more than the rank of [${x.shape}]`);
     const shape = x.shape.map((dim, i) => {
       if (i >= a.begin.length) return dim;
       const [b, s] = [a.begin[i], a.size[i]];
@@ -52,6 +58,10 @@ export const sliceOp = defineOp<SliceAttrs>({
       return;
     }
     const c = (v: number[], hint: string) => emit.constant(v, [n], 'int64', hint);
-    emit.add('Slice', [emit.input(0), c(a.begin, 'starts'), c(ends, 'ends'), c(axes, 'axes')], [emit.output(0)]);
+    emit.add(
+      'Slice',
+      [emit.input(0), c(a.begin, 'starts'), c(ends, 'ends'), c(axes, 'axes')],
+      [emit.output(0)],
+    );
   },
 });

@@ -2,7 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import { GraphBuilder } from '../builder';
 import { run } from '../interpreter';
 import { ParamStore } from '../params';
-import { checkGradients, expectClose, expectNoLeak, onnxParity, randomTensor, singleOpGraph } from '../testing';
+import {
+  checkGradients,
+  expectClose,
+  expectNoLeak,
+  onnxParity,
+  randomTensor,
+  singleOpGraph,
+} from '../testing';
 
 /** Softmax along `axis` of a row-major tensor in float64. */
 function softmaxRef(x: tf.Tensor, axis: number): number[] {
@@ -21,7 +28,12 @@ function softmaxRef(x: tf.Tensor, axis: number): number[] {
 }
 
 describe('softmax', () => {
-  it.each([[-1, 2], [1, 1], [0, 0], [-2, 1]])('matches a direct computation and onnxruntime along axis %i', async (axis, resolved) => {
+  it.each([
+    [-1, 2],
+    [1, 1],
+    [0, 0],
+    [-2, 1],
+  ])('matches a direct computation and onnxruntime along axis %i', async (axis, resolved) => {
     const x = randomTensor([3, 4, 5], 1, 4);
     const { graph, params, feeds } = singleOpGraph('softmax', [{ name: 'x', value: x }], { axis });
     const y = run(graph, params, feeds).outputs[graph.outputs[0]];
@@ -33,7 +45,19 @@ describe('softmax', () => {
     [0, [1, 1, 0, 0]],
     [-1, [0.5, 0.5, 0, 1]],
   ])('stays finite for large logits along axis %i (hand-computed)', (axis, expected) => {
-    const { graph, params, feeds } = singleOpGraph('softmax', [{ name: 'x', value: tf.tensor2d([[1000, 1000], [-1000, 0]]) }], { axis });
+    const { graph, params, feeds } = singleOpGraph(
+      'softmax',
+      [
+        {
+          name: 'x',
+          value: tf.tensor2d([
+            [1000, 1000],
+            [-1000, 0],
+          ]),
+        },
+      ],
+      { axis },
+    );
     expectClose(run(graph, params, feeds).outputs[graph.outputs[0]], expected, 1e-6);
   });
 
@@ -43,22 +67,33 @@ describe('softmax', () => {
     g.output(y);
     const graph = g.build();
     expect(graph.values[y].shape).toEqual([-1, 6]);
-    expect(await onnxParity(graph, new ParamStore(), { x: randomTensor([2, 6], 3) })).toBeLessThanOrEqual(1e-4);
+    expect(await onnxParity(graph, new ParamStore(), { x: randomTensor([2, 6], 3) })).toBeLessThanOrEqual(
+      1e-4,
+    );
   });
 
   it.each([-1, 0])('has a gradient along axis %i that agrees with finite differences', (axis) => {
     const x = randomTensor([3, 4], 2, 2);
     const weights = randomTensor([3, 4], 3);
     const { graph, params } = singleOpGraph('softmax', [{ name: 'x', value: x }], { axis });
-    checkGradients((xi) => run(graph, params, { x: xi }).outputs[graph.outputs[0]].mul(weights).sum() as tf.Scalar, [x]);
+    checkGradients(
+      (xi) => run(graph, params, { x: xi }).outputs[graph.outputs[0]].mul(weights).sum() as tf.Scalar,
+      [x],
+    );
   });
 
   it('rejects an axis out of range, naming the node', () => {
-    expect(() => singleOpGraph('softmax', [{ name: 'x', value: tf.zeros([2, 3]) }], { axis: 2 })).toThrow(/node 'softmax'.*axis 2 is out of range for rank 2/);
+    expect(() => singleOpGraph('softmax', [{ name: 'x', value: tf.zeros([2, 3]) }], { axis: 2 })).toThrow(
+      /node 'softmax'.*axis 2 is out of range for rank 2/,
+    );
   });
 
   it('keeps the tensor count flat across runs', () => {
-    const { graph, params, feeds } = singleOpGraph('softmax', [{ name: 'x', value: randomTensor([3, 4], 1) }], { axis: 0 });
+    const { graph, params, feeds } = singleOpGraph(
+      'softmax',
+      [{ name: 'x', value: randomTensor([3, 4], 1) }],
+      { axis: 0 },
+    );
     expectNoLeak(() => {
       const r = run(graph, params, feeds);
       Object.values(r.outputs).forEach((t) => t.dispose());

@@ -33,7 +33,8 @@ export const softmaxOp = defineOp<SoftmaxAttrs>({
     return [tf.exp(tf.sub(t, tf.logSumExp(t, axis, true)))];
   },
   onnx(emit, a) {
-    if (emit.opset < 13) throw new Error('softmax needs opset 13 or later (earlier Softmax flattens the trailing axes)');
+    if (emit.opset < 13)
+      throw new Error('softmax needs opset 13 or later (earlier Softmax flattens the trailing axes)');
     emit.add('Softmax', [emit.input(0)], [emit.output(0)], { axis: a.axis });
   },
 });

@@ -26,19 +26,29 @@ export const splitOp = defineOp<SplitAttrs>({
     const axis = resolveAxis(a.axis, x.shape.length);
     const total = a.sizes.reduce((s, v) => s + v, 0);
     const dim = x.shape[axis];
-    if (dim !== -1 && dim !== total) throw new Error(`sizes [${a.sizes}] sum to ${total} but axis ${axis} of [${x.shape}] has ${dim}`);
+    if (dim !== -1 && dim !== total)
+      throw new Error(`sizes [${a.sizes}] sum to ${total} but axis ${axis} of [${x.shape}] has ${dim}`);
     return a.sizes.map((size) => ({ shape: x.shape.map((d, i) => (i === axis ? size : d)), dtype: x.dtype }));
   },
   forward([x], a) {
     const t = x!;
     const axis = resolveAxis(a.axis, t.rank);
     const total = a.sizes.reduce((s, v) => s + v, 0);
-    if (t.shape[axis] !== total) throw new Error(`sizes [${a.sizes}] sum to ${total} but axis ${axis} of x [${t.shape}] has ${t.shape[axis]}`);
+    if (t.shape[axis] !== total)
+      throw new Error(
+        `sizes [${a.sizes}] sum to ${total} but axis ${axis} of x [${t.shape}] has ${t.shape[axis]}`,
+      );
     return a.sizes.length === 1 ? [tf.clone(t)] : tf.split(t, a.sizes, axis);
   },
   onnx(emit, a) {
     const outputs = a.sizes.map((_, i) => emit.output(i));
-    if (emit.opset >= 13) emit.add('Split', [emit.input(0), emit.constant(a.sizes, [a.sizes.length], 'int64', 'split_sizes')], outputs, { axis: a.axis });
+    if (emit.opset >= 13)
+      emit.add(
+        'Split',
+        [emit.input(0), emit.constant(a.sizes, [a.sizes.length], 'int64', 'split_sizes')],
+        outputs,
+        { axis: a.axis },
+      );
     else emit.add('Split', [emit.input(0)], outputs, { axis: a.axis, split: a.sizes });
   },
 });

@@ -1,10 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { GraphBuilder } from '../builder';
+import type { Attrs } from '../graph';
 import { run } from '../interpreter';
 import { ParamStore } from '../params';
-import { checkGradients, expectClose, expectNoLeak, onnxParity, randomTensor, singleOpGraph } from '../testing';
+import {
+  checkGradients,
+  expectClose,
+  expectNoLeak,
+  onnxParity,
+  randomTensor,
+  singleOpGraph,
+} from '../testing';
 
-const ops = [
+const ops: { op: string; attrs: Attrs; fn: (v: number) => number }[] = [
   { op: 'relu', attrs: {}, fn: (v: number) => Math.max(v, 0) },
   { op: 'sigmoid', attrs: {}, fn: (v: number) => 1 / (1 + Math.exp(-v)) },
   { op: 'tanh', attrs: {}, fn: (v: number) => Math.tanh(v) },
@@ -43,11 +51,16 @@ describe.each(ops)('$op', ({ op, attrs, fn }) => {
     const x = input([2, 6], 3);
     const { graph, params } = singleOpGraph(op, [{ name: 'x', value: x }], attrs);
     const weights = randomTensor([2, 6], 4);
-    checkGradients((xi) => run(graph, params, { x: xi }).outputs[graph.outputs[0]].mul(weights).sum() as tf.Scalar, [x]);
+    checkGradients(
+      (xi) => run(graph, params, { x: xi }).outputs[graph.outputs[0]].mul(weights).sum() as tf.Scalar,
+      [x],
+    );
   });
 
   it('rejects an int32 input, naming the node', () => {
-    expect(() => singleOpGraph(op, [{ name: 'x', value: tf.zeros([2], 'int32') }], attrs)).toThrow(new RegExp(`node '${op}'.*float32`));
+    expect(() => singleOpGraph(op, [{ name: 'x', value: tf.zeros([2], 'int32') }], attrs)).toThrow(
+      new RegExp(`node '${op}'.*float32`),
+    );
   });
 
   it('keeps the tensor count flat across runs', () => {
@@ -61,10 +74,14 @@ describe.each(ops)('$op', ({ op, attrs, fn }) => {
 
 describe('scale', () => {
   it('requires a numeric factor, naming the attribute', () => {
-    expect(() => singleOpGraph('scale', [{ name: 'x', value: tf.zeros([2]) }], {})).toThrow(/node 'scale'.*attrs\.factor/);
+    expect(() => singleOpGraph('scale', [{ name: 'x', value: tf.zeros([2]) }], {})).toThrow(
+      /node 'scale'.*attrs\.factor/,
+    );
   });
 
   it('rejects unknown attributes rather than ignoring a typo', () => {
-    expect(() => singleOpGraph('scale', [{ name: 'x', value: tf.zeros([2]) }], { factor: 2, facotr: 3 })).toThrow(/node 'scale'.*facotr/);
+    expect(() =>
+      singleOpGraph('scale', [{ name: 'x', value: tf.zeros([2]) }], { factor: 2, facotr: 3 }),
+    ).toThrow(/node 'scale'.*facotr/);
   });
 });
