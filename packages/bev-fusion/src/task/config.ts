@@ -53,8 +53,11 @@ export interface TaskConfig {
     /** Multiplies the raw intensity (0–255 in nuScenes) before it becomes a feature. */
     intensityScale: number;
   };
-  /** CenterPoint target settings. */
-  targets: { minRadius: number; minOverlap: number };
+  /**
+   * CenterPoint target settings. Boxes with fewer than `minLidarPoints` LiDAR points get no target,
+   * as MIT's `use_valid_flag` and the evaluation (which drops such ground truth) do; 0 keeps all.
+   */
+  targets: { minRadius: number; minOverlap: number; minLidarPoints: number };
   /** Decoder settings. */
   decode: { topK: number; scoreThreshold: number };
   /** Loss weights: total = heatmap·w + reg·w + map·w (reg already carries its 0.25 here). */
@@ -94,7 +97,7 @@ export const TINY_TASK_CONFIG: Readonly<TaskConfig> = Object.freeze({
     pixelOffset: 0.5,
   }),
   lidar: Object.freeze({ maxPillars: 3072, maxPointsPerPillar: 12, intensityScale: 1 / 255 }),
-  targets: Object.freeze({ minRadius: 1, minOverlap: 0.1 }),
+  targets: Object.freeze({ minRadius: 1, minOverlap: 0.1, minLidarPoints: 1 }),
   decode: Object.freeze({ topK: 100, scoreThreshold: 0.05 }),
   lossWeights: Object.freeze({ heatmap: 1, reg: 0.25, map: 1 }),
   codeWeights: Object.freeze([1, 1, 1, 1, 1, 1, 1, 1, 0.2, 0.2]),

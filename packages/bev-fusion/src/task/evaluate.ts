@@ -7,6 +7,7 @@ import { SYNTHETIC_CONFIG, type DetectionConfig } from '../metrics/detection-con
 import { aggregateDetection, type DetectionMetrics } from '../metrics/detection-metrics';
 import type { EvalBoxes } from '../metrics/eval-box';
 import { evaluateDetection, type DetectionEvalResult } from '../metrics/evaluate-detection';
+import { filterEvalBoxes } from '../metrics/filter-boxes';
 import { MapIouAccumulator, type MapIouResult } from '../metrics/map-iou';
 import { disposeBatch, makeBatch } from './batch';
 import type { TaskConfig } from './config';
@@ -41,6 +42,14 @@ export interface ModelEvalResult {
   detection: DetectionEvalResult;
   /** mAP, TP errors and NDS re-aggregated over the model's own classes only. */
   classMetrics: DetectionMetrics;
+  /**
+   * The same over the model's classes that have ground truth after the evaluation's filters (a
+   * class without ground truth scores AP 0 and errors 1, which on a small set measures the set
+   * rather than the model); undefined when no class has any.
+   */
+  presentClassMetrics?: DetectionMetrics;
+  /** Ground-truth boxes per model class after the evaluation's range and point filters. */
+  gtCounts: Record<string, number>;
   /** Map IoU per class and mIoU; absent when the config has no map classes. */
   map?: MapIouResult;
   /** Decoded ego-frame detections per sample token. */
@@ -107,8 +116,23 @@ export async function evaluateModel(frames: readonly Frame[], predict: PredictFn
     options.onProgress?.(Math.min(start + batchSize, frames.length), frames.length);
   }
 
-  const detection = evaluateDetection(framesToGtEvalBoxes(frames), pred, detCfg);
-  const pick = <T>(rec: Record<string, T>): Record<string, T> => Object.fromEntries(cfg.classes.map((c) => [c, rec[c]]));
-  const classMetrics = aggregateDetection(pick(detection.metrics.labelAps), pick(detection.metrics.labelTpErrors), detCfg);
-  return { detection, classMetrics, map: mapAcc?.result(), detections };
+  const gt = framesToGtEvalBoxes(frames);
+  const detection = evaluateDetection(gt, pred, detCfg);
+  const gtCounts: Record<string, number> = Object.fromEntries(cfg.classes.map((c) => [c, 0]));
+  for (const list of filterEvalBoxes(gt, detCfg.classRange).boxes.values()) {
+    for (const b of list) if (b.detectionName in gtCounts) gtCounts[b.detectionName]++;
+  }
+  const over = (classes: readonly string[]): DetectionMetrics => {
+    const pick = <T>(rec: Record<string, T>): Record<string, T> => Object.fromEntries(classes.map((c) => [c, rec[c]]));
+    return aggregateDetection(pick(detection.metrics.labelAps), pick(detection.metrics.labelTpErrors), detCfg);
+  };
+  const present = cfg.classes.filter((c) => gtCounts[c] > 0);
+  return {
+    detection,
+    classMetrics: over(cfg.classes),
+    presentClassMetrics: present.length > 0 ? over(present) : undefined,
+    gtCounts,
+    map: mapAcc?.result(),
+    detections,
+  };
 }

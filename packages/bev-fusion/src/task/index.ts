@@ -12,3 +12,4 @@ export * from './batch';
 export * from './data-source';
 export * from './decode';
 export * from './evaluate';
+export * from './oracle';

@@ -69,9 +69,9 @@ describe('detection targets', () => {
     expect(t.regWeight.reduce((a, b) => a + b, 0)).toBe(10);
   });
 
-  it('skips boxes outside the grid or of other classes, zero-weights a NaN velocity and keeps the first box of a shared cell', () => {
+  it('skips boxes outside the grid, of other classes or without LiDAR points, zero-weights a NaN velocity and keeps the first box of a shared cell', () => {
     const t = buildDetectionTargets(
-      [box({ center: [26, 0, 0] }), box({ detectionName: 'bus' }), box({ detectionName: 'pedestrian', velocity: [NaN, NaN] }), box({ center: [10.1, -2.9, 0.5] })],
+      [box({ center: [26, 0, 0] }), box({ detectionName: 'bus' }), box({ numLidarPts: 0 }), box({ detectionName: 'pedestrian', velocity: [NaN, NaN] }), box({ center: [10.1, -2.9, 0.5] })],
       CFG,
     );
     expect(t.boxes.map((b) => b.classIndex)).toEqual([2, 0]);
@@ -81,6 +81,8 @@ describe('detection targets', () => {
     expect(t.reg[o + 2]).toBeCloseTo(0.8, 6);
     expect(t.heatmap[(22 * 32 + 14) * 6 + 0]).toBe(1);
     expect(t.heatmap[(22 * 32 + 14) * 6 + 2]).toBe(1);
+    const all = buildDetectionTargets([box({ numLidarPts: 0 })], { ...CFG, targets: { ...CFG.targets, minLidarPoints: 0 } });
+    expect(all.numObjects).toBe(1);
   });
 });
 

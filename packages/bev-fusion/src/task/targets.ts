@@ -37,13 +37,16 @@ export function egoBoxes(frame: Pick<Frame, 'boxes' | 'egoPose'>): Box3D[] {
   return frame.boxes.map((b) => boxGlobalToEgo(b, frame.egoPose));
 }
 
-/** Boxes of the configured classes whose centre lies inside the head grid, with their head cells. */
-export function selectTargetBoxes(boxes: readonly Box3D[], cfg: Pick<TaskConfig, 'classes' | 'grid' | 'headStride'>): TargetBox[] {
+/**
+ * Boxes of the configured classes with at least `targets.minLidarPoints` LiDAR points whose centre
+ * lies inside the head grid, with their head cells.
+ */
+export function selectTargetBoxes(boxes: readonly Box3D[], cfg: Pick<TaskConfig, 'classes' | 'grid' | 'headStride' | 'targets'>): TargetBox[] {
   const g = headGrid(cfg);
   const out: TargetBox[] = [];
   for (const box of boxes) {
     const classIndex = cfg.classes.indexOf(box.detectionName);
-    if (classIndex < 0) continue;
+    if (classIndex < 0 || box.numLidarPts < cfg.targets.minLidarPoints) continue;
     const cx = (box.center[0] - g.xmin) / g.cell;
     const cy = (box.center[1] - g.ymin) / g.cell;
     const i = Math.floor(cx);
