@@ -10,7 +10,7 @@ import { Pipeline } from './pipeline';
 import type { PipelineConfig } from './pipeline-config';
 import { definePlugin, type Plugin } from './plugin';
 import { featureDistillation, magnitudePruning } from './testing/example-plugins';
-import { FEATURE, mseTaskLoss, tinyConvGraph, tinyData, tinyTeacher } from './testing/tiny-pipeline';
+import { TINY_FEATURE, mseTaskLoss, tinyConvGraph, tinyData, tinyTeacher } from './testing/tiny-pipeline';
 
 const graph = tinyConvGraph();
 const teacher = tinyTeacher(graph, 3);
@@ -20,7 +20,7 @@ function config(over: Partial<PipelineConfig> = {}, steps = 6, crashAt?: number)
   return { seed: 3, graph, stages: [{ name: 'compress', steps, data: tinyData(8, crashAt), taskLoss: mseTaskLoss, teacher }], ...over };
 }
 
-async function runPipeline(cfg: PipelineConfig, plugins: Plugin<any>[] = [magnitudePruning({ sparsity: 0.5 }), featureDistillation({ tap: FEATURE, weight: 2 })]) {
+async function runPipeline(cfg: PipelineConfig, plugins: Plugin<any>[] = [magnitudePruning({ sparsity: 0.5 }), featureDistillation({ tap: TINY_FEATURE, weight: 2 })]) {
   const pipeline = new Pipeline(cfg);
   plugins.forEach((p) => pipeline.use(p));
   const events: TrainEvent[] = [];
@@ -62,15 +62,15 @@ describe('Pipeline with pruning and distillation composed', () => {
   });
 
   it('reports loss terms equal to a direct float64 computation on the first batch', async () => {
-    const r = await runPipeline(config({}, 1), [featureDistillation({ tap: FEATURE })]);
+    const r = await runPipeline(config({}, 1), [featureDistillation({ tap: TINY_FEATURE })]);
     const [e] = steps(r.events);
     const batch = await tinyData().batch(0, { seed: 3, stage: 'compress' });
     const init = ParamStore.init(graph, 3);
-    const student = run(graph, init, batch.feeds, { training: true, taps: [FEATURE] });
-    const t = run(graph, teacher.params, batch.feeds, { outputs: [], taps: [FEATURE] });
+    const student = run(graph, init, batch.feeds, { training: true, taps: [TINY_FEATURE] });
+    const t = run(graph, teacher.params, batch.feeds, { outputs: [], taps: [TINY_FEATURE] });
     const mse = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, v, i) => s + (v - b[i]) ** 2, 0) / a.length;
     expect(e.losses.task).toBeCloseTo(mse(student.outputs['head.conv2'].dataSync(), batch.feeds.target.dataSync()), 5);
-    expect(e.losses['feature-distillation/l2']).toBeCloseTo(mse(student.taps[FEATURE].dataSync(), t.taps[FEATURE].dataSync()), 5);
+    expect(e.losses['feature-distillation/l2']).toBeCloseTo(mse(student.taps[TINY_FEATURE].dataSync(), t.taps[TINY_FEATURE].dataSync()), 5);
     expect(r.params.get('camera.backbone.bn.mean').dataSync()).not.toEqual(init.get('camera.backbone.bn.mean').dataSync());
     expect(r.params.get('camera.backbone.bn.mean').dataSync()).toEqual(student.state['camera.backbone.bn.mean'].dataSync());
     tf.dispose([...Object.values(batch.feeds), ...Object.values(student.outputs), ...Object.values(student.taps), ...Object.values(student.state), ...Object.values(t.taps)]);
@@ -103,7 +103,7 @@ describe('Pipeline with pruning and distillation composed', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bevzip-resume-'));
     try {
       const full = await runPipeline(config({ checkpoint: { dir: path.join(root, 'a'), every: 2 } }));
-      const crashed = new Pipeline(config({ checkpoint: { dir: path.join(root, 'b'), every: 2 } }, 6, 5)).use(magnitudePruning({ sparsity: 0.5 })).use(featureDistillation({ tap: FEATURE, weight: 2 }));
+      const crashed = new Pipeline(config({ checkpoint: { dir: path.join(root, 'b'), every: 2 } }, 6, 5)).use(magnitudePruning({ sparsity: 0.5 })).use(featureDistillation({ tap: TINY_FEATURE, weight: 2 }));
       await expect(crashed.run()).rejects.toThrow('simulated crash at step 5');
       expect(fs.readdirSync(path.join(root, 'b')).sort()).toEqual(['step-000002', 'step-000004']);
       const resumed = await runPipeline(config({ checkpoint: { dir: path.join(root, 'b'), every: 2 } }));

@@ -1,3 +1,4 @@
 export * from './numeric';
 export * from './single-op';
 export * from './python-onnx';
+export * from '../runtime/testing';

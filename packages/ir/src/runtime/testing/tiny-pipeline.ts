@@ -24,8 +24,10 @@ export function tinyConvGraph(): Graph {
   return b.build();
 }
 
-export const FEATURE = 'camera.backbone.feature';
-export const OUTPUT = 'head.conv2';
+/** The tapped backbone feature of {@link tinyConvGraph} (after relu). */
+export const TINY_FEATURE = 'camera.backbone.feature';
+/** The output of {@link tinyConvGraph}. */
+export const TINY_OUTPUT = 'head.conv2';
 
 /** A deterministic data source over `size` samples, shuffled per epoch from the run seed. */
 export function tinyData(size = 8, crashAt?: number): DataSource {
@@ -42,9 +44,10 @@ export function tinyData(size = 8, crashAt?: number): DataSource {
 
 /** Mean squared error between the output and the `target` feed. */
 export function mseTaskLoss(outputs: Record<string, tf.Tensor>, batch: Batch): tf.Scalar {
-  return tf.mean(tf.squaredDifference(outputs[OUTPUT], batch.feeds.target)) as tf.Scalar;
+  return tf.mean(tf.squaredDifference(outputs[TINY_OUTPUT], batch.feeds.target)) as tf.Scalar;
 }
 
+/** A frozen teacher for the tiny graph: the same graph with weights from another seed. */
 export function tinyTeacher(graph: Graph, seed: number): { graph: Graph; params: ParamStore } {
   return { graph, params: ParamStore.init(graph, seed + 1000) };
 }

@@ -1,0 +1,2 @@
+export * from './example-plugins';
+export * from './tiny-pipeline';
