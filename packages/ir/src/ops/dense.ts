@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { matMulPlain } from './matmul-plain';
 import { defineOp, mergeDim } from './op';
 
 /**
@@ -35,7 +36,7 @@ export const denseOp = defineOp<Record<string, never>>({
     const t = x!;
     const [inDim, outDim] = w!.shape;
     const flat = (t.rank === 2 ? t : t.reshape([-1, inDim])) as tf.Tensor2D;
-    let y: tf.Tensor = tf.matMul(flat, w as tf.Tensor2D);
+    let y: tf.Tensor = matMulPlain(flat, w!);
     if (b) y = tf.add(y, b);
     return [t.rank === 2 ? y : y.reshape([...t.shape.slice(0, -1), outDim])];
   },

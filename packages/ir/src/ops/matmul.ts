@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { swapLastTwo } from './axis';
+import { matMulPlain } from './matmul-plain';
 import { broadcastShapes, defineOp, mergeDim } from './op';
 
 export const matmulAttrs = z.strictObject({
@@ -11,6 +11,7 @@ export type MatmulAttrs = z.infer<typeof matmulAttrs>;
 
 /**
  * Batched matrix product over the last two axes (rank ≥ 2 each); leading batch axes broadcast.
+ * Computed by {@link matMulPlain} (flag-free 2-D products, fast on wasm in training too).
  * ONNX `MatMul`, with the transposes folded into the initializer for params or emitted as `Transpose`.
  *
  * @example
@@ -37,14 +38,7 @@ export const matmulOp = defineOp<MatmulAttrs>({
     return [{ shape: [...batch, m, n], dtype: 'float32' }];
   },
   forward([a, b], at) {
-    // Broadcast batch axes explicitly: tfjs's own batch broadcasting returns too few values for
-    // rank-4 operands on the cpu backend, and its gradient does not sum over the broadcast axes.
-    const batch = broadcastShapes(a!.shape.slice(0, -2), b!.shape.slice(0, -2));
-    const full = (t: tf.Tensor) => {
-      const target = [...batch, ...t.shape.slice(-2)];
-      return target.join(',') === t.shape.join(',') ? t : tf.broadcastTo(t, target);
-    };
-    return [tf.matMul(full(a!), full(b!), at.transposeA, at.transposeB)];
+    return [matMulPlain(a!, b!, at.transposeA, at.transposeB)];
   },
   onnx(emit, at) {
     const side = (i: number, transpose: boolean) =>
