@@ -12,7 +12,7 @@ const rows = (t: tf.Tensor, cols: number): Mat => {
 /** Float64 multi-head attention, head by head, the reference. */
 function naiveAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, ws: tf.Tensor[], bs: (tf.Tensor | null)[], heads: number): number[] {
   const [batch, lq, d] = q.shape;
-  const lk = k.shape[1];
+  const lk = k.shape[1]!;
   const dh = d / heads;
   const [wq, wk, wv, wo] = ws.map((w) => rows(w, d));
   const addBias = (m: Mat, b: tf.Tensor | null) => (b ? m.map((r) => r.map((x, j) => x + b.dataSync()[j])) : m);

@@ -10,7 +10,7 @@ export type AttentionAttrs = z.infer<typeof attentionAttrs>;
 /** x [B, L, D] · w [D, D] (+ b) as one 2-D matmul. */
 function project(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | undefined): tf.Tensor {
   const [batch, len, d] = x.shape;
-  const y = tf.matMul(x.reshape([batch * len, d]), w as tf.Tensor2D).reshape([batch, len, w.shape[1]]);
+  const y = tf.matMul(x.reshape([batch * len, d]), w as tf.Tensor2D).reshape([batch, len, w.shape[1]!]);
   return b ? tf.add(y, b) : y;
 }
 

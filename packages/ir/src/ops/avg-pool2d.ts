@@ -30,7 +30,7 @@ export const avgPool2d = defineOp<AvgPool2dAttrs>({
     const mean = tf.avgPool(padded, k, s, 'valid');
     if (a.countIncludePad || padded === x) return [mean];
     // The share of real cells in each window, from a padded map of ones: a constant of the shape.
-    const ones = tf.ones([1, x!.shape[1], x!.shape[2], 1]);
+    const ones = tf.ones([1, x!.shape[1]!, x!.shape[2]!, 1]);
     return [tf.div(mean, tf.avgPool(padSpatial(ones, a, 0), k, s, 'valid'))];
   },
   onnx: (emit, a) => emitPool(emit, 'AveragePool', a, { count_include_pad: a.countIncludePad ? 1 : 0 }),

@@ -5,7 +5,7 @@ import { checkGradients, expectClose, expectNoLeak, onnxParity, randomTensor, si
 /** Float64 bilinear sampling with zero padding per neighbour, the reference. */
 function naiveSample(f: tf.Tensor, p: tf.Tensor): number[] {
   const [batch, h, w, c] = f.shape;
-  const k = p.shape[1];
+  const k = p.shape[1]!;
   const fd = f.dataSync();
   const pd = p.dataSync();
   const out: number[] = [];

@@ -33,7 +33,7 @@ export const gridSample = defineOp<GridSampleAttrs>({
   },
   forward([f, p]) {
     const [batch, h, w, c] = f!.shape;
-    const k = p!.shape[1];
+    const k = p!.shape[1]!;
     return [
       withCustomGrad([f!, p!], ([features, points], save) => {
         const { index, weight, dRow, dCol } = bilinearCorners(points, h, w);

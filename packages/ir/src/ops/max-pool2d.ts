@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { maxPoolValid } from './max-pool2d.grad';
 import { defineOp, pair } from './op';
 import { emitPool, inferPool, padSpatial, poolAttrs, type PoolAttrs } from './pool-common';
 
@@ -7,7 +7,8 @@ const PAD_FILL = -3.4e38;
 
 /**
  * NHWC 2-D max pooling. `pad` is 'same' (SAME_UPPER), 'valid', a number or [top, bottom, left,
- * right]; padded cells never win (ONNX MaxPool semantics).
+ * right]; padded cells never win (ONNX MaxPool semantics). The gradient goes to the first maximum
+ * of each window.
  *
  * @example
  * b.op('max_pool2d', [heatmap], { kernel: 3, strides: 1, pad: 'same' }) // peak finding
@@ -18,7 +19,7 @@ export const maxPool2d = defineOp<PoolAttrs>({
   attrs: poolAttrs,
   infer: inferPool,
   forward([x], a) {
-    return [tf.maxPool(padSpatial(x!, a, PAD_FILL), pair(a.kernel), pair(a.strides), 'valid')];
+    return [maxPoolValid(padSpatial(x!, a, PAD_FILL), pair(a.kernel), pair(a.strides))];
   },
   onnx: (emit, a) => emitPool(emit, 'MaxPool', a),
 });

@@ -21,7 +21,7 @@ function naiveScatter(f: tf.Tensor, xy: tf.Tensor, batch: number, h: number, w: 
   const c = f.shape[f.rank - 1];
   const cols = xy.shape[xy.rank - 1];
   const rows = f.size / c;
-  const perSample = batched ? f.shape[1] : rows;
+  const perSample = batched ? f.shape[1]! : rows;
   const fd = f.dataSync();
   const xd = xy.dataSync();
   const out = new Array<number>(batch * h * w * c).fill(0);
@@ -58,7 +58,7 @@ describe('pillar_scatter', () => {
   ])('matches a direct scatter and onnxruntime: $name', async ({ f, lead, bounds, batch }) => {
     const features = randomTensor(f, 1);
     const coords = randomCoords(lead, bounds, 2);
-    const attrs = f.length === 3 ? { gridH: 4, gridW: 5 } : { gridH: 4, gridW: 5, batch };
+    const attrs: Record<string, number> = f.length === 3 ? { gridH: 4, gridW: 5 } : { gridH: 4, gridW: 5, batch };
     const { graph, params, feeds } = scatter(features, coords, attrs);
     const y = run(graph, params, feeds).outputs[graph.outputs[0]];
     expect(y.shape).toEqual(graph.values[graph.outputs[0]].shape);

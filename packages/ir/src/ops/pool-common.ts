@@ -40,7 +40,7 @@ export function inferPool([x]: readonly (TensorInfo | undefined)[], a: PoolAttrs
 
 /** Pads NHWC `x` spatially with `value` as the attributes ask (the same tensor when unpadded). */
 export function padSpatial(x: tf.Tensor, a: PoolAttrs, value: number): tf.Tensor4D {
-  const [ph, pw] = poolPads(a, x.shape[1], x.shape[2]);
+  const [ph, pw] = poolPads(a, x.shape[1]!, x.shape[2]!);
   if (ph[0] + ph[1] + pw[0] + pw[1] === 0) return x as tf.Tensor4D;
   return tf.pad(x, [[0, 0], ph, pw, [0, 0]], value) as tf.Tensor4D;
 }

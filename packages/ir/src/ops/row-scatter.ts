@@ -2,12 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { withCustomGrad } from './custom-grad';
 
 /**
- * Row scatter-add and row gather as a pair of custom gradients, each the other's backward.
- *
- * tfjs differentiates `gather` through `unsortedSegmentSum`, which the cpu backend runs in
- * O(segments·rows) and the wasm backend lacks; `scatterND` sums duplicate indices in one pass on
- * every backend and has no gradient at all. Pairing them gives linear-time forward and backward.
- * Indices must already be valid rows (callers send dropped entries to a spare row they slice off).
+ * Row scatter-add with a gather as its gradient. `scatterND` sums duplicate indices in one pass on
+ * every backend but has no gradient in tfjs; the sort-free alternative `unsortedSegmentSum` is
+ * O(segments·rows) on cpu and missing on wasm. Linear-time forward and backward.
  */
 
 /** `out[idx[m]] += rows[m]` into `numRows` zero rows: rows [M, C], idx int32 [M] → [numRows, C]. */
@@ -17,18 +14,6 @@ export function scatterAddRows(rows: tf.Tensor2D, idx: tf.Tensor1D, numRows: num
     return {
       value: tf.scatterND(idx.reshape([-1, 1]), r, [numRows, r.shape[1]!]),
       gradFunc: (dy, [i]) => tf.gather(dy, i),
-    };
-  }) as tf.Tensor2D;
-}
-
-/** `out[m] = table[idx[m]]`: table [R, C], idx int32 [M] → [M, C]; the gradient scatters back. */
-export function gatherRows(table: tf.Tensor2D, idx: tf.Tensor1D): tf.Tensor2D {
-  const numRows = table.shape[0];
-  return withCustomGrad([table], ([t], save) => {
-    save([idx]);
-    return {
-      value: tf.gather(t, idx),
-      gradFunc: (dy, [i]) => tf.scatterND(i.reshape([-1, 1]), dy, [numRows, dy.shape[1]!]),
     };
   }) as tf.Tensor2D;
 }
