@@ -4,3 +4,4 @@ export * from './nuscenes';
 export * from './metrics';
 export * from './model';
 export * from './synthetic';
+export * from './task';

@@ -1,7 +1,7 @@
 import { BevzipError } from '@bevzip/ir';
 import { CAMERA_CHANNELS, type CameraData } from '../data/types';
 import { cameraCalib, TINY_RIG } from '../synthetic/rig';
-import { bevCellOf, camBevIndexFor, computeCamBevIndex, frustumAxes, frustumPointCount, linspace, type CameraGeometry } from './camera-geometry';
+import { bevCellOf, camBevIndexFor, computeCamBevIndex, frustumAxes, frustumPointCount, evenlySpaced, type CameraGeometry } from './camera-geometry';
 import { TINY_TASK_CONFIG as CFG } from './config';
 
 const K50: CameraGeometry['intrinsic'] = [50, 0, 44, 0, 50, 16, 0, 0, 1];
@@ -28,7 +28,7 @@ describe('camera geometry', () => {
   });
 
   it('lays the frustum out as linspace columns and rows (plus the pixel offset) and 24 depth bins over [1, 37)', () => {
-    expect(linspace(0, 87, 22)[21]).toBe(87);
+    expect(evenlySpaced(0, 87, 22)[21]).toBe(87);
     const { us, vs, depths } = frustumAxes(CFG);
     expect(us).toHaveLength(22);
     expect(us[0]).toBe(0.5);

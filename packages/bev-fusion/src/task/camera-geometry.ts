@@ -19,7 +19,7 @@ export function bevCellOf(cfg: Pick<TaskConfig, 'grid' | 'zRange'>, x: number, y
 }
 
 /** `n` evenly spaced values from `a` to `b` inclusive (numpy/torch `linspace`). */
-export function linspace(a: number, b: number, n: number): number[] {
+export function evenlySpaced(a: number, b: number, n: number): number[] {
   if (n === 1) return [a];
   return Array.from({ length: n }, (_, k) => a + ((b - a) * k) / (n - 1));
 }
@@ -29,8 +29,8 @@ export function frustumAxes(cfg: Pick<TaskConfig, 'camera'>): { us: number[]; vs
   const c = cfg.camera;
   const { start, step } = c.depth;
   return {
-    us: linspace(0, c.imageWidth - 1, c.featureWidth).map((u) => u + c.pixelOffset),
-    vs: linspace(0, c.imageHeight - 1, c.featureHeight).map((v) => v + c.pixelOffset),
+    us: evenlySpaced(0, c.imageWidth - 1, c.featureWidth).map((u) => u + c.pixelOffset),
+    vs: evenlySpaced(0, c.imageHeight - 1, c.featureHeight).map((v) => v + c.pixelOffset),
     depths: Array.from({ length: depthBins(cfg) }, (_, k) => start + step * k),
   };
 }

@@ -13,3 +13,4 @@ export * from './data-source';
 export * from './decode';
 export * from './evaluate';
 export * from './oracle';
+export * from './from-model';
