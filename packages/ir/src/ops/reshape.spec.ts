@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { GraphBuilder } from '../builder';
+import { BevzipError, ERROR_CODES } from '../errors';
 import { run } from '../interpreter';
 import { ParamStore } from '../params';
 import {
@@ -109,6 +110,21 @@ describe('reshape', () => {
     expect(() => singleOpGraph('reshape', [x], { shape: [6, 1, 0] })).toThrow(
       /node 'reshape'.*copies dimension 2 \(0\) but the input \[2,3\] has rank 2/,
     );
+  });
+
+  it('reports bad input as coded errors: shapes as SHAPE_MISMATCH, attributes as BAD_ATTRS', () => {
+    const x = { name: 'x', value: tf.zeros([2, 3]) };
+    const codeOf = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        return e instanceof BevzipError ? e.code : `not a BevzipError: ${String(e)}`;
+      }
+      return 'no error';
+    };
+    expect(codeOf(() => singleOpGraph('reshape', [x], { shape: [7] }))).toBe(ERROR_CODES.SHAPE_MISMATCH);
+    expect(codeOf(() => singleOpGraph('reshape', [x], { shape: [-1, -1] }))).toBe(ERROR_CODES.BAD_ATTRS);
+    expect(codeOf(() => singleOpGraph('reshape', [x], { shape: [6], extra: 1 }))).toBe(ERROR_CODES.BAD_ATTRS);
   });
 
   it('keeps the tensor count flat across runs', () => {
