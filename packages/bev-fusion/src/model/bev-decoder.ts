@@ -10,7 +10,8 @@ import { STAGE_TAGS } from './selectors';
  */
 export function fuser(b: GraphBuilder, config: BevFusionConfig, branches: string[]): string {
   return b.scoped('fuser', STAGE_TAGS.fuser, () => {
-    const x = branches.length === 1 ? branches[0] : b.op('concat', branches, { axis: -1 }, { name: 'concat' });
+    const x =
+      branches.length === 1 ? branches[0] : b.op('concat', branches, { axis: -1 }, { name: 'concat' });
     return convBnRelu(b, '', x, config.fuser, config.bn);
   });
 }

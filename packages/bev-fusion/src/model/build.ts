@@ -62,7 +62,10 @@ function renameValues(graph: Graph, names: Record<string, string>): Graph {
  */
 export function buildBevFusion(config: BevFusionConfig, modality: ModelModality): Graph {
   if (!['fusion', 'camera', 'lidar'].includes(modality)) {
-    throw new BevzipError(ERROR_CODES.CONFIG, `buildBevFusion: modality must be 'fusion', 'camera' or 'lidar', got '${modality}'`);
+    throw new BevzipError(
+      ERROR_CODES.CONFIG,
+      `buildBevFusion: modality must be 'fusion', 'camera' or 'lidar', got '${modality}'`,
+    );
   }
   const g = modelGeometry(config);
   const [h, w] = config.image;
@@ -78,7 +81,10 @@ export function buildBevFusion(config: BevFusionConfig, modality: ModelModality)
     cameras: config.cameras,
     config: structuredClone(config),
   };
-  const b = new GraphBuilder(`bevfusion-${config.name}-${modality}`, meta as unknown as Record<string, unknown>);
+  const b = new GraphBuilder(
+    `bevfusion-${config.name}-${modality}`,
+    meta as unknown as Record<string, unknown>,
+  );
   const branches: string[] = [];
   if (modality !== 'lidar') {
     const images = b.input(MODEL_INPUTS.images, [-1, h, w, 3]);
@@ -95,5 +101,9 @@ export function buildBevFusion(config: BevFusionConfig, modality: ModelModality)
   const { heatmap, reg } = objectHead(b, config, bev);
   const map = mapHead(b, config, bev);
   b.output(heatmap, reg, map);
-  return renameValues(b.build(), { [heatmap]: MODEL_OUTPUTS.heatmap, [reg]: MODEL_OUTPUTS.reg, [map]: MODEL_OUTPUTS.map });
+  return renameValues(b.build(), {
+    [heatmap]: MODEL_OUTPUTS.heatmap,
+    [reg]: MODEL_OUTPUTS.reg,
+    [map]: MODEL_OUTPUTS.map,
+  });
 }

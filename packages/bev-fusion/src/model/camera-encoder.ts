@@ -37,14 +37,29 @@ function cameraNeck(b: GraphBuilder, config: BevFusionConfig, stride4: string, s
  * the outer product α_d·f per pixel, then `bev_pool` into the grid by the host-computed
  * `cam_bev_index` (frustum points ordered camera, row, column, depth bin; −1 = outside the grid).
  */
-function viewTransform(b: GraphBuilder, config: BevFusionConfig, features: string, cellIndex: string): string {
+function viewTransform(
+  b: GraphBuilder,
+  config: BevFusionConfig,
+  features: string,
+  cellIndex: string,
+): string {
   const g = modelGeometry(config);
   const c = config.camera.context;
   return b.scoped('vtransform', STAGE_TAGS.viewTransform, () => {
     const depthNet = convBias(b, 'depthnet', features, g.depthBins + c, { kernel: 1 });
-    const [logits, context] = b.opMulti('split', [depthNet], { axis: -1, sizes: [g.depthBins, c] }, { name: 'split', outputs: 2 });
+    const [logits, context] = b.opMulti(
+      'split',
+      [depthNet],
+      { axis: -1, sizes: [g.depthBins, c] },
+      { name: 'split', outputs: 2 },
+    );
     const depth = b.op('softmax', [logits], { axis: -1 }, { name: 'depth' });
-    const alpha = b.op('reshape', [depth], { shape: [-1, g.featH, g.featW, g.depthBins, 1] }, { name: 'depth_5d' });
+    const alpha = b.op(
+      'reshape',
+      [depth],
+      { shape: [-1, g.featH, g.featW, g.depthBins, 1] },
+      { name: 'depth_5d' },
+    );
     const feat = b.op('reshape', [context], { shape: [-1, g.featH, g.featW, 1, c] }, { name: 'context_5d' });
     const lifted = b.op('mul', [alpha, feat], {}, { name: 'lift' });
     const perSample = b.op('reshape', [lifted], { shape: [-1, g.frustumPoints, c] }, { name: 'frustum' });
@@ -57,7 +72,12 @@ function viewTransform(b: GraphBuilder, config: BevFusionConfig, features: strin
  * The camera encoder (`encoders.camera.*`): images [B·N_cam, H, W, 3] (RGB/255 as fed; the BN after
  * c1 absorbs any offset and scale, so there is no separate normalisation) → BEV [B, X, Y, C].
  */
-export function cameraEncoder(b: GraphBuilder, config: BevFusionConfig, images: string, cellIndex: string): string {
+export function cameraEncoder(
+  b: GraphBuilder,
+  config: BevFusionConfig,
+  images: string,
+  cellIndex: string,
+): string {
   return b.scoped('encoders.camera', { modality: 'camera' }, () => {
     const [s4, s8] = cameraBackbone(b, config, images);
     const neck = cameraNeck(b, config, s4, s8);

@@ -140,10 +140,20 @@ export function modelGeometry(config: BevFusionConfig): ModelGeometry {
   const bad = (field: string, want: string) => {
     throw new BevzipError(ERROR_CODES.CONFIG, `model config '${config.name}': ${field} ${want}`);
   };
-  if (h % 8 !== 0 || w % 8 !== 0) bad('image', `must be divisible by 8 (three stride-2 convs), got ${h}×${w}`);
-  if (rows % 4 !== 0 || cols % 4 !== 0) bad('grid.size', `must be divisible by 4 (two stride-2 decoder stages), got ${rows}×${cols}`);
-  if (!(depthBins > 0) || Math.abs(depthBins * dstep - (dmax - dmin)) > 1e-6) bad('camera.dbound', `must split [min, max) into whole steps, got [${config.camera.dbound}]`);
+  if (h % 8 !== 0 || w % 8 !== 0)
+    bad('image', `must be divisible by 8 (three stride-2 convs), got ${h}×${w}`);
+  if (rows % 4 !== 0 || cols % 4 !== 0)
+    bad('grid.size', `must be divisible by 4 (two stride-2 decoder stages), got ${rows}×${cols}`);
+  if (!(depthBins > 0) || Math.abs(depthBins * dstep - (dmax - dmin)) > 1e-6)
+    bad('camera.dbound', `must split [min, max) into whole steps, got [${config.camera.dbound}]`);
   const featH = h / 4;
   const featW = w / 4;
-  return { featH, featW, depthBins, frustumPoints: config.cameras * featH * featW * depthBins, headH: rows / 2, headW: cols / 2 };
+  return {
+    featH,
+    featW,
+    depthBins,
+    frustumPoints: config.cameras * featH * featW * depthBins,
+    headH: rows / 2,
+    headW: cols / 2,
+  };
 }

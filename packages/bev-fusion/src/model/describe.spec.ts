@@ -10,7 +10,14 @@ const bn = (c: number) => 2 * c;
 
 // Per-stage trainable params of tiny (K = 6, two map classes), counted by hand from the spec's layer list.
 const TINY_PARAMS: Record<string, number> = {
-  'image backbone': conv(3, 16) + conv(16, 16) + conv(16, 32) + conv(32, 32) + conv(32, 64) + conv(64, 64) + bn(16 + 16 + 32 + 32 + 64 + 64),
+  'image backbone':
+    conv(3, 16) +
+    conv(16, 16) +
+    conv(16, 32) +
+    conv(32, 32) +
+    conv(32, 64) +
+    conv(64, 64) +
+    bn(16 + 16 + 32 + 32 + 64 + 64),
   'image neck': conv(96, 32, 1) + bn(32) + conv(32, 32) + bn(32),
   'view transform': conv(32, 56, 1) + 56,
   'LiDAR backbone': 9 * 32 + bn(32),
@@ -23,7 +30,11 @@ const TINY_PARAMS: Record<string, number> = {
 
 // Per-sample MACs: output pixels × weights per output channel; 6 cameras; lift and pool one op per element.
 const TINY_MACS: Record<string, number> = {
-  'image backbone': 6 * (16 * 44 * (conv(3, 16) + conv(16, 16)) + 8 * 22 * (conv(16, 32) + conv(32, 32)) + 4 * 11 * (conv(32, 64) + conv(64, 64))),
+  'image backbone':
+    6 *
+    (16 * 44 * (conv(3, 16) + conv(16, 16)) +
+      8 * 22 * (conv(16, 32) + conv(32, 32)) +
+      4 * 11 * (conv(32, 64) + conv(64, 64))),
   'image neck': 6 * 8 * 22 * (conv(96, 32, 1) + conv(32, 32)),
   'view transform': 6 * 8 * 22 * conv(32, 56, 1) + 2 * (6 * 8 * 22 * 24) * 32,
   'LiDAR backbone': 3072 * 12 * 9 * 32,

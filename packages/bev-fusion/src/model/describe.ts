@@ -57,16 +57,27 @@ export function describeModel(graph: Graph): ModelDescription {
   const known = new Map<string, TensorInfo>();
   for (const input of graph.inputs) {
     const lead = input.name === MODEL_INPUTS.images ? cameras : 1;
-    known.set(input.name, { dtype: input.dtype, shape: input.shape.map((d, i) => (d === -1 ? (i === 0 ? lead : 1) : d)) });
+    known.set(input.name, {
+      dtype: input.dtype,
+      shape: input.shape.map((d, i) => (d === -1 ? (i === 0 ? lead : 1) : d)),
+    });
   }
   for (const p of graph.params) known.set(p.name, p);
-  const rows = COST_ROWS.map((r) => ({ selector: STAGE_SELECTORS[r.selector], cost: { name: r.name, params: 0, state: 0, macs: 0 } }));
+  const rows = COST_ROWS.map((r) => ({
+    selector: STAGE_SELECTORS[r.selector],
+    cost: { name: r.name, params: 0, state: 0, macs: 0 },
+  }));
   const other: StageCost = { name: 'other', params: 0, state: 0, macs: 0 };
-  const rowOf = (item: Pick<NodeDef, 'scope' | 'tags'>) => rows.find((r) => matchesSelector(item, r.selector))?.cost ?? other;
+  const rowOf = (item: Pick<NodeDef, 'scope' | 'tags'>) =>
+    rows.find((r) => matchesSelector(item, r.selector))?.cost ?? other;
   for (const node of graph.nodes) {
     const outs = inferNode(node, (v) => known.get(v));
     node.outputs.forEach((o, i) => known.set(o, outs[i]));
-    rowOf(node).macs += nodeMacs(node, node.inputs.map((v) => (v ? known.get(v) : undefined)), outs);
+    rowOf(node).macs += nodeMacs(
+      node,
+      node.inputs.map((v) => (v ? known.get(v) : undefined)),
+      outs,
+    );
   }
   for (const p of graph.params) {
     const row = rowOf(p);
@@ -75,7 +86,12 @@ export function describeModel(graph: Graph): ModelDescription {
   }
   const stages = rows.map((r) => r.cost);
   const total = [...stages, other].reduce(
-    (t, s) => ({ name: 'total', params: t.params + s.params, state: t.state + s.state, macs: t.macs + s.macs }),
+    (t, s) => ({
+      name: 'total',
+      params: t.params + s.params,
+      state: t.state + s.state,
+      macs: t.macs + s.macs,
+    }),
     { name: 'total', params: 0, state: 0, macs: 0 },
   );
   return { stages, other, total };
@@ -83,7 +99,12 @@ export function describeModel(graph: Graph): ModelDescription {
 
 /** A plain-text table of a description (params, MMACs per stage). */
 export function formatModelDescription(d: ModelDescription): string {
-  const line = (s: StageCost) => `${s.name.padEnd(18)}${String(s.params).padStart(10)}${(s.macs / 1e6).toFixed(1).padStart(10)}`;
+  const line = (s: StageCost) =>
+    `${s.name.padEnd(18)}${String(s.params).padStart(10)}${(s.macs / 1e6).toFixed(1).padStart(10)}`;
   const body = [...d.stages, ...(d.other.params || d.other.macs ? [d.other] : [])].map(line);
-  return [`${'stage'.padEnd(18)}${'params'.padStart(10)}${'MMACs'.padStart(10)}`, ...body, line(d.total)].join('\n');
+  return [
+    `${'stage'.padEnd(18)}${'params'.padStart(10)}${'MMACs'.padStart(10)}`,
+    ...body,
+    line(d.total),
+  ].join('\n');
 }

@@ -5,7 +5,8 @@ import { buildBevFusion, MODEL_INPUTS } from './build';
 import { MICRO_CONFIG, modelGeometry, TINY_CONFIG, type ModelModality } from './config';
 import { randomModelFeeds } from './random-feeds';
 
-const disposeAll = (...groups: Record<string, tf.Tensor>[]) => groups.forEach((g) => Object.values(g).forEach((t) => t.dispose()));
+const disposeAll = (...groups: Record<string, tf.Tensor>[]) =>
+  groups.forEach((g) => Object.values(g).forEach((t) => t.dispose()));
 
 /** Sample `s` of a batched feed dict (images carry `cameras` rows per sample). */
 function sampleOf(feeds: Record<string, tf.Tensor>, s: number, cameras: number): Record<string, tf.Tensor> {
@@ -18,22 +19,29 @@ function sampleOf(feeds: Record<string, tf.Tensor>, s: number, cameras: number):
 }
 
 describe('BEVFusion forward', () => {
-  const micro = Object.fromEntries((['fusion', 'camera', 'lidar'] as ModelModality[]).map((m) => [m, buildBevFusion(MICRO_CONFIG, m)])) as Record<ModelModality, Graph>;
+  const micro = Object.fromEntries(
+    (['fusion', 'camera', 'lidar'] as ModelModality[]).map((m) => [m, buildBevFusion(MICRO_CONFIG, m)]),
+  ) as Record<ModelModality, Graph>;
   // The fuser's input width differs between variants, so each gets its own weights.
-  const stores = Object.fromEntries(Object.entries(micro).map(([m, g]) => [m, ParamStore.init(g, 1)])) as Record<ModelModality, ParamStore>;
+  const stores = Object.fromEntries(
+    Object.entries(micro).map(([m, g]) => [m, ParamStore.init(g, 1)]),
+  ) as Record<ModelModality, ParamStore>;
   const params = stores.fusion;
   afterAll(() => Object.values(stores).forEach((s) => s.dispose()));
 
-  it.each(['fusion', 'camera', 'lidar'] as ModelModality[])('runs the micro %s model on a batch of two with the declared shapes and finite outputs', (modality) => {
-    const feeds = randomModelFeeds(MICRO_CONFIG, modality, { batch: 2, seed: 3 });
-    const { outputs } = run(micro[modality], stores[modality], feeds);
-    expect(Object.keys(outputs)).toEqual(['heatmap', 'reg', 'map']);
-    expect(outputs.heatmap.shape).toEqual([2, 16, 16, 6]);
-    expect(outputs.reg.shape).toEqual([2, 16, 16, 10]);
-    expect(outputs.map.shape).toEqual([2, 32, 32, 2]);
-    for (const t of Object.values(outputs)) expect(tf.all(tf.isFinite(t)).dataSync()[0]).toBe(1);
-    disposeAll(feeds, outputs);
-  });
+  it.each(['fusion', 'camera', 'lidar'] as ModelModality[])(
+    'runs the micro %s model on a batch of two with the declared shapes and finite outputs',
+    (modality) => {
+      const feeds = randomModelFeeds(MICRO_CONFIG, modality, { batch: 2, seed: 3 });
+      const { outputs } = run(micro[modality], stores[modality], feeds);
+      expect(Object.keys(outputs)).toEqual(['heatmap', 'reg', 'map']);
+      expect(outputs.heatmap.shape).toEqual([2, 16, 16, 6]);
+      expect(outputs.reg.shape).toEqual([2, 16, 16, 10]);
+      expect(outputs.map.shape).toEqual([2, 32, 32, 2]);
+      for (const t of Object.values(outputs)) expect(tf.all(tf.isFinite(t)).dataSync()[0]).toBe(1);
+      disposeAll(feeds, outputs);
+    },
+  );
 
   it('keeps samples apart: each sample of a batch gives what it gives alone', () => {
     const feeds = randomModelFeeds(MICRO_CONFIG, 'fusion', { batch: 2, seed: 4 });
@@ -41,7 +49,8 @@ describe('BEVFusion forward', () => {
     for (const s of [0, 1]) {
       const single = sampleOf(feeds, s, MICRO_CONFIG.cameras);
       const alone = run(micro.fusion, params, single).outputs;
-      for (const name of ['heatmap', 'reg', 'map']) expectClose(alone[name], batched[name].slice([s], [1]), 1e-4);
+      for (const name of ['heatmap', 'reg', 'map'])
+        expectClose(alone[name], batched[name].slice([s], [1]), 1e-4);
       disposeAll(single, alone);
     }
     disposeAll(feeds, batched);
@@ -68,7 +77,8 @@ describe('BEVFusion forward', () => {
       for (let k = 0; k < d; k++) {
         const cell = index[b * frustumPoints + (px % pixelsPerSample) * d + k];
         if (cell < 0) continue;
-        for (let ch = 0; ch < c; ch++) ref[(b * cells + cell) * c + ch] += (e[k] / z) * net[px * (d + c) + d + ch];
+        for (let ch = 0; ch < c; ch++)
+          ref[(b * cells + cell) * c + ch] += (e[k] / z) * net[px * (d + c) + d + ch];
       }
     }
     expectClose(taps[pooled], ref, 1e-5);
@@ -82,7 +92,13 @@ describe('BEVFusion forward', () => {
     const { maxPillars: p, maxPoints: m, pointFeatures: f, channels: c } = MICRO_CONFIG.lidar;
     const [rows, cols] = MICRO_CONFIG.grid.size;
     const get = (n: string) => stores.lidar.get(`encoders.lidar.backbone.pfn.${n}`).dataSync();
-    const [w, gamma, beta, mean, variance] = ['linear.weight', 'bn.gamma', 'bn.beta', 'bn.running_mean', 'bn.running_var'].map(get);
+    const [w, gamma, beta, mean, variance] = [
+      'linear.weight',
+      'bn.gamma',
+      'bn.beta',
+      'bn.running_mean',
+      'bn.running_var',
+    ].map(get);
     const x = feeds[MODEL_INPUTS.pillarFeatures].dataSync();
     const mask = feeds[MODEL_INPUTS.pillarMask].dataSync();
     const coords = feeds[MODEL_INPUTS.pillarCoords].dataSync();
@@ -128,7 +144,11 @@ describe('BEVFusion forward', () => {
     const store = ParamStore.init(graph, 2);
     const feeds = randomModelFeeds(TINY_CONFIG, 'fusion', { batch: 1, seed: 8 });
     const { outputs } = run(graph, store, feeds);
-    expect([outputs.heatmap.shape, outputs.reg.shape, outputs.map.shape]).toEqual([[1, 32, 32, 6], [1, 32, 32, 10], [1, 64, 64, 2]]);
+    expect([outputs.heatmap.shape, outputs.reg.shape, outputs.map.shape]).toEqual([
+      [1, 32, 32, 6],
+      [1, 32, 32, 10],
+      [1, 64, 64, 2],
+    ]);
     disposeAll(outputs);
     expectNoLeak(() => disposeAll(run(graph, store, feeds).outputs), 1);
     disposeAll(feeds);

@@ -20,12 +20,17 @@ describe('BEVFusion gradients', () => {
   });
 
   /** ⟨heatmap, probe⟩ as a function of one param, the others fixed. */
-  const heatmapScore = (name: string, inputs = feeds) => (w: tf.Tensor) => {
-    const lookup = { get: (n: string) => (n === name ? w : params.get(n)) };
-    return tf.sum(tf.mul(run(graph, lookup, inputs, { outputs: ['heatmap'] }).outputs.heatmap, probe)) as tf.Scalar;
-  };
+  const heatmapScore =
+    (name: string, inputs = feeds) =>
+    (w: tf.Tensor) => {
+      const lookup = { get: (n: string) => (n === name ? w : params.get(n)) };
+      return tf.sum(
+        tf.mul(run(graph, lookup, inputs, { outputs: ['heatmap'] }).outputs.heatmap, probe),
+      ) as tf.Scalar;
+    };
 
-  const gradNorm = (name: string, inputs = feeds) => tf.tidy(() => tf.norm(tf.grad(heatmapScore(name, inputs))(params.get(name))).dataSync()[0]);
+  const gradNorm = (name: string, inputs = feeds) =>
+    tf.tidy(() => tf.norm(tf.grad(heatmapScore(name, inputs))(params.get(name))).dataSync()[0]);
 
   it('reaches the first camera backbone conv and the LiDAR PFN from the heat map', () => {
     expect(gradNorm(CAMERA_WEIGHT)).toBeGreaterThan(1e-3);
@@ -33,12 +38,14 @@ describe('BEVFusion gradients', () => {
   });
 
   it('routes the camera gradient through the BEV pool: no frustum point in the grid, no gradient', () => {
-    const outside = { ...feeds, [MODEL_INPUTS.camBevIndex]: tf.fill(feeds[MODEL_INPUTS.camBevIndex].shape, -1, 'int32') };
+    const outside = {
+      ...feeds,
+      [MODEL_INPUTS.camBevIndex]: tf.fill(feeds[MODEL_INPUTS.camBevIndex].shape, -1, 'int32'),
+    };
     expect(gradNorm(CAMERA_WEIGHT, outside)).toBe(0);
     expect(gradNorm(LIDAR_WEIGHT, outside)).toBeGreaterThan(1e-3);
     outside[MODEL_INPUTS.camBevIndex].dispose();
   });
-
 });
 
 // A model small enough for the cpu backend's naive conv gradients: 2 cameras of 16×24, 16×16 BEV.
@@ -70,9 +77,16 @@ describe('BEVFusion gradients of a nano model', () => {
 
   const score = (...ws: tf.Tensor[]) => {
     const lookup = { get: (n: string) => (names.includes(n) ? ws[names.indexOf(n)] : params.get(n)) };
-    return tf.sum(tf.mul(run(graph, lookup, feeds, { outputs: ['heatmap'] }).outputs.heatmap, probe)) as tf.Scalar;
+    return tf.sum(
+      tf.mul(run(graph, lookup, feeds, { outputs: ['heatmap'] }).outputs.heatmap, probe),
+    ) as tf.Scalar;
   };
-  const grads = () => tf.tidy(() => tf.grads(score)(names.map((n) => params.get(n))).map((g) => g.dataSync()));
+  const grads = () =>
+    tf.tidy(() =>
+      tf
+        .grads(score)(names.map((n) => params.get(n)))
+        .map((g) => g.dataSync()),
+    );
 
   it('matches the stock tfjs cpu kernels end to end', async () => {
     const backend = tf.getBackend();
@@ -80,7 +94,9 @@ describe('BEVFusion gradients of a nano model', () => {
     await tf.setBackend('cpu');
     try {
       const reference = grads();
-      here.forEach((g, i) => expect([names[i], maxRelError(g, reference[i]) <= 1e-4]).toEqual([names[i], true]));
+      here.forEach((g, i) =>
+        expect([names[i], maxRelError(g, reference[i]) <= 1e-4]).toEqual([names[i], true]),
+      );
     } finally {
       await tf.setBackend(backend);
     }
@@ -89,6 +105,10 @@ describe('BEVFusion gradients of a nano model', () => {
   it('agrees with finite differences up to the ReLU and max kinks central differences cross', () => {
     // Measured worst relative error 0.036 at eps 1e-3 (0.07 at 1e-2): the error shrinks with eps, as
     // kinks do, rather than staying put, as a wrong gradient would.
-    checkGradients(score, names.map((n) => params.get(n)), { samples: 12, eps: 1e-3, tol: 0.08 });
+    checkGradients(
+      score,
+      names.map((n) => params.get(n)),
+      { samples: 12, eps: 1e-3, tol: 0.08 },
+    );
   });
 });

@@ -8,7 +8,11 @@ import { STAGE_TAGS } from './selectors';
  * CenterHead with one task (`heads.object`): shared 3×3 conv-BN-ReLU, then 3×3 predictors for the
  * heat-map logits (K classes, bias initialised to `heatmapBias`) and the 10 regression channels.
  */
-export function objectHead(b: GraphBuilder, config: BevFusionConfig, bev: string): { heatmap: string; reg: string } {
+export function objectHead(
+  b: GraphBuilder,
+  config: BevFusionConfig,
+  bev: string,
+): { heatmap: string; reg: string } {
   return b.scoped('heads.object', STAGE_TAGS.head, () => {
     const shared = convBnRelu(b, 'shared_conv', bev, config.head.channels, config.bn);
     const heatmap = convBias(b, 'heatmap', shared, config.head.classes.length, {

@@ -50,7 +50,12 @@ export function batchNorm(b: GraphBuilder, x: string, bn: BnOptions): string {
   const beta = b.param('bn.beta', [c], { role: 'norm', init: { kind: 'zeros' } });
   const mean = b.param('bn.running_mean', [c], { role: 'state', init: { kind: 'zeros' } });
   const variance = b.param('bn.running_var', [c], { role: 'state', init: { kind: 'ones' } });
-  return b.op('batchnorm', [x, gamma, beta, mean, variance], { momentum: bn.momentum, eps: bn.eps }, { name: 'bn' });
+  return b.op(
+    'batchnorm',
+    [x, gamma, beta, mean, variance],
+    { momentum: bn.momentum, eps: bn.eps },
+    { name: 'bn' },
+  );
 }
 
 /**
@@ -60,13 +65,25 @@ export function batchNorm(b: GraphBuilder, x: string, bn: BnOptions): string {
  * @example
  * const y = convBnRelu(b, 'c1', images, 16, bn, { stride: 2 }); // [-1, 32, 88, 3] → [-1, 16, 44, 16]
  */
-export function convBnRelu(b: GraphBuilder, scope: string, x: string, cout: number, bn: BnOptions, options: ConvOptions = {}): string {
+export function convBnRelu(
+  b: GraphBuilder,
+  scope: string,
+  x: string,
+  cout: number,
+  bn: BnOptions,
+  options: ConvOptions = {},
+): string {
   return inScope(b, scope, () => {
     const k = options.kernel ?? 3;
     const stride = options.stride ?? 1;
     const [, h, w] = b.info(x).shape;
     const weight = b.param('conv.weight', [k, k, channels(b, x), cout]);
-    const y = b.op('conv2d', [x, weight], { strides: stride, pad: torchPads(h, w, k, stride) }, { name: 'conv' });
+    const y = b.op(
+      'conv2d',
+      [x, weight],
+      { strides: stride, pad: torchPads(h, w, k, stride) },
+      { name: 'conv' },
+    );
     return b.op('relu', [batchNorm(b, y, bn)], {}, { name: 'relu' });
   });
 }
@@ -86,8 +103,15 @@ export function convBias(
     const k = options.kernel ?? 3;
     const stride = options.stride ?? 1;
     const [, h, w] = b.info(x).shape;
-    const weight = b.param('conv.weight', [k, k, channels(b, x), cout], { init: options.weightInit ?? { kind: 'heNormal' } });
+    const weight = b.param('conv.weight', [k, k, channels(b, x), cout], {
+      init: options.weightInit ?? { kind: 'heNormal' },
+    });
     const bias = b.param('conv.bias', [cout], { role: 'bias', init: options.biasInit ?? { kind: 'zeros' } });
-    return b.op('conv2d', [x, weight, bias], { strides: stride, pad: torchPads(h, w, k, stride) }, { name: 'conv' });
+    return b.op(
+      'conv2d',
+      [x, weight, bias],
+      { strides: stride, pad: torchPads(h, w, k, stride) },
+      { name: 'conv' },
+    );
   });
 }

@@ -28,6 +28,11 @@ export function lidarEncoder(b: GraphBuilder, config: BevFusionConfig, inputs: L
     });
     const pillars = b.op('pillar_max', [pointFeatures, inputs.mask], {}, { name: 'pillar_max' });
     const [rows, cols] = config.grid.size;
-    return b.op('pillar_scatter', [pillars, inputs.coords], { gridH: rows, gridW: cols }, { name: 'scatter' });
+    return b.op(
+      'pillar_scatter',
+      [pillars, inputs.coords],
+      { gridH: rows, gridW: cols },
+      { name: 'scatter' },
+    );
   });
 }

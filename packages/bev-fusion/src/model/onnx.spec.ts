@@ -18,9 +18,12 @@ async function parity(config: BevFusionConfig, modality: ModelModality, batch: n
 }
 
 describe('BEVFusion ONNX export', () => {
-  it.each(['fusion', 'camera', 'lidar'] as ModelModality[])('runs the micro %s model in onnxruntime within 1e-4 of the interpreter (batch 2)', async (modality) => {
-    expect(await parity(MICRO_CONFIG, modality, 2)).toBeLessThanOrEqual(1e-4);
-  });
+  it.each(['fusion', 'camera', 'lidar'] as ModelModality[])(
+    'runs the micro %s model in onnxruntime within 1e-4 of the interpreter (batch 2)',
+    async (modality) => {
+      expect(await parity(MICRO_CONFIG, modality, 2)).toBeLessThanOrEqual(1e-4);
+    },
+  );
 
   it('runs the tiny fusion model in onnxruntime within 1e-4 of the interpreter', async () => {
     expect(await parity(TINY_CONFIG, 'fusion', 1)).toBeLessThanOrEqual(1e-4);

@@ -17,7 +17,11 @@ export interface RandomFeedOptions {
  * cell indices in [−1, X·Y), pillars at distinct cells with a random number of real points each
  * (padded points zero, mask 0). For smoke tests and benchmarks, not for training.
  */
-export function randomModelFeeds(config: BevFusionConfig, modality: ModelModality, options: RandomFeedOptions = {}): Record<string, tf.Tensor> {
+export function randomModelFeeds(
+  config: BevFusionConfig,
+  modality: ModelModality,
+  options: RandomFeedOptions = {},
+): Record<string, tf.Tensor> {
   const { batch = 1, seed = 0, cameraDropout = 0.2, pillarPadding = 0.3 } = options;
   const rng = Rng.derive(seed, 'random-model-feeds');
   const g = modelGeometry(config);
@@ -27,7 +31,9 @@ export function randomModelFeeds(config: BevFusionConfig, modality: ModelModalit
     const [h, w] = config.image;
     const pixels = new Float32Array(batch * config.cameras * h * w * 3).map(() => rng.next());
     feeds[MODEL_INPUTS.images] = tf.tensor(pixels, [batch * config.cameras, h, w, 3]);
-    const index = new Int32Array(batch * g.frustumPoints).map(() => (rng.next() < cameraDropout ? -1 : rng.int(rows * cols)));
+    const index = new Int32Array(batch * g.frustumPoints).map(() =>
+      rng.next() < cameraDropout ? -1 : rng.int(rows * cols),
+    );
     feeds[MODEL_INPUTS.camBevIndex] = tf.tensor(index, [batch, g.frustumPoints], 'int32');
   }
   if (modality !== 'camera') {

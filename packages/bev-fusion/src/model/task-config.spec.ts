@@ -20,11 +20,19 @@ describe('taskConfigFor', () => {
     const batch = makeBatch(frames, cfg);
     const graph = buildBevFusion(MICRO_CONFIG, 'fusion');
     const params = ParamStore.init(graph, 41);
-    const names = ['encoders.camera.backbone.c1.conv.weight', 'encoders.lidar.backbone.pfn.linear.weight', 'heads.map.classifier.conv.bias'];
+    const names = [
+      'encoders.camera.backbone.c1.conv.weight',
+      'encoders.lidar.backbone.pfn.linear.weight',
+      'heads.map.classifier.conv.bias',
+    ];
     const loss = (...ws: tf.Tensor[]) => {
       const lookup = { get: (n: string) => (names.includes(n) ? ws[names.indexOf(n)] : params.get(n)) };
       const { outputs } = run(graph, lookup, batch.feeds, { training: true });
-      const terms = taskLoss({ heatmap: outputs.heatmap, reg: outputs.reg, map: outputs.map }, batch.targets, cfg);
+      const terms = taskLoss(
+        { heatmap: outputs.heatmap, reg: outputs.reg, map: outputs.map },
+        batch.targets,
+        cfg,
+      );
       return terms.total;
     };
     const { value, grads } = tf.tidy(() => {

@@ -10,7 +10,11 @@ import { modelGeometry, type BevFusionConfig, type ModelModality } from './confi
  * @example
  * const batch = makeBatch(frames, taskConfigFor(MICRO_CONFIG, 'fusion'));
  */
-export function taskConfigFor(config: BevFusionConfig, modality: ModelModality, base: Readonly<TaskConfig> = TINY_TASK_CONFIG): TaskConfig {
+export function taskConfigFor(
+  config: BevFusionConfig,
+  modality: ModelModality,
+  base: Readonly<TaskConfig> = TINY_TASK_CONFIG,
+): TaskConfig {
   const g = modelGeometry(config);
   const [dmin, dmax, dstep] = config.camera.dbound;
   return createTaskConfig(
@@ -29,7 +33,11 @@ export function taskConfigFor(config: BevFusionConfig, modality: ModelModality, 
         featureWidth: g.featW,
         depth: { start: dmin, stop: dmax, step: dstep },
       },
-      lidar: { ...base.lidar, maxPillars: config.lidar.maxPillars, maxPointsPerPillar: config.lidar.maxPoints },
+      lidar: {
+        ...base.lidar,
+        maxPillars: config.lidar.maxPillars,
+        maxPointsPerPillar: config.lidar.maxPoints,
+      },
     },
     base,
   );
