@@ -39,13 +39,8 @@ interface Plan {
 
 const planCache = new WeakMap<Graph, Map<string, Plan>>();
 
-/** The nodes needed for the requested values, in order, with parsed attributes (cached per graph). */
-function planFor(graph: Graph, wanted: readonly string[]): Plan {
-  const key = wanted.join('\u0000');
-  let perGraph = planCache.get(graph);
-  if (!perGraph) planCache.set(graph, (perGraph = new Map()));
-  const cached = perGraph.get(key);
-  if (cached) return cached;
+/** The nodes needed to compute `wanted`, in graph order (unknown names are a coded error). */
+export function nodesNeeded(graph: Graph, wanted: readonly string[]): NodeDef[] {
   const producer = new Map<string, NodeDef>();
   for (const node of graph.nodes) for (const o of node.outputs) producer.set(o, node);
   const defined = new Set([...graph.inputs.map((i) => i.name), ...graph.params.map((p) => p.name), ...producer.keys()]);
@@ -60,8 +55,18 @@ function planFor(graph: Graph, wanted: readonly string[]): Plan {
     needed.add(node);
     stack.push(...node.inputs.filter(Boolean));
   }
+  return graph.nodes.filter((n) => needed.has(n));
+}
+
+/** The nodes needed for the requested values, in order, with parsed attributes (cached per graph). */
+function planFor(graph: Graph, wanted: readonly string[]): Plan {
+  const key = wanted.join('\u0000');
+  let perGraph = planCache.get(graph);
+  if (!perGraph) planCache.set(graph, (perGraph = new Map()));
+  const cached = perGraph.get(key);
+  if (cached) return cached;
   const plan: Plan = {
-    nodes: graph.nodes.filter((n) => needed.has(n)).map((node) => ({ node, attrs: parseAttrs(getOp(node.op), node) })),
+    nodes: nodesNeeded(graph, wanted).map((node) => ({ node, attrs: parseAttrs(getOp(node.op), node) })),
   };
   perGraph.set(key, plan);
   return plan;

@@ -3,7 +3,7 @@ import { onnx } from 'onnx-proto';
 import { BevzipError, ERROR_CODES, nodeLabel } from '../errors';
 import type { DType, Graph, NodeDef, TensorInfo } from '../graph';
 import { parseAttrs } from '../infer';
-import type { ParamLookup } from '../interpreter';
+import { nodesNeeded, type ParamLookup } from '../interpreter';
 import { getOp } from '../ops';
 import type { OnnxAttrValue, OnnxConstDType, OnnxNodeEmitter } from './emitter';
 
@@ -12,6 +12,8 @@ export interface OnnxExportOptions {
   opset?: number;
   /** ONNX IR version; default 8. */
   irVersion?: number;
+  /** Values to expose as graph outputs; default the graph's outputs. Only nodes they need are exported. */
+  outputs?: readonly string[];
   /** Intermediate values to expose as extra graph outputs (teacher taps, parity checks). */
   extraOutputs?: readonly string[];
   /** Param masks baked into the exported weights. */
@@ -161,7 +163,11 @@ export function exportOnnx(graph: Graph, params: ParamLookup, options: OnnxExpor
   const rename = new Map<string, string>();
   const onnxName = (v: string) => (v === '' ? '' : paramNames.has(v) ? emitParam(v) : (rename.get(v) ?? v));
 
-  for (const node of graph.nodes) {
+  const baseOutputs = options.outputs ?? graph.outputs;
+  const outputNames = [...baseOutputs, ...(options.extraOutputs ?? []).filter((t) => !baseOutputs.includes(t))];
+  const usedInputs = new Set<string>();
+  for (const node of nodesNeeded(graph, outputNames)) {
+    node.inputs.forEach((v) => usedInputs.add(v));
     const op = getOp(node.op);
     const attrs = parseAttrs(op, node);
     const emitter: OnnxNodeEmitter = {
@@ -193,7 +199,6 @@ export function exportOnnx(graph: Graph, params: ParamLookup, options: OnnxExpor
       if (replaced) rename.set(o, replaced);
     }
   }
-  const outputNames = [...graph.outputs, ...(options.extraOutputs ?? []).filter((t) => !graph.outputs.includes(t))];
   const outputs: onnx.IValueInfoProto[] = [];
   for (const o of outputNames) {
     const info = infoOf.get(o);
@@ -210,7 +215,8 @@ export function exportOnnx(graph: Graph, params: ParamLookup, options: OnnxExpor
       name: graph.name,
       node: builder.nodes,
       initializer: builder.initializers,
-      input: graph.inputs.map((i) => valueInfo(i.name, i)),
+      // Inputs the exported outputs do not read are left out, so callers need not feed them.
+      input: graph.inputs.filter((i) => usedInputs.has(i.name) || outputNames.includes(i.name)).map((i) => valueInfo(i.name, i)),
       output: outputs,
     },
   });

@@ -11,3 +11,4 @@ export type { LoadedPlugin, ActiveSet } from './plugin-driver';
 export { Pipeline } from './pipeline';
 export type { PipelineResult } from './pipeline';
 export { fileCheckpointStore } from './checkpoint-store';
+export * from './ort-teacher';

@@ -12,7 +12,8 @@ import type { PipelineConfig, StageConfig } from './pipeline-config';
 import type { TapRequest } from './plugin';
 import type { ActiveSet, LoadedPlugin, PluginDriver } from './plugin-driver';
 import type { TrainingServices } from './services';
-import { interpreterTeacher, type TeacherRunner } from './teacher';
+import { ortTeacher } from './ort-teacher';
+import type { TeacherRunner } from './teacher';
 import { runMaskHooks, trainStep } from './train-step';
 
 const DEFAULT_OPTIMIZER: OptimizerConfig = { kind: 'adam', lr: 1e-3 };
@@ -87,7 +88,8 @@ export async function runStage({ config, driver, services, state, index, startSt
     await driver.hookSequential('transform', (p) => [graph, { ...stageContext(state, p, info, 'transform'), graph }], (r) => void (r && (graph = r)), active);
     if (graph !== state.graph) adoptGraph(state, graph, stage.name);
   }
-  const teacher = stage.teacher && ('run' in stage.teacher ? stage.teacher : interpreterTeacher(stage.teacher.graph, stage.teacher.params));
+  const onFallback = (message: string) => state.stream.emit({ type: 'warning', code: ERROR_CODES.ONNX_EXPORT, message, stage: stage.name, step: startStep });
+  const teacher = stage.teacher && ('run' in stage.teacher ? stage.teacher : ortTeacher(stage.teacher.graph, stage.teacher.params, { onFallback }));
   const req = requirements(plugins, state.graph, teacher, stage.name);
   const scores = new Map<string, tf.Tensor>();
   const optimizer = services.createOptimizer(stage.optimizer ?? DEFAULT_OPTIMIZER, state.graph);
