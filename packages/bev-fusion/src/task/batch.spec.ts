@@ -27,7 +27,9 @@ describe('makeBatch', () => {
     for (const k of [0, 1000, 8447]) expect(img[o + k]).toBeCloseTo(back.image[k] / 255, 6);
     expect(f.cam_bev_index.shape).toEqual([2, 25344]);
     expect(f.cam_bev_index.dtype).toBe('int32');
-    expect(Array.from(f.cam_bev_index.dataSync().subarray(25344))).toEqual(Array.from(camBevIndexFor(frames[1], CFG)));
+    expect(Array.from(f.cam_bev_index.dataSync().subarray(25344))).toEqual(
+      Array.from(camBevIndexFor(frames[1], CFG)),
+    );
     expect(f.pillar_features.shape).toEqual([2, 3072, 12, 9]);
     expect(f.pillar_mask.shape).toEqual([2, 3072, 12]);
     expect(f.pillar_coords.shape).toEqual([2, 3072, 2]);
@@ -87,8 +89,12 @@ describe('FrameBatchSource', () => {
     const epoch = (e: number) => [0, 1, 2, 3].flatMap((k) => src.indicesAt(4 * e + k));
     for (const e of [0, 1, 2]) expect([...epoch(e)].sort((x, y) => x - y)).toEqual(dummy.map((_, i) => i));
     expect(epoch(0)).not.toEqual(epoch(1));
-    expect(new FrameBatchSource(dummy, CFG, { batchSize: 3, seed: 6 }).epochOrder(0)).not.toEqual(src.epochOrder(0));
-    expect(new FrameBatchSource(dummy, CFG, { batchSize: 4, seed: 5, shuffle: false }).indicesAt(2)).toEqual([8, 9]);
+    expect(new FrameBatchSource(dummy, CFG, { batchSize: 3, seed: 6 }).epochOrder(0)).not.toEqual(
+      src.epochOrder(0),
+    );
+    expect(new FrameBatchSource(dummy, CFG, { batchSize: 4, seed: 5, shuffle: false }).indicesAt(2)).toEqual([
+      8, 9,
+    ]);
     const drop = new FrameBatchSource(dummy, CFG, { batchSize: 4, seed: 5, dropLast: true });
     expect(drop.stepsPerEpoch).toBe(2);
     expect(drop.indicesAt(2)).toHaveLength(4);

@@ -56,7 +56,8 @@ function stackImages(frames: readonly Frame[], cfg: TaskConfig): Float32Array {
  *   missing map labels.
  */
 export function makeBatch(frames: readonly Frame[], cfg: TaskConfig): Batch {
-  if (frames.length === 0) throw new BevzipError(ERROR_CODES.BAD_FEED, 'makeBatch: a batch needs at least one frame');
+  if (frames.length === 0)
+    throw new BevzipError(ERROR_CODES.BAD_FEED, 'makeBatch: a batch needs at least one frame');
   const b = frames.length;
   const hostFeeds: { name: string; data: Float32Array | Int32Array; shape: number[] }[] = [];
 
@@ -104,14 +105,21 @@ export function makeBatch(frames: readonly Frame[], cfg: TaskConfig): Batch {
   if (km > 0) {
     mapData = new Float32Array(b * mh * mw * km);
     frames.forEach((f, s) => {
-      if (!f.map) throw new BevzipError(ERROR_CODES.BAD_FEED, `sample ${f.sampleToken}: the config has map classes but the frame has no map labels`);
+      if (!f.map)
+        throw new BevzipError(
+          ERROR_CODES.BAD_FEED,
+          `sample ${f.sampleToken}: the config has map classes but the frame has no map labels`,
+        );
       mapData!.set(buildMapTargets(f.map, cfg, f.sampleToken), s * mh * mw * km);
     });
   }
 
   const feeds: Record<string, tf.Tensor> = {};
   for (const f of hostFeeds) {
-    const shape = f.shape[0] === -1 ? [f.data.length / f.shape.slice(1).reduce((a, c) => a * c, 1), ...f.shape.slice(1)] : f.shape;
+    const shape =
+      f.shape[0] === -1
+        ? [f.data.length / f.shape.slice(1).reduce((a, c) => a * c, 1), ...f.shape.slice(1)]
+        : f.shape;
     feeds[f.name] = tf.tensor(f.data, shape, f.data instanceof Int32Array ? 'int32' : 'float32');
   }
   const targets: TargetTensors = {

@@ -1,12 +1,30 @@
 import { BevzipError } from '@bevzip/ir';
 import { CAMERA_CHANNELS, type CameraData } from '../data/types';
 import { cameraCalib, TINY_RIG } from '../synthetic/rig';
-import { bevCellOf, camBevIndexFor, computeCamBevIndex, frustumAxes, frustumPointCount, evenlySpaced, type CameraGeometry } from './camera-geometry';
+import {
+  bevCellOf,
+  camBevIndexFor,
+  computeCamBevIndex,
+  frustumAxes,
+  frustumPointCount,
+  evenlySpaced,
+  type CameraGeometry,
+} from './camera-geometry';
 import { TINY_TASK_CONFIG as CFG } from './config';
 
 const K50: CameraGeometry['intrinsic'] = [50, 0, 44, 0, 50, 16, 0, 0, 1];
-const front: CameraGeometry = { calib: cameraCalib(0, 0, [1, 0, 1.6]), intrinsic: K50, width: 88, height: 32 };
-const left: CameraGeometry = { calib: cameraCalib(90, 0, [1, 0.7, 1.6]), intrinsic: K50, width: 88, height: 32 };
+const front: CameraGeometry = {
+  calib: cameraCalib(0, 0, [1, 0, 1.6]),
+  intrinsic: K50,
+  width: 88,
+  height: 32,
+};
+const left: CameraGeometry = {
+  calib: cameraCalib(90, 0, [1, 0.7, 1.6]),
+  intrinsic: K50,
+  width: 88,
+  height: 32,
+};
 const PER_CAM = 8 * 22 * 24;
 
 function rigFrame(): { sampleToken: string; cameras: CameraData[] } {
@@ -74,7 +92,9 @@ describe('camera geometry', () => {
 
   it('rejects a missing camera and a wrong image size with a BevzipError', () => {
     const frame = rigFrame();
-    expect(() => camBevIndexFor({ ...frame, cameras: frame.cameras.slice(1) }, CFG)).toThrow(/expected one CAM_FRONT camera/);
+    expect(() => camBevIndexFor({ ...frame, cameras: frame.cameras.slice(1) }, CFG)).toThrow(
+      /expected one CAM_FRONT camera/,
+    );
     expect(() => computeCamBevIndex([{ ...front, width: 176 }], CFG)).toThrow(BevzipError);
   });
 });

@@ -14,7 +14,8 @@ export function bevCellOf(cfg: Pick<TaskConfig, 'grid' | 'zRange'>, x: number, y
   const g = cfg.grid;
   const i = Math.floor((x - g.xmin) / g.cell);
   const j = Math.floor((y - g.ymin) / g.cell);
-  if (i < 0 || j < 0 || i >= g.size[0] || j >= g.size[1] || !(z >= cfg.zRange[0] && z < cfg.zRange[1])) return -1;
+  if (i < 0 || j < 0 || i >= g.size[0] || j >= g.size[1] || !(z >= cfg.zRange[0] && z < cfg.zRange[1]))
+    return -1;
   return i * g.size[1] + j;
 }
 
@@ -25,7 +26,11 @@ export function evenlySpaced(a: number, b: number, n: number): number[] {
 }
 
 /** The frustum's pixel columns, rows (image coordinates) and depths of a config. */
-export function frustumAxes(cfg: Pick<TaskConfig, 'camera'>): { us: number[]; vs: number[]; depths: number[] } {
+export function frustumAxes(cfg: Pick<TaskConfig, 'camera'>): {
+  us: number[];
+  vs: number[];
+  depths: number[];
+} {
   const c = cfg.camera;
   const { start, step } = c.depth;
   return {
@@ -48,7 +53,10 @@ export function orderedCameras(frame: Pick<Frame, 'cameras' | 'sampleToken'>): C
   return CAMERA_CHANNELS.map((ch) => {
     const found = frame.cameras.filter((c) => c.channel === ch);
     if (found.length !== 1) {
-      throw new BevzipError(ERROR_CODES.BAD_FEED, `sample ${frame.sampleToken}: expected one ${ch} camera, found ${found.length}`);
+      throw new BevzipError(
+        ERROR_CODES.BAD_FEED,
+        `sample ${frame.sampleToken}: expected one ${ch} camera, found ${found.length}`,
+      );
     }
     return found[0];
   });
@@ -64,7 +72,10 @@ export function orderedCameras(frame: Pick<Frame, 'cameras' | 'sampleToken'>): C
  * @throws BevzipError (E_BAD_FEED) when a camera's image size differs from the configured one, since
  *   its intrinsics would then refer to another resolution.
  */
-export function computeCamBevIndex(cameras: readonly CameraGeometry[], cfg: Pick<TaskConfig, 'grid' | 'zRange' | 'camera'>): Int32Array {
+export function computeCamBevIndex(
+  cameras: readonly CameraGeometry[],
+  cfg: Pick<TaskConfig, 'grid' | 'zRange' | 'camera'>,
+): Int32Array {
   const { us, vs, depths } = frustumAxes(cfg);
   const out = new Int32Array(cameras.length * vs.length * us.length * depths.length);
   let n = 0;
@@ -90,8 +101,16 @@ export function computeCamBevIndex(cameras: readonly CameraGeometry[], cfg: Pick
 const CACHE_LIMIT = 16;
 const cache = new Map<string, Int32Array>();
 
-function cacheKey(cameras: readonly CameraGeometry[], cfg: Pick<TaskConfig, 'grid' | 'zRange' | 'camera'>): string {
-  return JSON.stringify([cameras.map((c) => [c.calib, c.intrinsic, c.width, c.height]), cfg.grid, cfg.zRange, cfg.camera]);
+function cacheKey(
+  cameras: readonly CameraGeometry[],
+  cfg: Pick<TaskConfig, 'grid' | 'zRange' | 'camera'>,
+): string {
+  return JSON.stringify([
+    cameras.map((c) => [c.calib, c.intrinsic, c.width, c.height]),
+    cfg.grid,
+    cfg.zRange,
+    cfg.camera,
+  ]);
 }
 
 /**
@@ -99,7 +118,10 @@ function cacheKey(cameras: readonly CameraGeometry[], cfg: Pick<TaskConfig, 'gri
  * a fixed rig computes the geometry once for every sample. The returned array is shared; do not
  * modify it.
  */
-export function camBevIndexFor(frame: Pick<Frame, 'cameras' | 'sampleToken'>, cfg: Pick<TaskConfig, 'grid' | 'zRange' | 'camera'>): Int32Array {
+export function camBevIndexFor(
+  frame: Pick<Frame, 'cameras' | 'sampleToken'>,
+  cfg: Pick<TaskConfig, 'grid' | 'zRange' | 'camera'>,
+): Int32Array {
   const cams = orderedCameras(frame);
   const key = cacheKey(cams, cfg);
   let hit = cache.get(key);

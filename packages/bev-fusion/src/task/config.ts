@@ -104,7 +104,10 @@ export const TINY_TASK_CONFIG: Readonly<TaskConfig> = Object.freeze({
 }) as Readonly<TaskConfig>;
 
 /** A copy of `base` (default {@link TINY_TASK_CONFIG}) with top-level overrides, validated. */
-export function createTaskConfig(overrides: Partial<TaskConfig> = {}, base: Readonly<TaskConfig> = TINY_TASK_CONFIG): TaskConfig {
+export function createTaskConfig(
+  overrides: Partial<TaskConfig> = {},
+  base: Readonly<TaskConfig> = TINY_TASK_CONFIG,
+): TaskConfig {
   const cfg: TaskConfig = { ...base, ...overrides };
   validateTaskConfig(cfg);
   return cfg;
@@ -119,7 +122,12 @@ export function depthBins(cfg: Pick<TaskConfig, 'camera'>): number {
 /** The detection head's grid: `grid` coarsened by `headStride`. */
 export function headGrid(cfg: Pick<TaskConfig, 'grid' | 'headStride'>): BevGrid {
   const s = cfg.headStride;
-  return { xmin: cfg.grid.xmin, ymin: cfg.grid.ymin, cell: cfg.grid.cell * s, size: [cfg.grid.size[0] / s, cfg.grid.size[1] / s] };
+  return {
+    xmin: cfg.grid.xmin,
+    ymin: cfg.grid.ymin,
+    cell: cfg.grid.cell * s,
+    size: [cfg.grid.size[0] / s, cfg.grid.size[1] / s],
+  };
 }
 
 /** Whether a modality has the camera / LiDAR branch. */
@@ -133,26 +141,46 @@ export function usesLidar(m: SensorModality): boolean {
 /** Throws a `E_CONFIG` BevzipError naming the first invalid field. */
 export function validateTaskConfig(cfg: TaskConfig): void {
   const bad = (field: string, expected: string, got: unknown): never => {
-    throw new BevzipError(ERROR_CODES.CONFIG, `task config: ${field} must be ${expected}, got ${JSON.stringify(got)}`);
+    throw new BevzipError(
+      ERROR_CODES.CONFIG,
+      `task config: ${field} must be ${expected}, got ${JSON.stringify(got)}`,
+    );
   };
-  if (!['camera', 'lidar', 'fusion'].includes(cfg.modality)) bad('modality', "'camera', 'lidar' or 'fusion'", cfg.modality);
+  if (!['camera', 'lidar', 'fusion'].includes(cfg.modality))
+    bad('modality', "'camera', 'lidar' or 'fusion'", cfg.modality);
   if (cfg.classes.length === 0) bad('classes', 'a non-empty list', cfg.classes);
-  for (const c of cfg.classes) if (!(DETECTION_CLASSES as readonly string[]).includes(c)) bad('classes', 'nuScenes detection names', c);
+  for (const c of cfg.classes)
+    if (!(DETECTION_CLASSES as readonly string[]).includes(c)) bad('classes', 'nuScenes detection names', c);
   if (new Set(cfg.classes).size !== cfg.classes.length) bad('classes', 'free of duplicates', cfg.classes);
-  for (const [name, g] of [['grid', cfg.grid], ['mapGrid', cfg.mapGrid]] as const) {
+  for (const [name, g] of [
+    ['grid', cfg.grid],
+    ['mapGrid', cfg.mapGrid],
+  ] as const) {
     if (!(g.cell > 0)) bad(`${name}.cell`, 'positive', g.cell);
-    if (!g.size.every((n) => Number.isInteger(n) && n > 0)) bad(`${name}.size`, 'two positive integers', g.size);
+    if (!g.size.every((n) => Number.isInteger(n) && n > 0))
+      bad(`${name}.size`, 'two positive integers', g.size);
   }
-  if (!(Number.isInteger(cfg.headStride) && cfg.headStride > 0) || cfg.grid.size.some((n) => n % cfg.headStride !== 0)) {
+  if (
+    !(Number.isInteger(cfg.headStride) && cfg.headStride > 0) ||
+    cfg.grid.size.some((n) => n % cfg.headStride !== 0)
+  ) {
     bad('headStride', 'a positive integer dividing grid.size', cfg.headStride);
   }
   if (!(cfg.zRange[1] > cfg.zRange[0])) bad('zRange', '[zmin, zmax) with zmax > zmin', cfg.zRange);
-  if (depthBins(cfg) < 1 || !(cfg.camera.depth.step > 0)) bad('camera.depth', 'a range holding at least one bin', cfg.camera.depth);
+  if (depthBins(cfg) < 1 || !(cfg.camera.depth.step > 0))
+    bad('camera.depth', 'a range holding at least one bin', cfg.camera.depth);
   const cam = cfg.camera;
-  if (![cam.imageHeight, cam.imageWidth, cam.featureHeight, cam.featureWidth].every((n) => Number.isInteger(n) && n > 0)) {
+  if (
+    ![cam.imageHeight, cam.imageWidth, cam.featureHeight, cam.featureWidth].every(
+      (n) => Number.isInteger(n) && n > 0,
+    )
+  ) {
     bad('camera', 'positive integer image and feature sizes', cam);
   }
-  if (!(cfg.lidar.maxPillars > 0 && cfg.lidar.maxPointsPerPillar > 0)) bad('lidar', 'positive maxPillars and maxPointsPerPillar', cfg.lidar);
-  if (!(cfg.targets.minOverlap > 0 && cfg.targets.minOverlap < 1)) bad('targets.minOverlap', 'in (0, 1)', cfg.targets.minOverlap);
-  if (cfg.codeWeights.length !== REG_CHANNELS.length) bad('codeWeights', `${REG_CHANNELS.length} numbers`, cfg.codeWeights);
+  if (!(cfg.lidar.maxPillars > 0 && cfg.lidar.maxPointsPerPillar > 0))
+    bad('lidar', 'positive maxPillars and maxPointsPerPillar', cfg.lidar);
+  if (!(cfg.targets.minOverlap > 0 && cfg.targets.minOverlap < 1))
+    bad('targets.minOverlap', 'in (0, 1)', cfg.targets.minOverlap);
+  if (cfg.codeWeights.length !== REG_CHANNELS.length)
+    bad('codeWeights', `${REG_CHANNELS.length} numbers`, cfg.codeWeights);
 }

@@ -35,11 +35,19 @@ export class FrameBatchSource {
   ) {
     const { batchSize, seed } = options;
     if (!(Number.isInteger(batchSize) && batchSize > 0)) {
-      throw new BevzipError(ERROR_CODES.CONFIG, `batch source: batchSize must be a positive integer, got ${batchSize}`);
+      throw new BevzipError(
+        ERROR_CODES.CONFIG,
+        `batch source: batchSize must be a positive integer, got ${batchSize}`,
+      );
     }
-    const steps = options.dropLast ? Math.floor(frames.length / batchSize) : Math.ceil(frames.length / batchSize);
+    const steps = options.dropLast
+      ? Math.floor(frames.length / batchSize)
+      : Math.ceil(frames.length / batchSize);
     if (steps === 0) {
-      throw new BevzipError(ERROR_CODES.CONFIG, `batch source: ${frames.length} frames give no batch of ${batchSize}${options.dropLast ? ' with dropLast' : ''}`);
+      throw new BevzipError(
+        ERROR_CODES.CONFIG,
+        `batch source: ${frames.length} frames give no batch of ${batchSize}${options.dropLast ? ' with dropLast' : ''}`,
+      );
     }
     this.batchSize = batchSize;
     this.seed = seed;
@@ -66,7 +74,10 @@ export class FrameBatchSource {
   /** Indices into the frame list of the batch at `step`. */
   indicesAt(step: number): number[] {
     if (!(Number.isInteger(step) && step >= 0)) {
-      throw new BevzipError(ERROR_CODES.CONFIG, `batch source: step must be a non-negative integer, got ${step}`);
+      throw new BevzipError(
+        ERROR_CODES.CONFIG,
+        `batch source: step must be a non-negative integer, got ${step}`,
+      );
     }
     const order = this.epochOrder(this.epochOf(step));
     const start = (step % this.stepsPerEpoch) * this.batchSize;

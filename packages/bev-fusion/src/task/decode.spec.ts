@@ -11,8 +11,25 @@ import { buildDetectionTargets } from './targets';
 
 const perfectLogits = (heatmap: Float32Array) => heatmap.map(logitOf);
 
-function box(name: DetectionClass, center: [number, number, number], size: [number, number, number], yaw: number, velocity: [number, number]): Box3D {
-  return { center, size, yaw, velocity, detectionName: name, categoryName: '', attributeName: '', numLidarPts: 5, visibility: 4, instanceId: name };
+function box(
+  name: DetectionClass,
+  center: [number, number, number],
+  size: [number, number, number],
+  yaw: number,
+  velocity: [number, number],
+): Box3D {
+  return {
+    center,
+    size,
+    yaw,
+    velocity,
+    detectionName: name,
+    categoryName: '',
+    attributeName: '',
+    numLidarPts: 5,
+    visibility: 4,
+    instanceId: name,
+  };
 }
 
 const BOXES = [
@@ -26,10 +43,18 @@ const BOXES = [
 describe('decodeDetections', () => {
   it('inverts the targets: perfect heat map and regression give back the boxes', () => {
     const t = buildDetectionTargets(BOXES, CFG);
-    const [dets] = decodeDetections({ data: perfectLogits(t.heatmap), shape: [1, 32, 32, 6] }, { data: t.reg, shape: [1, 32, 32, 10] }, CFG);
+    const [dets] = decodeDetections(
+      { data: perfectLogits(t.heatmap), shape: [1, 32, 32, 6] },
+      { data: t.reg, shape: [1, 32, 32, 10] },
+      CFG,
+    );
     expect(dets).toHaveLength(BOXES.length);
     for (const b of BOXES) {
-      const d = dets.find((x) => x.detectionName === b.detectionName && Math.hypot(x.center[0] - b.center[0], x.center[1] - b.center[1]) < 1e-4);
+      const d = dets.find(
+        (x) =>
+          x.detectionName === b.detectionName &&
+          Math.hypot(x.center[0] - b.center[0], x.center[1] - b.center[1]) < 1e-4,
+      );
       expect(d).toBeDefined();
       expect(d!.score).toBeCloseTo(1, 5);
       d!.center.forEach((v, k) => expect(v).toBeCloseTo(b.center[k], 5));
@@ -37,12 +62,15 @@ describe('decodeDetections', () => {
       expect(Math.abs(Math.atan2(Math.sin(d!.yaw - b.yaw), Math.cos(d!.yaw - b.yaw)))).toBeLessThan(1e-5);
       d!.velocity.forEach((v, k) => expect(v).toBeCloseTo(b.velocity[k], 5));
     }
-    expect(dets.find((d) => d.detectionName === 'car' && d.velocity[0] > 1)!.attributeName).toBe('vehicle.moving');
+    expect(dets.find((d) => d.detectionName === 'car' && d.velocity[0] > 1)!.attributeName).toBe(
+      'vehicle.moving',
+    );
   });
 
   it('keeps local maxima only, thresholds at 0.05, takes the top K and reads tensors as well as arrays', () => {
     const hm = new Float32Array(32 * 32 * 6).fill(-10);
-    const set = (i: number, j: number, c: number, p: number) => (hm[(i * 32 + j) * 6 + c] = Math.log(p / (1 - p)));
+    const set = (i: number, j: number, c: number, p: number) =>
+      (hm[(i * 32 + j) * 6 + c] = Math.log(p / (1 - p)));
     set(5, 5, 0, 0.9);
     set(5, 6, 0, 0.8); // suppressed by its neighbour
     set(5, 6, 1, 0.7); // another class: kept
@@ -75,7 +103,11 @@ describe('decodeDetections', () => {
   it('turns ego detections into global EvalBoxes through the ego pose', () => {
     const egoPose = { translation: [100, 50, 0] as [number, number, number], rotation: quatFromYaw(0.5) };
     const t = buildDetectionTargets([BOXES[0]], CFG);
-    const [dets] = decodeDetections({ data: perfectLogits(t.heatmap), shape: [1, 32, 32, 6] }, { data: t.reg, shape: [1, 32, 32, 10] }, CFG);
+    const [dets] = decodeDetections(
+      { data: perfectLogits(t.heatmap), shape: [1, 32, 32, 6] },
+      { data: t.reg, shape: [1, 32, 32, 10] },
+      CFG,
+    );
     const [eb] = detectionsToEvalBoxes(dets, 'tok', egoPose);
     const g = boxEgoToGlobal(BOXES[0], egoPose);
     eb.translation.forEach((v, k) => expect(v).toBeCloseTo(g.center[k], 4));

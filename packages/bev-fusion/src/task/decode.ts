@@ -17,7 +17,8 @@ export type OutputLike = tf.Tensor | DenseArray;
 
 /** Host copy of an output; a tensor is read synchronously and left to its owner. */
 export function toDense(x: OutputLike): DenseArray {
-  if (x instanceof tf.Tensor) return { data: Float32Array.from(x.dataSync() as ArrayLike<number>), shape: x.shape };
+  if (x instanceof tf.Tensor)
+    return { data: Float32Array.from(x.dataSync() as ArrayLike<number>), shape: x.shape };
   return x;
 }
 
@@ -26,8 +27,15 @@ function sigmoid(x: number): number {
 }
 
 function expectShape(name: string, a: DenseArray, expected: number[]): void {
-  if (a.shape.length !== 4 || a.shape.some((d, i) => i > 0 && d !== expected[i]) || a.data.length !== a.shape.reduce((p, d) => p * d, 1)) {
-    throw new BevzipError(ERROR_CODES.SHAPE_MISMATCH, `decode: output '${name}' has shape [${a.shape}], expected [B, ${expected.slice(1).join(', ')}]`);
+  if (
+    a.shape.length !== 4 ||
+    a.shape.some((d, i) => i > 0 && d !== expected[i]) ||
+    a.data.length !== a.shape.reduce((p, d) => p * d, 1)
+  ) {
+    throw new BevzipError(
+      ERROR_CODES.SHAPE_MISMATCH,
+      `decode: output '${name}' has shape [${a.shape}], expected [B, ${expected.slice(1).join(', ')}]`,
+    );
   }
 }
 
@@ -39,7 +47,11 @@ function expectShape(name: string, a: DenseArray, expected: number[]): void {
  * yaw = atan2(sin, cos), velocity (vx, vy). Attributes follow `defaultAttribute`.
  * Detections come in descending score (ties by cell, then class).
  */
-export function decodeDetections(heatmapLogits: OutputLike, reg: OutputLike, cfg: Pick<TaskConfig, 'classes' | 'grid' | 'headStride' | 'decode'>): EgoDetection[][] {
+export function decodeDetections(
+  heatmapLogits: OutputLike,
+  reg: OutputLike,
+  cfg: Pick<TaskConfig, 'classes' | 'grid' | 'headStride' | 'decode'>,
+): EgoDetection[][] {
   const g = headGrid(cfg);
   const [rows, cols] = g.size;
   const k = cfg.classes.length;
@@ -49,7 +61,10 @@ export function decodeDetections(heatmapLogits: OutputLike, reg: OutputLike, cfg
   expectShape('heatmap', hm, [0, rows, cols, k]);
   expectShape('reg', rg, [0, rows, cols, r]);
   if (rg.shape[0] !== hm.shape[0]) {
-    throw new BevzipError(ERROR_CODES.SHAPE_MISMATCH, `decode: heatmap batch ${hm.shape[0]} differs from reg batch ${rg.shape[0]}`);
+    throw new BevzipError(
+      ERROR_CODES.SHAPE_MISMATCH,
+      `decode: heatmap batch ${hm.shape[0]} differs from reg batch ${rg.shape[0]}`,
+    );
   }
   const per = rows * cols * k;
   const out: EgoDetection[][] = [];
@@ -104,6 +119,10 @@ export function decodeDetections(heatmapLogits: OutputLike, reg: OutputLike, cfg
 }
 
 /** Ego-frame detections of one sample as global-frame `EvalBox`es (see `egoDetectionToEvalBox`). */
-export function detectionsToEvalBoxes(dets: readonly EgoDetection[], sampleToken: string, egoPose: Pose): EvalBox[] {
+export function detectionsToEvalBoxes(
+  dets: readonly EgoDetection[],
+  sampleToken: string,
+  egoPose: Pose,
+): EvalBox[] {
   return dets.map((d) => egoDetectionToEvalBox(d, sampleToken, egoPose));
 }

@@ -55,9 +55,13 @@ describe('evaluateModel', () => {
     expect(m.tpErrors.scale_err).toBeLessThan(1e-3);
     expect(m.tpErrors.orient_err).toBeLessThan(1e-3);
     expect(m.tpErrors.vel_err).toBeLessThan(1e-3);
-    expect(res.classMetrics.meanAp).toBeCloseTo((m.meanAp * Object.keys(m.meanDistAps).length) / CFG.classes.length, 9);
+    expect(res.classMetrics.meanAp).toBeCloseTo(
+      (m.meanAp * Object.keys(m.meanDistAps).length) / CFG.classes.length,
+      9,
+    );
     // Absent classes score AP 0 in the ten-class evaluation; present ones are the same in both.
-    for (const c of CFG.classes) expect(res.detection.metrics.meanDistAps[c]).toBe(res.classMetrics.meanDistAps[c]);
+    for (const c of CFG.classes)
+      expect(res.detection.metrics.meanDistAps[c]).toBe(res.classMetrics.meanDistAps[c]);
     expect(res.detection.metrics.meanDistAps.bus).toBe(0);
     expect(res.map!.meanIou).toBeCloseTo(1, 6);
     expect(res.detections.size).toBe(frames.length);
@@ -66,7 +70,11 @@ describe('evaluateModel', () => {
   it('scores outputs that find nothing at mAP 0 and map IoU 0 for the positive class', async () => {
     const empty: PredictFn = (feeds) => {
       const b = feeds.cam_bev_index.shape[0];
-      return { heatmap: tf.fill([b, 32, 32, 6], -20), reg: tf.zeros([b, 32, 32, 10]), map: tf.fill([b, 64, 64, 2], -20) };
+      return {
+        heatmap: tf.fill([b, 32, 32, 6], -20),
+        reg: tf.zeros([b, 32, 32, 10]),
+        map: tf.fill([b, 64, 64, 2], -20),
+      };
     };
     const res = await evaluateModel(frames.slice(0, 2), empty, CFG);
     expect(res.classMetrics.meanAp).toBe(0);

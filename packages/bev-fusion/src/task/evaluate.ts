@@ -70,7 +70,8 @@ function labelPlanes(target: tf.Tensor, classes: number): Uint8Array[] {
   const data = target.dataSync();
   const cells = data.length / classes;
   const planes = Array.from({ length: classes }, () => new Uint8Array(cells));
-  for (let n = 0; n < cells; n++) for (let c = 0; c < classes; c++) planes[c][n] = data[n * classes + c] > 0.5 ? 1 : 0;
+  for (let n = 0; n < cells; n++)
+    for (let c = 0; c < classes; c++) planes[c][n] = data[n * classes + c] > 0.5 ? 1 : 0;
   return planes;
 }
 
@@ -84,7 +85,12 @@ function disposeOutputs(out: ModelOutputs): void {
  * Ground truth comes from the frames themselves (global boxes, map labels).
  * @throws BevzipError (E_SHAPE_MISMATCH) when the model has map classes but returns no map.
  */
-export async function evaluateModel(frames: readonly Frame[], predict: PredictFn, cfg: TaskConfig, options: EvaluateModelOptions = {}): Promise<ModelEvalResult> {
+export async function evaluateModel(
+  frames: readonly Frame[],
+  predict: PredictFn,
+  cfg: TaskConfig,
+  options: EvaluateModelOptions = {},
+): Promise<ModelEvalResult> {
   const batchSize = options.batchSize ?? 1;
   const detCfg = options.detectionConfig ?? SYNTHETIC_CONFIG;
   const km = cfg.mapClasses.length;
@@ -104,7 +110,11 @@ export async function evaluateModel(frames: readonly Frame[], predict: PredictFn
           pred.set(f.sampleToken, detectionsToEvalBoxes(dets[s], f.sampleToken, f.egoPose));
         });
         if (mapAcc) {
-          if (!out.map) throw new BevzipError(ERROR_CODES.SHAPE_MISMATCH, `evaluate: the config has ${km} map classes but the model returned no 'map' output`);
+          if (!out.map)
+            throw new BevzipError(
+              ERROR_CODES.SHAPE_MISMATCH,
+              `evaluate: the config has ${km} map classes but the model returned no 'map' output`,
+            );
           mapAcc.update(sigmoidPlanes(out.map, km), labelPlanes(batch.targets.map!, km));
         }
       } finally {
@@ -123,8 +133,13 @@ export async function evaluateModel(frames: readonly Frame[], predict: PredictFn
     for (const b of list) if (b.detectionName in gtCounts) gtCounts[b.detectionName]++;
   }
   const over = (classes: readonly string[]): DetectionMetrics => {
-    const pick = <T>(rec: Record<string, T>): Record<string, T> => Object.fromEntries(classes.map((c) => [c, rec[c]]));
-    return aggregateDetection(pick(detection.metrics.labelAps), pick(detection.metrics.labelTpErrors), detCfg);
+    const pick = <T>(rec: Record<string, T>): Record<string, T> =>
+      Object.fromEntries(classes.map((c) => [c, rec[c]]));
+    return aggregateDetection(
+      pick(detection.metrics.labelAps),
+      pick(detection.metrics.labelTpErrors),
+      detCfg,
+    );
   };
   const present = cfg.classes.filter((c) => gtCounts[c] > 0);
   return {

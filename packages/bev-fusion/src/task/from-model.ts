@@ -10,10 +10,17 @@ import { createTaskConfig, TINY_TASK_CONFIG, type SensorModality, type TaskConfi
  * @throws BevzipError (E_CONFIG) when the model's image size is not a multiple of 4 or a class is
  *   not a nuScenes detection name.
  */
-export function taskConfigForModel(model: BevFusionConfig, modality: SensorModality, base: Readonly<TaskConfig> = TINY_TASK_CONFIG): TaskConfig {
+export function taskConfigForModel(
+  model: BevFusionConfig,
+  modality: SensorModality,
+  base: Readonly<TaskConfig> = TINY_TASK_CONFIG,
+): TaskConfig {
   const [h, w] = model.image;
   if (h % 4 !== 0 || w % 4 !== 0) {
-    throw new BevzipError(ERROR_CODES.CONFIG, `model config '${model.name}': image ${h}×${w} must be divisible by 4 for the stride-4 frustum`);
+    throw new BevzipError(
+      ERROR_CODES.CONFIG,
+      `model config '${model.name}': image ${h}×${w} must be divisible by 4 for the stride-4 frustum`,
+    );
   }
   const [start, stop, step] = model.camera.dbound;
   return createTaskConfig(
@@ -24,7 +31,14 @@ export function taskConfigForModel(model: BevFusionConfig, modality: SensorModal
       grid: { ...model.grid, size: [...model.grid.size] },
       mapGrid: { ...model.grid, size: [...model.grid.size] },
       headStride: 2,
-      camera: { ...base.camera, imageHeight: h, imageWidth: w, featureHeight: h / 4, featureWidth: w / 4, depth: { start, stop, step } },
+      camera: {
+        ...base.camera,
+        imageHeight: h,
+        imageWidth: w,
+        featureHeight: h / 4,
+        featureWidth: w / 4,
+        depth: { start, stop, step },
+      },
       lidar: { ...base.lidar, maxPillars: model.lidar.maxPillars, maxPointsPerPillar: model.lidar.maxPoints },
     },
     base,

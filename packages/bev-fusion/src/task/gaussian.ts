@@ -20,7 +20,12 @@ export function gaussianRadius(height: number, width: number, overlap: number): 
 }
 
 /** The integer radius actually drawn: max(minRadius, ⌊gaussianRadius⌋). */
-export function heatmapRadius(lengthCells: number, widthCells: number, overlap: number, minRadius: number): number {
+export function heatmapRadius(
+  lengthCells: number,
+  widthCells: number,
+  overlap: number,
+  minRadius: number,
+): number {
   return Math.max(minRadius, Math.floor(gaussianRadius(lengthCells, widthCells, overlap)));
 }
 

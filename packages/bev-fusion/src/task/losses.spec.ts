@@ -28,10 +28,15 @@ function gaussianFocalRef(x: number[], y: number[]): number {
 describe('GaussianFocal', () => {
   it('matches hand-computed values', () => {
     // p = σ(0, 2, −1): 0.25·ln 2 + 0.0625·0.8808²·(−ln 0.1192) + 0.2689²·(−ln 0.7311) = 0.2990747.
-    const got = value(gaussianFocalLoss(tf.tensor4d([0, 2, -1], [1, 1, 3, 1]), tf.tensor4d([1, 0.5, 0], [1, 1, 3, 1])));
+    const got = value(
+      gaussianFocalLoss(tf.tensor4d([0, 2, -1], [1, 1, 3, 1]), tf.tensor4d([1, 0.5, 0], [1, 1, 3, 1])),
+    );
     expect(got).toBeCloseTo(0.29907473886229163, 5);
     // No positive: the sum is divided by 1.
-    expect(value(gaussianFocalLoss(tf.tensor1d([-1]), tf.tensor1d([0])))).toBeCloseTo(sigmoid(-1) ** 2 * -Math.log(1 - sigmoid(-1)), 6);
+    expect(value(gaussianFocalLoss(tf.tensor1d([-1]), tf.tensor1d([0])))).toBeCloseTo(
+      sigmoid(-1) ** 2 * -Math.log(1 - sigmoid(-1)),
+      6,
+    );
     // Clipped: a very confident correct logit costs (1e-4)²·(−ln(1 − 1e-4)).
     expect(value(gaussianFocalLoss(tf.tensor1d([30]), tf.tensor1d([1])))).toBeCloseTo(1e-8 * 1e-4, 10);
   });
@@ -57,7 +62,10 @@ describe('regression L1', () => {
     expect(value(regressionL1Loss(pred, target, tf.zerosLike(weight), [1, 0.5]))).toBe(0);
     expect(() => regressionL1Loss(pred, target, weight, [1])).toThrow(BevzipError);
     const p = randomTensor([1, 3, 3, 10], 5);
-    const w = tf.tensor4d(Array.from({ length: 90 }, (_, i) => (i < 20 || i > 70 ? 1 : 0)), [1, 3, 3, 10]);
+    const w = tf.tensor4d(
+      Array.from({ length: 90 }, (_, i) => (i < 20 || i > 70 ? 1 : 0)),
+      [1, 3, 3, 10],
+    );
     const t = randomTensor([1, 3, 3, 10], 6);
     checkGradients((a) => regressionL1Loss(a, t, w, CFG.codeWeights), [p]);
     tf.dispose([pred, target, weight, p, w, t]);
@@ -73,19 +81,28 @@ describe('map sigmoid focal', () => {
     const c1 = (2.7662804410252657 + 0.17328679513998632) / 2;
     expect(value(sigmoidFocalLoss(x, y))).toBeCloseTo(c0 + c1, 6);
     const big = randomTensor([2, 3, 3, 2], 9, 4);
-    const lab = tf.tensor4d(Array.from({ length: 36 }, (_, i) => i % 3 === 0 ? 1 : 0), [2, 3, 3, 2]);
+    const lab = tf.tensor4d(
+      Array.from({ length: 36 }, (_, i) => (i % 3 === 0 ? 1 : 0)),
+      [2, 3, 3, 2],
+    );
     checkGradients((a) => sigmoidFocalLoss(a, lab), [big]);
     tf.dispose([x, y, big, lab]);
   });
 
   it('stays finite for saturated logits', () => {
-    const v = value(sigmoidFocalLoss(tf.tensor4d([80, -80], [1, 1, 1, 2]), tf.tensor4d([0, 1], [1, 1, 1, 2])));
+    const v = value(
+      sigmoidFocalLoss(tf.tensor4d([80, -80], [1, 1, 1, 2]), tf.tensor4d([0, 1], [1, 1, 1, 2])),
+    );
     expect(v).toBeCloseTo(80 * 2, 3);
   });
 });
 
 describe('taskLoss', () => {
-  const pred = () => ({ heatmap: randomTensor([1, 4, 4, 6], 1, 3), reg: randomTensor([1, 4, 4, 10], 2), map: randomTensor([1, 8, 8, 2], 3, 3) });
+  const pred = () => ({
+    heatmap: randomTensor([1, 4, 4, 6], 1, 3),
+    reg: randomTensor([1, 4, 4, 10], 2),
+    map: randomTensor([1, 8, 8, 2], 3, 3),
+  });
   const targets = () => {
     const hm = Array.from(randomTensor([1, 4, 4, 6], 4, 1).dataSync(), (v) => Math.abs(v) * 0.9);
     hm[7] = 1;
@@ -95,7 +112,10 @@ describe('taskLoss', () => {
       heatmap: tf.tensor4d(hm, [1, 4, 4, 6]),
       reg: randomTensor([1, 4, 4, 10], 5),
       regWeight: tf.tensor4d(w, [1, 4, 4, 10]),
-      map: tf.tensor4d(Array.from({ length: 128 }, (_, i) => i % 2), [1, 8, 8, 2]),
+      map: tf.tensor4d(
+        Array.from({ length: 128 }, (_, i) => i % 2),
+        [1, 8, 8, 2],
+      ),
     };
   };
 
@@ -115,21 +135,34 @@ describe('taskLoss', () => {
     expect(noMap.map.dataSync()[0]).toBe(0);
     tf.dispose(Object.values(noMap));
     expectNoLeak(() => tf.dispose(Object.values(taskLoss(p, t, CFG))));
-    expectNoLeak(() => tf.dispose(tf.grads((a, b, c) => taskLoss({ heatmap: a, reg: b, map: c }, t, CFG).total)([p.heatmap, p.reg, p.map])));
+    expectNoLeak(() =>
+      tf.dispose(
+        tf.grads((a, b, c) => taskLoss({ heatmap: a, reg: b, map: c }, t, CFG).total)([
+          p.heatmap,
+          p.reg,
+          p.map,
+        ]),
+      ),
+    );
     tf.dispose([...Object.values(p), ...Object.values(t)]);
   });
 
   it('has the gradient of its total', () => {
     const p = pred();
     const t = targets();
-    checkGradients((a, b, c) => taskLoss({ heatmap: a, reg: b, map: c }, t, CFG).total, [p.heatmap, p.reg, p.map]);
+    checkGradients(
+      (a, b, c) => taskLoss({ heatmap: a, reg: b, map: c }, t, CFG).total,
+      [p.heatmap, p.reg, p.map],
+    );
     tf.dispose([...Object.values(p), ...Object.values(t)]);
   });
 
   it('names the output whose shape differs from its target', () => {
     const p = pred();
     const t = targets();
-    expect(() => taskLoss({ ...p, reg: p.heatmap }, t, CFG)).toThrow(/prediction 'reg' has shape \[1,4,4,6\]/);
+    expect(() => taskLoss({ ...p, reg: p.heatmap }, t, CFG)).toThrow(
+      /prediction 'reg' has shape \[1,4,4,6\]/,
+    );
     tf.dispose([...Object.values(p), ...Object.values(t)]);
   });
 });

@@ -55,10 +55,18 @@ export function gaussianFocalLoss(logits: tf.Tensor, target: tf.Tensor): tf.Scal
  * channels, divided by max(1, #object cells) (a cell counts when its first channel's weight is
  * non-zero). `codeWeights` has one entry per channel.
  */
-export function regressionL1Loss(pred: tf.Tensor, target: tf.Tensor, weight: tf.Tensor, codeWeights: readonly number[]): tf.Scalar {
+export function regressionL1Loss(
+  pred: tf.Tensor,
+  target: tf.Tensor,
+  weight: tf.Tensor,
+  codeWeights: readonly number[],
+): tf.Scalar {
   const channels = pred.shape[pred.rank - 1];
   if (codeWeights.length !== channels) {
-    throw new BevzipError(ERROR_CODES.SHAPE_MISMATCH, `regression loss: ${codeWeights.length} code weights for ${channels} channels`);
+    throw new BevzipError(
+      ERROR_CODES.SHAPE_MISMATCH,
+      `regression loss: ${codeWeights.length} code weights for ${channels} channels`,
+    );
   }
   return tf.tidy(() => {
     const w = tf.mul(weight, tf.tensor1d(Array.from(codeWeights)));
@@ -87,7 +95,10 @@ export function sigmoidFocalLoss(logits: tf.Tensor, target: tf.Tensor, gamma = 2
 
 function expectShape(name: string, a: tf.Tensor, b: tf.Tensor): void {
   if (a.shape.join(',') !== b.shape.join(',')) {
-    throw new BevzipError(ERROR_CODES.SHAPE_MISMATCH, `loss: prediction '${name}' has shape [${a.shape}] but its target has [${b.shape}]`);
+    throw new BevzipError(
+      ERROR_CODES.SHAPE_MISMATCH,
+      `loss: prediction '${name}' has shape [${a.shape}] but its target has [${b.shape}]`,
+    );
   }
 }
 
@@ -98,7 +109,11 @@ function expectShape(name: string, a: tf.Tensor, b: tf.Tensor): void {
  * or dispose the result.
  * @throws BevzipError (E_SHAPE_MISMATCH) naming the output whose shape differs from its target.
  */
-export function taskLoss(pred: HeadOutputs, targets: TargetTensors, cfg: Pick<TaskConfig, 'lossWeights' | 'codeWeights'>): LossTerms {
+export function taskLoss(
+  pred: HeadOutputs,
+  targets: TargetTensors,
+  cfg: Pick<TaskConfig, 'lossWeights' | 'codeWeights'>,
+): LossTerms {
   expectShape('heatmap', pred.heatmap, targets.heatmap);
   expectShape('reg', pred.reg, targets.reg);
   expectShape('reg (weight)', pred.reg, targets.regWeight);
@@ -106,8 +121,14 @@ export function taskLoss(pred: HeadOutputs, targets: TargetTensors, cfg: Pick<Ta
   return tf.tidy(() => {
     const w = cfg.lossWeights;
     const heatmap = tf.mul(gaussianFocalLoss(pred.heatmap, targets.heatmap), w.heatmap) as tf.Scalar;
-    const reg = tf.mul(regressionL1Loss(pred.reg, targets.reg, targets.regWeight, cfg.codeWeights), w.reg) as tf.Scalar;
-    const map = pred.map && targets.map ? (tf.mul(sigmoidFocalLoss(pred.map, targets.map), w.map) as tf.Scalar) : tf.scalar(0);
+    const reg = tf.mul(
+      regressionL1Loss(pred.reg, targets.reg, targets.regWeight, cfg.codeWeights),
+      w.reg,
+    ) as tf.Scalar;
+    const map =
+      pred.map && targets.map
+        ? (tf.mul(sigmoidFocalLoss(pred.map, targets.map), w.map) as tf.Scalar)
+        : tf.scalar(0);
     const total = tf.addN([heatmap, reg, map]) as tf.Scalar;
     return { heatmap, reg, map, total };
   });

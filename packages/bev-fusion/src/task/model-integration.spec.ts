@@ -48,13 +48,19 @@ describe('batches through the micro model', () => {
     const before = tf.memory().numTensors;
     const { value, grads } = tf.variableGrads(() => {
       const { outputs } = run(graph, params, batch.feeds, { training: true });
-      const terms = taskLoss({ heatmap: outputs.heatmap, reg: outputs.reg, map: outputs.map }, batch.targets, cfg);
+      const terms = taskLoss(
+        { heatmap: outputs.heatmap, reg: outputs.reg, map: outputs.map },
+        batch.targets,
+        cfg,
+      );
       return terms.total;
     }, params.trainableVariables());
     const loss = value.dataSync()[0];
     expect(Number.isFinite(loss)).toBe(true);
     expect(loss).toBeGreaterThan(0);
-    const withGrad = trainable.filter((n) => tf.tidy(() => tf.any(tf.notEqual(grads[params.get(n).name], 0)).dataSync()[0]));
+    const withGrad = trainable.filter((n) =>
+      tf.tidy(() => tf.any(tf.notEqual(grads[params.get(n).name], 0)).dataSync()[0]),
+    );
     expect(withGrad.length).toBe(trainable.length);
     tf.dispose([value, ...Object.values(grads)]);
     expect(tf.memory().numTensors).toBe(before);
@@ -62,7 +68,8 @@ describe('batches through the micro model', () => {
   });
 
   it('evaluates the interpreter as a predictor without leaking tensors', async () => {
-    const predict = (feeds: Record<string, tf.Tensor>) => run(graph, params, feeds).outputs as { heatmap: tf.Tensor; reg: tf.Tensor; map: tf.Tensor };
+    const predict = (feeds: Record<string, tf.Tensor>) =>
+      run(graph, params, feeds).outputs as { heatmap: tf.Tensor; reg: tf.Tensor; map: tf.Tensor };
     const res = await evaluateModel(frames, predict, cfg, { batchSize: 2 });
     expect(res.detections.size).toBe(2);
     expect(res.map!.meanIou).toBeGreaterThanOrEqual(0);

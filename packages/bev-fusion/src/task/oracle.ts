@@ -13,7 +13,11 @@ export function logitOf(p: number): number {
  * they bound what the evaluation pipeline can report and check it end to end. Caller owns the
  * returned tensors.
  */
-export function oracleOutputs(targets: TargetTensors): { heatmap: tf.Tensor; reg: tf.Tensor; map?: tf.Tensor } {
+export function oracleOutputs(targets: TargetTensors): {
+  heatmap: tf.Tensor;
+  reg: tf.Tensor;
+  map?: tf.Tensor;
+} {
   const toLogits = (t: tf.Tensor): tf.Tensor => tf.tensor(Float32Array.from(t.dataSync(), logitOf), t.shape);
   return {
     heatmap: toLogits(targets.heatmap),

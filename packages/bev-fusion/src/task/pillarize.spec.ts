@@ -24,7 +24,10 @@ describe('pillarize', () => {
   });
 
   it('offsets points from the pillar point mean and centre', () => {
-    const p = pillarize({ calib: IDENTITY_POSE, points: cloud([0.1, 0.2, 1, 0], [0.5, 0.6, 2, 255], [0.3, 0.1, 0, 0]) }, CFG);
+    const p = pillarize(
+      { calib: IDENTITY_POSE, points: cloud([0.1, 0.2, 1, 0], [0.5, 0.6, 2, 255], [0.3, 0.1, 0, 0]) },
+      CFG,
+    );
     expect(p.numPillars).toBe(1);
     expect(Array.from(p.coords.subarray(0, 2))).toEqual([32, 32]);
     const mean = [0.3, 0.3, 1];
@@ -39,7 +42,16 @@ describe('pillarize', () => {
 
   it('keeps the first P pillars and the first M points of each, and drops points outside the grid or z range', () => {
     const cfg = createTaskConfig({ lidar: { maxPillars: 2, maxPointsPerPillar: 2, intensityScale: 1 } });
-    const pts = cloud([5, 5, 0, 1], [0, 0, 0, 2], [5.1, 5.1, 0, 3], [5.2, 5.2, 0, 4], [-9, -9, 0, 5], [0.1, 0.1, 0, 6], [30, 0, 0, 7], [0, 0, 12, 8]);
+    const pts = cloud(
+      [5, 5, 0, 1],
+      [0, 0, 0, 2],
+      [5.1, 5.1, 0, 3],
+      [5.2, 5.2, 0, 4],
+      [-9, -9, 0, 5],
+      [0.1, 0.1, 0, 6],
+      [30, 0, 0, 7],
+      [0, 0, 12, 8],
+    );
     const p = pillarize({ calib: IDENTITY_POSE, points: pts }, cfg);
     expect(p.numPillars).toBe(2);
     expect(Array.from(p.coords)).toEqual([38, 38, 32, 32]);
@@ -64,7 +76,11 @@ describe('pillarize', () => {
         if (!p.mask[s * 12 + k]) continue;
         real++;
         const o = (s * 12 + k) * F;
-        if (bevCellOf(CFG, p.features[o], p.features[o + 1], p.features[o + 2]) !== p.coords[2 * s] * 64 + p.coords[2 * s + 1]) wrongCell++;
+        if (
+          bevCellOf(CFG, p.features[o], p.features[o + 1], p.features[o + 2]) !==
+          p.coords[2 * s] * 64 + p.coords[2 * s + 1]
+        )
+          wrongCell++;
       }
     }
     expect(wrongCell).toBe(0);

@@ -30,9 +30,16 @@ export interface Pillars {
  * appears, the first P pillars are kept, and each keeps its first M points. The mean offsets use
  * the kept points; intensity is multiplied by `intensityScale`.
  */
-export function pillarize(lidar: Pick<LidarData, 'calib' | 'points'>, cfg: Pick<TaskConfig, 'grid' | 'zRange' | 'lidar'>, stride = 5): Pillars {
+export function pillarize(
+  lidar: Pick<LidarData, 'calib' | 'points'>,
+  cfg: Pick<TaskConfig, 'grid' | 'zRange' | 'lidar'>,
+  stride = 5,
+): Pillars {
   if (stride < 4 || lidar.points.length % stride !== 0) {
-    throw new BevzipError(ERROR_CODES.BAD_FEED, `pillarize: points must hold ${stride} ≥ 4 floats per point, got ${lidar.points.length} floats`);
+    throw new BevzipError(
+      ERROR_CODES.BAD_FEED,
+      `pillarize: points must hold ${stride} ≥ 4 floats per point, got ${lidar.points.length} floats`,
+    );
   }
   const { maxPillars: P, maxPointsPerPillar: M, intensityScale } = cfg.lidar;
   const { xmin, ymin, cell, size } = cfg.grid;

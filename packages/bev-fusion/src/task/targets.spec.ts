@@ -12,8 +12,17 @@ const EGO: Pose = { translation: [812.5, -40.25, 0], rotation: quatFromYaw(2.1) 
 
 function box(over: Partial<Box3D>): Box3D {
   return {
-    center: [10, -3, 0.8], size: [4.6, 1.95, 1.7], yaw: 0.3, velocity: [2, -1], detectionName: 'car', categoryName: 'vehicle.car',
-    attributeName: 'vehicle.moving', numLidarPts: 10, visibility: 4, instanceId: 'a', ...over,
+    center: [10, -3, 0.8],
+    size: [4.6, 1.95, 1.7],
+    yaw: 0.3,
+    velocity: [2, -1],
+    detectionName: 'car',
+    categoryName: 'vehicle.car',
+    attributeName: 'vehicle.moving',
+    numLidarPts: 10,
+    visibility: 4,
+    instanceId: 'a',
+    ...over,
   };
 }
 
@@ -37,7 +46,17 @@ describe('Gaussian radius and kernel', () => {
 
   it('draws exp(−d²/2σ²) with σ = (2r+1)/6, merged by max and clipped at the border', () => {
     const k = gaussianKernel(1);
-    expect(Array.from(k)).toEqual([Math.exp(-4), Math.exp(-2), Math.exp(-4), Math.exp(-2), 1, Math.exp(-2), Math.exp(-4), Math.exp(-2), Math.exp(-4)]);
+    expect(Array.from(k)).toEqual([
+      Math.exp(-4),
+      Math.exp(-2),
+      Math.exp(-4),
+      Math.exp(-2),
+      1,
+      Math.exp(-2),
+      Math.exp(-4),
+      Math.exp(-2),
+      Math.exp(-4),
+    ]);
     expect(gaussianKernel(2)[2]).toBeCloseTo(Math.exp(-4 / (2 * (5 / 6) ** 2)), 15);
     const hm = new Float32Array(3 * 3 * 2);
     hm[(0 * 3 + 1) * 2 + 1] = 0.5;
@@ -63,7 +82,18 @@ describe('detection targets', () => {
     expect(at(22, 14, 1)).toBe(0);
     expect(t.numObjects).toBe(1);
     const o = (22 * 32 + 14) * 10;
-    const want = [0.25, 0.125, 0.8, Math.log(4.6), Math.log(1.95), Math.log(1.7), Math.sin(0.3), Math.cos(0.3), 2, -1];
+    const want = [
+      0.25,
+      0.125,
+      0.8,
+      Math.log(4.6),
+      Math.log(1.95),
+      Math.log(1.7),
+      Math.sin(0.3),
+      Math.cos(0.3),
+      2,
+      -1,
+    ];
     want.forEach((v, c) => expect(t.reg[o + c]).toBeCloseTo(v, 5));
     expect(Array.from(t.regWeight.subarray(o, o + 10))).toEqual(new Array(10).fill(1));
     expect(t.regWeight.reduce((a, b) => a + b, 0)).toBe(10);
@@ -71,7 +101,13 @@ describe('detection targets', () => {
 
   it('skips boxes outside the grid, of other classes or without LiDAR points, zero-weights a NaN velocity and keeps the first box of a shared cell', () => {
     const t = buildDetectionTargets(
-      [box({ center: [26, 0, 0] }), box({ detectionName: 'bus' }), box({ numLidarPts: 0 }), box({ detectionName: 'pedestrian', velocity: [NaN, NaN] }), box({ center: [10.1, -2.9, 0.5] })],
+      [
+        box({ center: [26, 0, 0] }),
+        box({ detectionName: 'bus' }),
+        box({ numLidarPts: 0 }),
+        box({ detectionName: 'pedestrian', velocity: [NaN, NaN] }),
+        box({ center: [10.1, -2.9, 0.5] }),
+      ],
       CFG,
     );
     expect(t.boxes.map((b) => b.classIndex)).toEqual([2, 0]);
@@ -81,7 +117,10 @@ describe('detection targets', () => {
     expect(t.reg[o + 2]).toBeCloseTo(0.8, 6);
     expect(t.heatmap[(22 * 32 + 14) * 6 + 0]).toBe(1);
     expect(t.heatmap[(22 * 32 + 14) * 6 + 2]).toBe(1);
-    const all = buildDetectionTargets([box({ numLidarPts: 0 })], { ...CFG, targets: { ...CFG.targets, minLidarPoints: 0 } });
+    const all = buildDetectionTargets([box({ numLidarPts: 0 })], {
+      ...CFG,
+      targets: { ...CFG.targets, minLidarPoints: 0 },
+    });
     expect(all.numObjects).toBe(1);
   });
 });
@@ -91,7 +130,9 @@ describe('map targets', () => {
     const t = buildMapTargets(labels(0.8, [64, 64], [[5, 7]]), CFG);
     expect(t[(5 * 64 + 7) * 2 + 0]).toBe(1);
     expect(t.reduce((a, b) => a + b, 0)).toBe(1);
-    expect(() => buildMapTargets(labels(0.8, [64, 64], []), { ...CFG, mapClasses: ['stop_line'] }, 'tok')).toThrow(BevzipError);
+    expect(() =>
+      buildMapTargets(labels(0.8, [64, 64], []), { ...CFG, mapClasses: ['stop_line'] }, 'tok'),
+    ).toThrow(BevzipError);
   });
 
   it('resamples labels of another grid by the label cell under each target cell centre', () => {
@@ -111,7 +152,10 @@ describe('one point, one cell on every path', () => {
     const stride1 = createTaskConfig({ headStride: 1 });
     const t = buildDetectionTargets([box({ center: [x, y, z] })], stride1);
     expect(t.heatmap[cell * 6]).toBe(1);
-    const m = buildMapTargets(labels(0.4, [128, 128], [[Math.floor((x + 25.6) / 0.4), Math.floor((y + 25.6) / 0.4)]]), CFG);
+    const m = buildMapTargets(
+      labels(0.4, [128, 128], [[Math.floor((x + 25.6) / 0.4), Math.floor((y + 25.6) / 0.4)]]),
+      CFG,
+    );
     expect(m[cell * 2]).toBe(1);
   });
 });

@@ -41,7 +41,10 @@ export function egoBoxes(frame: Pick<Frame, 'boxes' | 'egoPose'>): Box3D[] {
  * Boxes of the configured classes with at least `targets.minLidarPoints` LiDAR points whose centre
  * lies inside the head grid, with their head cells.
  */
-export function selectTargetBoxes(boxes: readonly Box3D[], cfg: Pick<TaskConfig, 'classes' | 'grid' | 'headStride' | 'targets'>): TargetBox[] {
+export function selectTargetBoxes(
+  boxes: readonly Box3D[],
+  cfg: Pick<TaskConfig, 'classes' | 'grid' | 'headStride' | 'targets'>,
+): TargetBox[] {
   const g = headGrid(cfg);
   const out: TargetBox[] = [];
   for (const box of boxes) {
@@ -63,7 +66,10 @@ export function selectTargetBoxes(boxes: readonly Box3D[], cfg: Pick<TaskConfig,
  * that cell. When two objects share a centre cell the first one keeps the regression target, since
  * a dense target holds one value per cell.
  */
-export function buildDetectionTargets(boxes: readonly Box3D[], cfg: Pick<TaskConfig, 'classes' | 'grid' | 'headStride' | 'targets'>): DetectionTargets {
+export function buildDetectionTargets(
+  boxes: readonly Box3D[],
+  cfg: Pick<TaskConfig, 'classes' | 'grid' | 'headStride' | 'targets'>,
+): DetectionTargets {
   const g = headGrid(cfg);
   const [rows, cols] = g.size;
   const k = cfg.classes.length;
@@ -79,7 +85,18 @@ export function buildDetectionTargets(boxes: readonly Box3D[], cfg: Pick<TaskCon
     const o = (t.i * cols + t.j) * R;
     if (regWeight[o] !== 0) continue;
     const [vx, vy] = t.box.velocity;
-    const values = [t.cx - t.i, t.cy - t.j, t.box.center[2], Math.log(l), Math.log(w), Math.log(h), Math.sin(t.box.yaw), Math.cos(t.box.yaw), vx, vy];
+    const values = [
+      t.cx - t.i,
+      t.cy - t.j,
+      t.box.center[2],
+      Math.log(l),
+      Math.log(w),
+      Math.log(h),
+      Math.sin(t.box.yaw),
+      Math.cos(t.box.yaw),
+      vx,
+      vy,
+    ];
     for (let c = 0; c < R; c++) {
       const finite = Number.isFinite(values[c]);
       reg[o + c] = finite ? values[c] : 0;
@@ -92,7 +109,13 @@ export function buildDetectionTargets(boxes: readonly Box3D[], cfg: Pick<TaskCon
 
 function sameGrid(a: BevGrid, b: BevGrid): boolean {
   const eps = 1e-9;
-  return Math.abs(a.xmin - b.xmin) < eps && Math.abs(a.ymin - b.ymin) < eps && Math.abs(a.cell - b.cell) < eps && a.size[0] === b.size[0] && a.size[1] === b.size[1];
+  return (
+    Math.abs(a.xmin - b.xmin) < eps &&
+    Math.abs(a.ymin - b.ymin) < eps &&
+    Math.abs(a.cell - b.cell) < eps &&
+    a.size[0] === b.size[0] &&
+    a.size[1] === b.size[1]
+  );
 }
 
 /**
@@ -101,7 +124,11 @@ function sameGrid(a: BevGrid, b: BevGrid): boolean {
  * cell under its centre (nearest), and cells outside the label grid are 0.
  * @throws BevzipError (E_BAD_FEED) naming the class when the labels lack one.
  */
-export function buildMapTargets(map: MapLabels, cfg: Pick<TaskConfig, 'mapClasses' | 'mapGrid'>, sampleToken = '?'): Float32Array {
+export function buildMapTargets(
+  map: MapLabels,
+  cfg: Pick<TaskConfig, 'mapClasses' | 'mapGrid'>,
+  sampleToken = '?',
+): Float32Array {
   const g = cfg.mapGrid;
   const [rows, cols] = g.size;
   const k = cfg.mapClasses.length;
@@ -111,7 +138,10 @@ export function buildMapTargets(map: MapLabels, cfg: Pick<TaskConfig, 'mapClasse
   cfg.mapClasses.forEach((name, c) => {
     const m = map.classes.indexOf(name);
     if (m < 0) {
-      throw new BevzipError(ERROR_CODES.BAD_FEED, `sample ${sampleToken}: map labels have no class '${name}' (have ${map.classes.join(', ')})`);
+      throw new BevzipError(
+        ERROR_CODES.BAD_FEED,
+        `sample ${sampleToken}: map labels have no class '${name}' (have ${map.classes.join(', ')})`,
+      );
     }
     const mask = map.masks[m];
     for (let i = 0; i < rows; i++) {
