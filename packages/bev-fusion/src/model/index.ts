@@ -17,4 +17,3 @@ export { randomModelFeeds } from './random-feeds';
 export type { RandomFeedOptions } from './random-feeds';
 export { COST_ROWS, STAGE_SELECTORS, STAGE_TAGS } from './selectors';
 export type { StageSelectorName } from './selectors';
-export { taskConfigFor } from './task-config';
