@@ -4,4 +4,5 @@ export * from './nuscenes';
 export * from './metrics';
 export * from './model';
 export * from './synthetic';
+export * from './stream';
 export * from './task';

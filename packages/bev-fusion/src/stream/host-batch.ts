@@ -1,0 +1,136 @@
+import { BevzipError, ERROR_CODES } from '@bevzip/ir';
+import type { Frame } from '../data/types';
+import { FEED_NAMES } from '../task/batch';
+import { camBevIndexFor, frustumPointCount, orderedCameras } from '../task/camera-geometry';
+import { headGrid, REG_CHANNELS, usesCamera, usesLidar, type TaskConfig } from '../task/config';
+import { PILLAR_FEATURES, pillarize } from '../task/pillarize';
+import { buildDetectionTargets, buildMapTargets, egoBoxes } from '../task/targets';
+
+/** A tensor as plain host data: what crosses the worker boundary (the buffer is transferred). */
+export interface HostTensor {
+  data: Float32Array | Int32Array;
+  shape: number[];
+}
+
+/** Loss-target names of a batch, as in the task's `TargetTensors`. */
+export type TargetName = 'heatmap' | 'reg' | 'regWeight' | 'map';
+
+/**
+ * One batch before it becomes tensors: the graph feeds (named as `FEED_NAMES`) and the loss targets
+ * of the frames, with the sample tokens in batch order. Every array owns its buffer, so the whole
+ * batch can be posted to another thread with {@link hostBatchTransferList}.
+ */
+export interface HostBatch {
+  /** The training step this batch belongs to. */
+  step: number;
+  feeds: Record<string, HostTensor>;
+  targets: Partial<Record<TargetName, HostTensor>>;
+  sampleTokens: string[];
+  /** Regression-target cells per sample (objects the heat map has a peak for). */
+  numObjects: number[];
+}
+
+function stackImages(frames: readonly Frame[], cfg: TaskConfig): Float32Array {
+  const { imageHeight: h, imageWidth: w } = cfg.camera;
+  const per = h * w * 3;
+  const cams = frames.flatMap((f) => orderedCameras(f));
+  const out = new Float32Array(cams.length * per);
+  cams.forEach((cam, n) => {
+    if (cam.width !== w || cam.height !== h || cam.image.length !== per) {
+      throw new BevzipError(
+        ERROR_CODES.BAD_FEED,
+        `images: camera ${cam.channel} of sample ${frames[Math.floor(n / 6)]?.sampleToken} has a ${cam.width}×${cam.height} image of ${cam.image.length} bytes; expected ${w}×${h}×3`,
+      );
+    }
+    const o = n * per;
+    for (let k = 0; k < per; k++) out[o + k] = cam.image[k] / 255;
+  });
+  return out;
+}
+
+function cameraFeeds(frames: readonly Frame[], cfg: TaskConfig): Record<string, HostTensor> {
+  const { imageHeight: h, imageWidth: w } = cfg.camera;
+  const n = frustumPointCount(cfg);
+  const index = new Int32Array(frames.length * n);
+  frames.forEach((f, s) => index.set(camBevIndexFor(f, cfg), s * n));
+  const images = stackImages(frames, cfg);
+  return {
+    [FEED_NAMES.images]: { data: images, shape: [images.length / (h * w * 3), h, w, 3] },
+    [FEED_NAMES.camBevIndex]: { data: index, shape: [frames.length, n] },
+  };
+}
+
+function lidarFeeds(frames: readonly Frame[], cfg: TaskConfig): Record<string, HostTensor> {
+  const b = frames.length;
+  const { maxPillars: p, maxPointsPerPillar: m } = cfg.lidar;
+  const features = new Float32Array(b * p * m * PILLAR_FEATURES);
+  const mask = new Float32Array(b * p * m);
+  const coords = new Int32Array(b * p * 2);
+  frames.forEach((f, s) => {
+    const pillars = pillarize(f.lidar, cfg);
+    features.set(pillars.features, s * p * m * PILLAR_FEATURES);
+    mask.set(pillars.mask, s * p * m);
+    coords.set(pillars.coords, s * p * 2);
+  });
+  return {
+    [FEED_NAMES.pillarFeatures]: { data: features, shape: [b, p, m, PILLAR_FEATURES] },
+    [FEED_NAMES.pillarMask]: { data: mask, shape: [b, p, m] },
+    [FEED_NAMES.pillarCoords]: { data: coords, shape: [b, p, 2] },
+  };
+}
+
+/**
+ * The host-side work of a batch — image stacking, frustum cell indices, pillarisation, CenterPoint
+ * and map targets — with no tensor library involved, so it can run in a worker thread. Holds the
+ * same values, in the same layout, as the tensors `makeBatch` builds from the same frames.
+ * @throws BevzipError (E_BAD_FEED) for an empty batch, a missing camera, a wrong image size or
+ *   missing map labels.
+ */
+export function assembleHostBatch(step: number, frames: readonly Frame[], cfg: TaskConfig): HostBatch {
+  if (frames.length === 0)
+    throw new BevzipError(ERROR_CODES.BAD_FEED, `batch of step ${step}: a batch needs at least one frame`);
+  const b = frames.length;
+  const feeds: Record<string, HostTensor> = {
+    ...(usesCamera(cfg.modality) ? cameraFeeds(frames, cfg) : {}),
+    ...(usesLidar(cfg.modality) ? lidarFeeds(frames, cfg) : {}),
+  };
+  const [hh, wh] = headGrid(cfg).size;
+  const k = cfg.classes.length;
+  const r = REG_CHANNELS.length;
+  const heat = new Float32Array(b * hh * wh * k);
+  const reg = new Float32Array(b * hh * wh * r);
+  const regWeight = new Float32Array(b * hh * wh * r);
+  const numObjects = frames.map((frame, s) => {
+    const det = buildDetectionTargets(egoBoxes(frame), cfg);
+    heat.set(det.heatmap, s * hh * wh * k);
+    reg.set(det.reg, s * hh * wh * r);
+    regWeight.set(det.regWeight, s * hh * wh * r);
+    return det.numObjects;
+  });
+  const targets: HostBatch['targets'] = {
+    heatmap: { data: heat, shape: [b, hh, wh, k] },
+    reg: { data: reg, shape: [b, hh, wh, r] },
+    regWeight: { data: regWeight, shape: [b, hh, wh, r] },
+  };
+  const km = cfg.mapClasses.length;
+  if (km > 0) {
+    const [mh, mw] = cfg.mapGrid.size;
+    const map = new Float32Array(b * mh * mw * km);
+    frames.forEach((f, s) => {
+      if (!f.map)
+        throw new BevzipError(
+          ERROR_CODES.BAD_FEED,
+          `sample ${f.sampleToken}: the config has map classes but the frame has no map labels`,
+        );
+      map.set(buildMapTargets(f.map, cfg, f.sampleToken), s * mh * mw * km);
+    });
+    targets.map = { data: map, shape: [b, mh, mw, km] };
+  }
+  return { step, feeds, targets, sampleTokens: frames.map((f) => f.sampleToken), numObjects };
+}
+
+/** The buffers of a host batch, for `postMessage`'s transfer list (no copy across threads). */
+export function hostBatchTransferList(batch: HostBatch): ArrayBuffer[] {
+  const all = [...Object.values(batch.feeds), ...Object.values(batch.targets)];
+  return all.map((t) => t!.data.buffer as ArrayBuffer);
+}

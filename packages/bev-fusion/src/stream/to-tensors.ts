@@ -1,0 +1,35 @@
+import * as tf from '@tensorflow/tfjs';
+import type { TargetTensors } from '../task/losses';
+import type { HostBatch, HostTensor } from './host-batch';
+
+/**
+ * A batch of the stream as tensors: graph feeds and loss targets (the runtime `Batch` shape), with
+ * the step and sample tokens it was made for. The consumer owns the tensors; release them with
+ * {@link disposeStreamBatch}.
+ */
+export interface StreamBatch {
+  step: number;
+  feeds: Record<string, tf.Tensor>;
+  targets: TargetTensors;
+  sampleTokens: string[];
+  numObjects: number[];
+}
+
+function toTensor(t: HostTensor): tf.Tensor {
+  return tf.tensor(t.data, t.shape, t.data instanceof Int32Array ? 'int32' : 'float32');
+}
+
+/** Uploads a host batch to the current tfjs backend. */
+export function hostBatchToTensors(batch: HostBatch): StreamBatch {
+  const feeds = Object.fromEntries(Object.entries(batch.feeds).map(([k, v]) => [k, toTensor(v)]));
+  const { heatmap, reg, regWeight, map } = batch.targets;
+  const targets: TargetTensors = { heatmap: toTensor(heatmap!), reg: toTensor(reg!), regWeight: toTensor(regWeight!) };
+  if (map) targets.map = toTensor(map);
+  return { step: batch.step, feeds, targets, sampleTokens: batch.sampleTokens, numObjects: batch.numObjects };
+}
+
+/** Releases every tensor of a stream batch. */
+export function disposeStreamBatch(batch: Pick<StreamBatch, 'feeds' | 'targets'>): void {
+  tf.dispose(Object.values(batch.feeds));
+  tf.dispose(Object.values(batch.targets) as tf.Tensor[]);
+}
