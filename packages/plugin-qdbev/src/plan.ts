@@ -1,0 +1,125 @@
+import { BevzipError, ERROR_CODES, nodeLabel, type Graph, type Stage } from '@bevzip/ir';
+
+/**
+ * The model parts quantization is switched on by, in the paper's order (backbone → neck →
+ * view/encoder → decoder/head), each a list of IR stage tags.
+ */
+export const DEFAULT_PARTS: Readonly<Record<string, readonly Stage[]>> = {
+  backbone: ['backbone'],
+  neck: ['neck'],
+  encoder: ['view', 'encoder'],
+  decoder: ['decoder', 'head'],
+};
+
+/** The output-channel axis of each quantizable op's weight, in the IR layout. */
+export const WEIGHT_AXIS: Readonly<Record<string, number>> = { conv2d: 3, dense: 1, conv_transpose2d: 2 };
+
+/** How layers reading a graph input (first) or writing a graph output (last) are quantized. */
+export type EdgeLayerPolicy = 'quantize' | '8bit' | 'skip';
+
+export interface PlanOptions {
+  wBits: number;
+  aBits: number;
+  /** Ops whose weights and input activations are quantized. */
+  ops: readonly string[];
+  parts: Readonly<Record<string, readonly string[]>>;
+  firstLayer: EdgeLayerPolicy;
+  lastLayer: EdgeLayerPolicy;
+  /** Quantize activations known to be non-negative (ReLU outputs) with the unsigned range. */
+  unsignedAfterRelu: boolean;
+}
+
+/** One quantized layer: its weight (per output channel) and the activation it reads. */
+export interface QuantLayer {
+  node: string;
+  op: string;
+  part: string;
+  weight: string;
+  /** Output-channel axis of the weight in the IR layout. */
+  weightAxis: number;
+  wBits: number;
+  aBits: number;
+  /** The value quantized per tensor before this layer; undefined when it reads a graph input. */
+  input?: string;
+  edge: 'first' | 'last' | 'inner';
+}
+
+export interface QuantActivation {
+  bits: number;
+  signed: boolean;
+  /** Parts of the layers reading it: it is quantized once any of them is. */
+  parts: string[];
+}
+
+/** What a quantization plan holds: plain data, saved with the calibrated ranges. */
+export interface QuantPlan {
+  layers: QuantLayer[];
+  activations: Record<string, QuantActivation>;
+}
+
+const PASS_THROUGH = new Set(['concat', 'resize_bilinear', 'resize_nearest', 'max_pool2d', 'avg_pool2d', 'reshape', 'transpose', 'slice', 'split', 'flatten', 'pillar_scatter', 'bev_pool', 'pillar_max', 'add', 'mul']);
+const NON_NEGATIVE = new Set(['relu', 'sigmoid', 'softmax']);
+
+/** Values that are ≥ 0 by construction: ReLU/sigmoid/softmax outputs and ops that only move or add such values. */
+export function nonNegativeValues(graph: Graph): Set<string> {
+  const out = new Set<string>();
+  for (const node of graph.nodes) {
+    const ins = node.inputs.filter(Boolean);
+    if (NON_NEGATIVE.has(node.op) || (PASS_THROUGH.has(node.op) && ins.length > 0 && ins.every((v) => out.has(v)))) {
+      for (const o of node.outputs) out.add(o);
+    }
+  }
+  return out;
+}
+
+/** The part a stage tag belongs to, or undefined when no part lists it. */
+export function partOf(stage: string | undefined, parts: PlanOptions['parts']): string | undefined {
+  if (!stage) return undefined;
+  return Object.keys(parts).find((p) => parts[p].includes(stage));
+}
+
+/**
+ * Chooses the layers to quantize: every node of a quantized op whose weight is a param and whose
+ * stage tag belongs to a part. First and last layers follow their policy.
+ * @throws BevzipError (E_CONFIG) when nothing in the graph matches.
+ */
+export function planQuantization(graph: Graph, o: PlanOptions): QuantPlan {
+  const params = new Set(graph.params.map((p) => p.name));
+  const inputs = new Set(graph.inputs.map((i) => i.name));
+  const outputs = new Set(graph.outputs);
+  const nonNeg = nonNegativeValues(graph);
+  const layers: QuantLayer[] = [];
+  const activations: Record<string, QuantActivation> = {};
+  for (const node of graph.nodes) {
+    if (!o.ops.includes(node.op) || WEIGHT_AXIS[node.op] === undefined || !params.has(node.inputs[1])) continue;
+    const part = partOf(node.tags.stage, o.parts);
+    if (!part) continue;
+    const edge = inputs.has(node.inputs[0]) ? 'first' : node.outputs.some((v) => outputs.has(v)) ? 'last' : 'inner';
+    const policy = edge === 'first' ? o.firstLayer : edge === 'last' ? o.lastLayer : 'quantize';
+    if (policy === 'skip') continue;
+    const wBits = policy === '8bit' ? 8 : o.wBits;
+    const aBits = policy === '8bit' ? 8 : o.aBits;
+    const input = inputs.has(node.inputs[0]) ? undefined : node.inputs[0];
+    layers.push({ node: node.name, op: node.op, part, weight: node.inputs[1], weightAxis: WEIGHT_AXIS[node.op], wBits, aBits, input, edge });
+    if (input) {
+      const a = (activations[input] ??= { bits: aBits, signed: !(o.unsignedAfterRelu && nonNeg.has(input)), parts: [] });
+      a.bits = Math.max(a.bits, aBits);
+      if (!a.parts.includes(part)) a.parts.push(part);
+    }
+  }
+  if (layers.length === 0) {
+    const node = graph.nodes.find((n) => o.ops.includes(n.op));
+    const hint = node ? `; e.g. ${nodeLabel(node)} has stage tag '${node.tags.stage ?? '(none)'}'` : '';
+    throw new BevzipError(ERROR_CODES.CONFIG, `quantization plan: no ${o.ops.join('/')} layer of graph '${graph.name}' has a weight param and a stage tag in parts {${Object.keys(o.parts).join(', ')}}${hint}`);
+  }
+  return { layers, activations };
+}
+
+/** The layers and activations switched on when `enabled` parts are quantized. */
+export function enabledSubset(plan: QuantPlan, enabled: readonly string[]): { layers: QuantLayer[]; activations: string[] } {
+  const on = new Set(enabled);
+  return {
+    layers: plan.layers.filter((l) => on.has(l.part)),
+    activations: Object.keys(plan.activations).filter((v) => plan.activations[v].parts.some((p) => on.has(p))),
+  };
+}
