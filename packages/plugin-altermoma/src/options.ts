@@ -1,0 +1,81 @@
+import { MODALITIES, STAGES, type TagSelector } from '@bevzip/ir';
+import { z } from 'zod';
+
+/** The three parameter groups AlterMOMA scores separately: camera backbone, LiDAR backbone, fusion + heads. */
+export const GROUP_NAMES = ['camera', 'lidar', 'fusion'] as const;
+export type GroupName = (typeof GROUP_NAMES)[number];
+
+const oneOrMany = <T extends readonly [string, ...string[]]>(values: T) => z.union([z.enum(values), z.array(z.enum(values)).min(1)]);
+
+/** A tag selector as data: modality / stage / scope prefix, all given fields must match. */
+export const tagSelectorSchema = z.strictObject({
+  modality: oneOrMany(MODALITIES).optional(),
+  stage: oneOrMany(STAGES).optional(),
+  trainOnly: z.boolean().optional(),
+  scope: z.string().min(1).optional(),
+});
+
+/**
+ * Default groups: the whole camera encoder (backbone, neck and view transform; the paper leaves
+ * open where the camera backbone ends, and masking all of it is what zeroes the camera BEV feature),
+ * the LiDAR encoder, and everything tagged `fusion` (fuser, BEV decoder, heads).
+ */
+export const DEFAULT_GROUPS: Record<GroupName, TagSelector> = {
+  camera: { modality: 'camera' },
+  lidar: { modality: 'lidar' },
+  fusion: { modality: ['fusion', 'shared'] },
+};
+
+const groupsSchema = z
+  .strictObject({ camera: tagSelectorSchema, lidar: tagSelectorSchema, fusion: tagSelectorSchema })
+  .partial()
+  .default({})
+  .transform((g) => ({ ...DEFAULT_GROUPS, ...g }) as Record<GroupName, TagSelector>);
+
+/** Options every criterion shares: how much to prune, what may be pruned, the data used for scoring. */
+export const pruningOptionsSchema = z.strictObject({
+  /** Fraction ρ of prunable weights (or, structured, of prunable output channels) removed. */
+  sparsity: z.number().min(0).max(1).default(0.8),
+  /** Score and remove whole output channels instead of single weights. */
+  structured: z.boolean().default(false),
+  /** Tag selectors of the three groups; a param matching none is not pruned. */
+  groups: groupsSchema,
+  /** Biases (`role: 'bias'`) and norm affine params (`role: 'norm'`) are prunable only when asked. */
+  prunable: z.strictObject({ biases: z.boolean().default(false), norms: z.boolean().default(false) }).default({ biases: false, norms: false }),
+  /** Batches D whose gradients are summed for the first-order scores (stage batch indices 0…n−1). */
+  scoringBatches: z.int().min(1).default(2),
+  /** Batch norm during scoring: batch statistics ('train', as in the training loop) or running statistics. */
+  scoringMode: z.enum(['train', 'eval']).default('train'),
+  /** Structured only: channels each layer keeps whatever the scores say, so no layer vanishes. */
+  minChannels: z.int().min(1).default(1),
+});
+
+/** AlterMOMA: DeCI and ReRI, combined by AlterEva. */
+export const alterMomaOptionsSchema = pruningOptionsSchema.extend({
+  /** Weight of the normalized DeCI (paper: 1). */
+  alpha: z.number().min(0).default(1),
+  /** Weight of the normalized ReRI (paper: 1); fusion weights get β/2 from each masking stage. */
+  beta: z.number().min(0).default(1),
+  /** Redundancy-reactivation steps B per masked modality (the paper gives none). */
+  reactivationSteps: z.int().min(1).default(8),
+  /** Learning rate ε of reactivation (the paper gives none). */
+  reactivationLr: z.number().positive().default(1e-4),
+  /** Update rule of reactivation: plain gradient steps (the paper's derivation) or Adam (its training). */
+  reactivationOptimizer: z.enum(['sgd', 'adam']).default('adam'),
+  /**
+   * Data of the second ReRI gradient: the scoring batches D (so G0 and GB differ only by the
+   * reactivation) or the last reactivation batch D_B (the paper's literal reading).
+   */
+  reriData: z.enum(['scoring', 'last']).default('scoring'),
+});
+
+/** SynFlow: data-free iterative synaptic-flow scores. */
+export const synflowOptionsSchema = pruningOptionsSchema.extend({
+  /** Prune-and-rescore rounds, density following (1 − ρ)^(r/R) (the SynFlow paper: 100). */
+  iterations: z.int().min(1).default(20),
+});
+
+export type PruningOptions = z.output<typeof pruningOptionsSchema>;
+export type AlterMomaOptions = z.output<typeof alterMomaOptionsSchema>;
+export type SynflowOptions = z.output<typeof synflowOptionsSchema>;
+export type AlterMomaInput = z.input<typeof alterMomaOptionsSchema>;

@@ -1,0 +1,115 @@
+import * as tf from '@tensorflow/tfjs';
+import { definePlugin, type PluginHooks, type ScoreContext } from '@bevzip/ir';
+import type { z } from 'zod';
+import { alterMomaScores, type UnitScores } from './altermoma';
+import { magnitudeScores, snipScores, synflowScores } from './baselines';
+import { planGroups, type GroupPlan } from './groups';
+import { alterMomaOptionsSchema, pruningOptionsSchema, synflowOptionsSchema, type PruningOptions } from './options';
+import { channelLayers, channelMasks, type ChannelLayer } from './structured';
+import { globalTopK, keepCount } from './threshold';
+
+type Criterion<O> = (ctx: ScoreContext<O>, plan: GroupPlan) => UnitScores | Promise<UnitScores>;
+
+/** Top `n` channels of each layer, kept whatever the global threshold says. */
+function forcedChannels(scores: ReadonlyMap<string, Float32Array>, n: number): Map<string, Uint8Array> {
+  return new Map(
+    [...scores].map(([name, s]) => {
+      const order = Array.from(s.keys()).sort((a, b) => s[b] - s[a] || a - b);
+      const k = new Uint8Array(s.length);
+      for (const i of order.slice(0, Math.min(n, s.length))) k[i] = 1;
+      return [name, k];
+    }),
+  );
+}
+
+/**
+ * The hooks every criterion shares. `score` resolves the groups (and, structured, the removable
+ * channel layers) and returns one unit-score tensor per prunable param, keyed `<plugin>:<param>`;
+ * `mask`, at the first step of the stage, keeps exactly (1 − ρ)·N units under one global threshold.
+ * The runtime holds the masks from then on, re-applying them after every optimizer step.
+ */
+function pruningHooks<O extends PruningOptions>(name: string, o: O, criterion: Criterion<O>): PluginHooks<O> {
+  const prefix = `${name}:`;
+  let layers: ChannelLayer[] = [];
+  return {
+    score: async (ctx) => {
+      const plan = planGroups(ctx.graph, o);
+      if (o.structured) {
+        const found = channelLayers(ctx.graph, ctx.params, plan.prunable);
+        if (found.skipped.length > 0) ctx.warn(`${name}: ${found.skipped.length} params have no removable output channels and are not pruned: ${found.skipped.join(', ')}`);
+        layers = found.layers;
+        const removable = new Set(layers.map((l) => l.weight));
+        plan.prunable = plan.prunable.filter((p) => removable.has(p.name));
+      }
+      const scores = await criterion(ctx, plan);
+      const shapes = new Map(plan.prunable.map((p) => [p.name, p.shape]));
+      return Object.fromEntries([...scores].map(([param, s]) => [prefix + param, tf.tensor(s, o.structured ? [s.length] : shapes.get(param)!)]));
+    },
+    mask: (_held, ctx) => {
+      if (ctx.step !== 0) return;
+      const scores = new Map<string, Float32Array>();
+      for (const [key, t] of ctx.scores) if (key.startsWith(prefix)) scores.set(key.slice(prefix.length), t.dataSync() as Float32Array);
+      if (scores.size === 0) return;
+      const total = [...scores.values()].reduce((n, s) => n + s.length, 0);
+      const keep = globalTopK(scores, keepCount(total, o.sparsity), o.structured ? forcedChannels(scores, o.minChannels) : undefined);
+      if (o.structured) return { params: channelMasks(ctx.graph, layers, keep) };
+      const params = new Map<string, tf.Tensor>();
+      for (const [param, k] of keep) params.set(param, tf.tensor(Float32Array.from(k), ctx.graph.params.find((p) => p.name === param)!.shape));
+      return { params };
+    },
+  };
+}
+
+const meta = { version: '0.1.0', apiVersion: '^1.0.0' } as const;
+
+/**
+ * AlterMOMA (Sun et al., NeurIPS 2024): alternately masks the camera and the LiDAR encoder,
+ * reactivates the redundant features of the other one with a few training steps, and scores every
+ * weight (or output channel) by AlterEva = α·DeCI − β·ReRI, normalized per group; one global
+ * threshold keeps (1 − ρ)·N.
+ *
+ * @example
+ * const pipeline = new Pipeline({ seed, graph, params, stages: [{ name: 'prune', steps: 300, data, taskLoss }] });
+ * pipeline.use(alterMoma({ sparsity: 0.8 }));
+ */
+export const alterMoma = definePlugin({
+  name: 'altermoma',
+  ...meta,
+  description: 'AlterMOMA modality-masking pruning (unstructured or by output channel)',
+  options: alterMomaOptionsSchema,
+  hooks: (o) => pruningHooks('altermoma', o, (ctx, plan) => alterMomaScores(ctx, plan, o, o.structured)),
+});
+
+/** Baseline: global magnitude pruning (|θ|, or a channel's L1 norm). */
+export const magnitudePrune = definePlugin({
+  name: 'prune-magnitude',
+  ...meta,
+  description: 'Global magnitude pruning through the same threshold as AlterMOMA',
+  options: pruningOptionsSchema,
+  hooks: (o) => pruningHooks('prune-magnitude', o, (ctx, plan) => magnitudeScores(ctx, plan, o.structured)),
+});
+
+/** Baseline: SNIP (|θ·∂L/∂θ| of the unmasked model). */
+export const snipPrune = definePlugin({
+  name: 'prune-snip',
+  ...meta,
+  description: 'SNIP connection sensitivity through the same threshold as AlterMOMA',
+  options: pruningOptionsSchema,
+  hooks: (o) => pruningHooks('prune-snip', o, (ctx, plan) => snipScores(ctx, plan, o)),
+});
+
+/** Baseline: iterative SynFlow (data free). */
+export const synflowPrune = definePlugin({
+  name: 'prune-synflow',
+  ...meta,
+  description: 'Iterative SynFlow through the same threshold as AlterMOMA',
+  options: synflowOptionsSchema,
+  hooks: (o) => pruningHooks('prune-synflow', o, (ctx, plan) => synflowScores(ctx, plan, o)),
+});
+
+/** Every criterion of the package by short name, for benchmarks and the command line. */
+export const PRUNING_CRITERIA = { altermoma: alterMoma, magnitude: magnitudePrune, snip: snipPrune, synflow: synflowPrune } as const;
+export type CriterionName = keyof typeof PRUNING_CRITERIA;
+
+/** Options a criterion accepts (the AlterMOMA and SynFlow extras are ignored by the others' schemas only if absent). */
+export type CriterionOptions<C extends CriterionName> = z.input<(typeof PRUNING_CRITERIA)[C]['definition']['options']>;
