@@ -6,3 +6,4 @@ export * from './model';
 export * from './synthetic';
 export * from './stream';
 export * from './task';
+export * from './training';

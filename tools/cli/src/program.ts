@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { registerBench } from './commands/bench';
+import { registerEval } from './commands/eval';
 import { registerPlugins } from './commands/plugins';
+import { registerTrain } from './commands/train';
 
 const { version } = require('../package.json') as { version: string };
 
@@ -12,5 +14,7 @@ export function createProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerBench(program);
   registerPlugins(program);
+  registerTrain(program);
+  registerEval(program);
   return program;
 }

@@ -1,0 +1,8 @@
+/** Training and evaluation of BEVFusion models on synthetic data, and the shipped teacher checkpoints. */
+export * from './evaluate-checkpoint';
+export * from './model-checkpoint';
+export * from './synthetic-split';
+export * from './train-options';
+export * from './teacher-recipes';
+export * from './train-model';
+export * from './validate-model';

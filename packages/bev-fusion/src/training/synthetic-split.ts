@@ -1,0 +1,80 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Batch as RuntimeBatch, DataSource } from '@bevzip/ir';
+import type { Frame } from '../data/types';
+import { generateScene } from '../synthetic/scene';
+import { disposeBatch, makeBatch } from '../task/batch';
+import type { TaskConfig } from '../task/config';
+import { FrameBatchSource } from '../task/data-source';
+import type { TargetTensors } from '../task/losses';
+
+/** Index of the first validation scene: far above any training split, so the two never overlap. */
+export const VAL_FIRST_SCENE = 100_000;
+
+/** Which synthetic scenes make the training and validation sets. */
+export interface SyntheticSplitOptions {
+  /** Seed of the synthetic generator (independent of the training seed). Default 0. */
+  dataSeed?: number;
+  /** Training scenes 0 … trainScenes − 1. */
+  trainScenes: number;
+  /** Validation scenes VAL_FIRST_SCENE … + valScenes − 1. */
+  valScenes: number;
+  /** Frames per scene, 0.5 s apart. Default 3. */
+  framesPerScene?: number;
+}
+
+/** Frames of scenes [first, first + count) of `seed`; `onScene` reports progress. */
+export function syntheticFrames(seed: number, first: number, count: number, framesPerScene: number, onScene?: (done: number, total: number) => void): Frame[] {
+  const frames: Frame[] = [];
+  for (let i = 0; i < count; i++) {
+    frames.push(...generateScene({ seed, sceneIndex: first + i, frames: framesPerScene }));
+    onScene?.(i + 1, count);
+  }
+  return frames;
+}
+
+/** The validation frames of a split: fixed by the data seed and the scene count alone. */
+export function validationFrames(options: Pick<SyntheticSplitOptions, 'dataSeed' | 'valScenes' | 'framesPerScene'>): Frame[] {
+  return syntheticFrames(options.dataSeed ?? 0, VAL_FIRST_SCENE, options.valScenes, options.framesPerScene ?? 3);
+}
+
+/** Host copies of a batch's targets; they become tensors inside the loss, so the gradient tape frees them. */
+export interface HostTargets {
+  heatmap: { data: Float32Array; shape: number[] };
+  reg: { data: Float32Array; shape: number[] };
+  regWeight: { data: Float32Array; shape: number[] };
+  map?: { data: Float32Array; shape: number[] };
+}
+
+function host(t: tf.Tensor): { data: Float32Array; shape: number[] } {
+  return { data: t.dataSync() as Float32Array, shape: t.shape };
+}
+
+/** Target tensors of host targets (call inside a tidy or a gradient function). */
+export function targetTensors(t: HostTargets): TargetTensors {
+  const make = (h: { data: Float32Array; shape: number[] }) => tf.tensor(h.data, h.shape);
+  return { heatmap: make(t.heatmap), reg: make(t.reg), regWeight: make(t.regWeight), map: t.map && make(t.map) };
+}
+
+/**
+ * A runtime data source over a fixed list of frames: step s reads the batch a {@link FrameBatchSource}
+ * seeded by the run seed puts at s, so a resumed run sees the same batches. Feeds are tensors the
+ * runtime disposes; targets stay on the host ({@link HostTargets}).
+ */
+export function frameDataSource(frames: readonly Frame[], cfg: TaskConfig, batchSize: number, seed: number): DataSource {
+  const source = new FrameBatchSource(frames, cfg, { batchSize, seed });
+  return {
+    batch(step): RuntimeBatch {
+      const b = source.batchAt(step);
+      const targets: HostTargets = { heatmap: host(b.targets.heatmap), reg: host(b.targets.reg), regWeight: host(b.targets.regWeight), map: b.targets.map && host(b.targets.map) };
+      disposeBatch({ feeds: {}, targets: b.targets });
+      return { feeds: b.feeds, targets };
+    },
+  };
+}
+
+/** Feeds of one batch of frames (for exports and warm-up); caller disposes. */
+export function feedsOf(frames: readonly Frame[], cfg: TaskConfig): Record<string, tf.Tensor> {
+  const b = makeBatch(frames, cfg);
+  disposeBatch({ feeds: {}, targets: b.targets });
+  return b.feeds;
+}

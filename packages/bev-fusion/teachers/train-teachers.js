@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// Reproduces the shipped teachers: `npm run teachers -w @bevzip/bev-fusion` (builds, then trains
+// tiny-fusion, tiny-lidar and tiny-camera one after another on the synthetic data; ~15–20 min each
+// on one core). Pass teacher names to train only those. Runtime checkpoints go to
+// $BEVZIP_TEACHER_WORK (default: the OS temp dir), so an interrupted run resumes.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { initBackend, writeJsonLines } = require('@bevzip/ir');
+const { TEACHER_RECIPES, trainModel } = require('@bevzip/bev-fusion');
+
+async function main() {
+  await initBackend({});
+  const wanted = process.argv.slice(2);
+  const work = process.env.BEVZIP_TEACHER_WORK || path.join(os.tmpdir(), 'bevzip-teachers');
+  fs.mkdirSync(work, { recursive: true });
+  for (const recipe of TEACHER_RECIPES) {
+    if (wanted.length > 0 && !wanted.includes(recipe.name)) continue;
+    const { name, ...options } = recipe;
+    const started = Date.now();
+    const say = (line) => process.stdout.write(`[${name} ${((Date.now() - started) / 1000).toFixed(0)}s] ${line}\n`);
+    const result = await trainModel({
+      ...options,
+      out: path.join(__dirname, name),
+      checkpointDir: path.join(work, name, 'checkpoints'),
+      checkpointEvery: 100,
+      log: say,
+      observe: (events) => {
+        writeJsonLines(events, path.join(work, `${name}.jsonl`));
+        events.subscribe((e) => {
+          if (e.type === 'step' && (e.step + 1) % 50 === 0) say(`step ${e.step + 1}/${options.steps} loss ${e.total.toFixed(3)} lr ${e.lr.toExponential(2)}`);
+          if (e.type === 'metric') say(`${e.name} ${e.value.toFixed(4)} at step ${e.step}`);
+          if (e.type === 'warning') say(`warning ${e.code}: ${e.message}`);
+        });
+      },
+    });
+    const m = result.metrics;
+    say(`done: mAP ${m.mAP.toFixed(4)} NDS ${m.NDS.toFixed(4)} mIoU ${m.mIoU.toFixed(4)} (${m.frames} val frames, ${m.runtime})`);
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`${e.stack || e}\n`);
+  process.exitCode = 1;
+});
