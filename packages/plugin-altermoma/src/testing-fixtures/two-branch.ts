@@ -38,3 +38,30 @@ export function transpose(a: Mat): Mat {
   for (let i = 0; i < a.rows; i++) for (let j = 0; j < a.cols; j++) out.data[j * a.rows + i] = a.data[i * a.cols + j];
   return out;
 }
+
+/**
+ * camera conv 3→6 → BN → ReLU → conv 6→5 → BN → ReLU, LiDAR dense 2→4 → ReLU, both pooled into
+ * a fusion conv (concat 9 → 4) → ReLU → output conv 4→2: channels to remove in every group.
+ */
+export function channelGraph(): Graph {
+  const b = new GraphBuilder('channels');
+  const image = b.input('image', [-1, 6, 6, 3]);
+  const points = b.input('points', [-1, 6, 6, 2]);
+  const bn = (name: string, x: string, c: number) =>
+    b.op('batchnorm', [x, b.param(`${name}.gamma`, [c], { role: 'norm', init: { kind: 'uniform', min: 0.5, max: 1.5 } }), b.param(`${name}.beta`, [c], { role: 'norm', init: { kind: 'uniform', min: -0.5, max: 0.5 } }), b.param(`${name}.mean`, [c], { role: 'state', init: { kind: 'uniform', min: -0.2, max: 0.2 } }), b.param(`${name}.var`, [c], { role: 'state', init: { kind: 'uniform', min: 0.5, max: 1.5 } })], {}, { name });
+  const conv = (name: string, x: string, cin: number, cout: number) =>
+    b.op('conv2d', [x, b.param(`${name}.weight`, [3, 3, cin, cout], { init: { kind: 'heNormal' } }), b.param(`${name}.bias`, [cout], { role: 'bias', init: { kind: 'uniform', min: -0.3, max: 0.3 } })], {}, { name });
+  const cam = b.scoped('camera.backbone', { modality: 'camera', stage: 'backbone' }, () => {
+    const a = b.op('relu', [bn('bn1', conv('conv1', image, 3, 6), 6)]);
+    return b.op('relu', [bn('bn2', conv('conv2', a, 6, 5), 5)]);
+  });
+  const lid = b.scoped('lidar.backbone', { modality: 'lidar', stage: 'backbone' }, () =>
+    b.op('relu', [b.op('dense', [points, b.param('pfn.weight', [2, 4], { init: { kind: 'heNormal' } })], {}, { name: 'pfn' })]),
+  );
+  const y = b.scoped('fuser', { modality: 'fusion', stage: 'encoder' }, () => {
+    const f = b.op('relu', [conv('fuse', b.op('concat', [cam, lid], { axis: -1 }), 9, 4)]);
+    return conv('head', f, 4, 2);
+  });
+  b.output(y);
+  return b.build();
+}
