@@ -36,7 +36,8 @@ export function fakeQuant(x: tf.Tensor, scale: tf.Tensor | number, bits: number,
 /** The STE quantizer; the step is computed inside the custom gradient, so no gradient reaches it. */
 function steQuant(x: tf.Tensor, stepOf: (x: tf.Tensor) => tf.Tensor, bits: number, signed: boolean): tf.Tensor {
   const { qmin, qmax } = intRange(bits, signed);
-  const op = tf.customGrad((input: tf.Tensor, save: tf.GradSaveFunc) => {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
     const step = stepOf(input);
     const scaled = tf.div(input, step);
     save([scaled]);

@@ -1,0 +1,91 @@
+import { exportOnnx, type Graph, type OnnxExportOptions, type ParamLookup } from '@bevzip/ir';
+import type * as tf from '@tensorflow/tfjs';
+import { activationScale, type QuantState } from './calibration';
+import { enabledSubset } from './plan';
+import { intRange, roundHalfEven } from './quantizer';
+
+/** How one weight was stored in the exported model. */
+export interface QdqWeightReport {
+  param: string;
+  bits: number;
+  /** ONNX opset 17 has no 4-bit type: k < 8 bits are int8 codes restricted to the k-bit range. */
+  storage: 'int8' | 'int8 (k-bit range)';
+  channels: number;
+}
+
+export interface QdqExportOptions extends Pick<OnnxExportOptions, 'outputs' | 'extraOutputs' | 'opset'> {
+  /** Param masks baked in before quantization (pruned weights quantize to code 0). */
+  masks?: ReadonlyMap<string, tf.Tensor>;
+}
+
+const f32 = Math.fround;
+
+/** Per-channel int8 codes and float32 scales along `axis`, computed in float32 as the interpreter does. */
+export function quantizeWeightHost(data: Float32Array, dims: readonly number[], axis: number, bits: number): { codes: Int8Array; scales: Float32Array } {
+  const { qmin, qmax } = intRange(bits, true);
+  const channels = dims[axis];
+  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const absMax = new Float32Array(channels);
+  for (let i = 0; i < data.length; i++) {
+    const c = Math.floor(i / inner) % channels;
+    absMax[c] = Math.max(absMax[c], Math.abs(data[i]));
+  }
+  const scales = absMax.map((m) => (m > 0 ? f32(f32(m * 2) / (2 ** bits - 1)) : 1));
+  const codes = new Int8Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const c = Math.floor(i / inner) % channels;
+    codes[i] = Math.min(qmax, Math.max(qmin, roundHalfEven(f32(data[i] / scales[c]))));
+  }
+  return { codes, scales };
+}
+
+/**
+ * Exports the quantized model as QDQ ONNX: each quantized weight becomes an int8 initializer with
+ * a per-output-channel DequantizeLinear (axis 0 of Conv's [O, I, kh, kw] layout), each calibrated
+ * activation a QuantizeLinear/DequantizeLinear pair (int8, or uint8 for unsigned ranges; a Clip to
+ * the k-bit range first when k < 8). onnxruntime fuses the pairs into integer kernels.
+ */
+export function exportQdq(graph: Graph, params: ParamLookup, state: QuantState, enabled: readonly string[], options: QdqExportOptions = {}): { model: Uint8Array; weights: QdqWeightReport[] } {
+  const { layers, activations } = enabledSubset(state.plan, enabled);
+  const byWeight = new Map(layers.map((l) => [l.weight, l]));
+  const quantized = new Set(activations.filter((v) => state.ranges[v] !== undefined));
+  const weights: QdqWeightReport[] = [];
+  const model = exportOnnx(graph, params, {
+    opset: options.opset,
+    outputs: options.outputs,
+    extraOutputs: options.extraOutputs,
+    masks: options.masks,
+    paramHook: ({ name, data, dims, perm, builder }) => {
+      const layer = byWeight.get(name);
+      if (!layer) return undefined;
+      const axis = perm ? perm.indexOf(layer.weightAxis) : layer.weightAxis;
+      const { codes, scales } = quantizeWeightHost(data, dims, axis, layer.wBits);
+      const q = builder.constant(codes, dims, 'int8', `${name}_int8`);
+      const s = builder.constant(scales, [scales.length], 'float32', `${name}_scale`);
+      const zp = builder.constant(new Int8Array(scales.length), [scales.length], 'int8', `${name}_zero_point`);
+      const out = builder.temp(`${name}_dequantized`);
+      builder.add('DequantizeLinear', [q, s, zp], [out], { axis });
+      weights.push({ param: name, bits: layer.wBits, storage: layer.wBits === 8 ? 'int8' : 'int8 (k-bit range)', channels: scales.length });
+      return out;
+    },
+    activationHook: ({ value, builder }) => {
+      if (!quantized.has(value)) return undefined;
+      const a = state.plan.activations[value];
+      const scale = f32(activationScale(state, value));
+      const { qmin, qmax } = intRange(a.bits, a.signed);
+      const s = builder.constant([scale], [], 'float32', `${value}_scale`);
+      const zp = builder.constant([0], [], a.signed ? 'int8' : 'uint8', `${value}_zero_point`);
+      let x = value;
+      if (a.bits < 8) {
+        x = builder.temp(`${value}_clipped`);
+        builder.add('Clip', [value, builder.constant([qmin * scale], [], 'float32', 'clip_min'), builder.constant([qmax * scale], [], 'float32', 'clip_max')], [x]);
+      }
+      const q = builder.temp(`${value}_quantized`);
+      const out = builder.temp(`${value}_dequantized`);
+      builder.add('QuantizeLinear', [x, s, zp], [q]);
+      builder.add('DequantizeLinear', [q, s, zp], [out]);
+      return out;
+    },
+  });
+  return { model, weights };
+}

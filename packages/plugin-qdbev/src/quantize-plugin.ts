@@ -1,0 +1,116 @@
+import type * as tf from '@tensorflow/tfjs';
+import { definePlugin, STAGES, type TensorTransform } from '@bevzip/ir';
+import { z } from 'zod';
+import { quantTransforms, RangeTracker, type QuantState } from './calibration';
+import { DEFAULT_PARTS, enabledSubset, planQuantization, type QuantPlan } from './plan';
+
+const bits = z.number().int().min(2).max(8);
+const edge = z.enum(['quantize', '8bit', 'skip']);
+
+/** Options of {@link qdbevQuantize}. */
+export const quantizeOptions = z.strictObject({
+  /** Weight bit-width (per output channel). */
+  wBits: bits.default(4),
+  /** Activation bit-width (per tensor). */
+  aBits: bits.default(6),
+  /** Ops whose weights and input activations are quantized. */
+  ops: z.array(z.enum(['conv2d', 'dense', 'conv_transpose2d'])).min(1).default(['conv2d', 'dense']),
+  /** Named parts, each a list of stage tags; quantization is switched on part by part. */
+  parts: z.record(z.string().min(1), z.array(z.enum(STAGES)).min(1)).default({ ...DEFAULT_PARTS } as Record<string, (typeof STAGES)[number][]>),
+  /** Layers reading a graph input. */
+  firstLayer: edge.default('8bit'),
+  /** Layers writing a graph output. */
+  lastLayer: edge.default('8bit'),
+  /** ReLU outputs use the unsigned range [0, 2^k − 1] (zero point still 0). */
+  unsignedAfterRelu: z.boolean().default(true),
+  calibration: z
+    .strictObject({
+      mode: z.enum(['max', 'ema', 'percentile']).default('max'),
+      /** Batches read when a part's activations are first quantized. */
+      batches: z.number().int().min(1).default(4),
+      momentum: z.number().min(0).max(1).default(0.9),
+      percentile: z.number().gt(50).max(100).default(99.99),
+    })
+    .prefault({}),
+  /**
+   * Parts quantized in each pipeline stage, by stage name (progressive QAT lists them cumulatively);
+   * a stage not listed quantizes every part. Omit to quantize everything everywhere.
+   */
+  schedule: z.record(z.string(), z.array(z.string())).optional(),
+  /** Receives the plan, the calibrated ranges and the parts quantized in the last stage, at run end. */
+  onState: z.custom<(state: QuantState & { enabled: string[] }) => void>((v) => typeof v === 'function', 'must be a function').optional(),
+});
+export type QdbevQuantizeOptions = z.input<typeof quantizeOptions>;
+type Resolved = z.output<typeof quantizeOptions>;
+
+/** The parts quantized in a pipeline stage under the options' schedule. */
+export function partsForStage(o: Pick<Resolved, 'schedule' | 'parts'>, stage: string): string[] {
+  return o.schedule?.[stage] ?? Object.keys(o.parts);
+}
+
+/**
+ * Progressive schedule: stage i quantizes parts 0 … i (backbone, then + neck, …), as Algorithm 1.
+ * @example qdbevQuantize({ schedule: progressiveSchedule(['q-backbone', 'q-neck', 'q-encoder', 'q-decoder']) })
+ */
+export function progressiveSchedule(stageNames: readonly string[], parts: readonly string[] = Object.keys(DEFAULT_PARTS)): Record<string, string[]> {
+  return Object.fromEntries(stageNames.map((s, i) => [s, parts.slice(0, Math.min(i + 1, parts.length))]));
+}
+
+/**
+ * QD-BEV quantization through the `quantize` hook: symmetric fake quantization of conv/dense
+ * weights (per output channel) and of their input activations (per tensor, ranges calibrated when a
+ * part is first switched on, in that stage's `score` hook, with the earlier parts already
+ * quantized). Straight-through gradients make the same plugin serve PTQ (a 0-step stage) and QAT.
+ */
+export const qdbevQuantize = definePlugin({
+  name: 'qdbev',
+  version: '0.1.0',
+  apiVersion: '^1.0.0',
+  description: 'QD-BEV k-bit quantization (PTQ and progressive QAT) of conv/dense weights and activations',
+  options: quantizeOptions,
+  hooks: (o) => {
+    let plan: QuantPlan | undefined;
+    const ranges: Record<string, number> = {};
+    let enabled: string[] = [];
+    let cached: { stage: string; weights: Record<string, TensorTransform>; activations: Record<string, TensorTransform> } | undefined;
+    const state = (): QuantState => ({ plan: plan!, ranges });
+    const transforms = (parts: string[]) => quantTransforms(state(), parts);
+    return {
+      setup: (ctx) => {
+        plan = planQuantization(ctx.graph, o);
+      },
+      score: async (ctx) => {
+        enabled = partsForStage(o, ctx.stage.name);
+        const unknown = enabled.filter((p) => !(p in o.parts));
+        if (unknown.length) throw new Error(`schedule of stage '${ctx.stage.name}' names part(s) ${unknown.join(', ')}; parts are ${Object.keys(o.parts).join(', ')}`);
+        const pending = enabledSubset(plan!, enabled).activations.filter((v) => ranges[v] === undefined);
+        if (pending.length === 0) return;
+        const tracker = new RangeTracker(o.calibration.mode === 'ema' ? { kind: 'ema', momentum: o.calibration.momentum } : o.calibration.mode === 'percentile' ? { kind: 'percentile', percentile: o.calibration.percentile } : { kind: 'max' });
+        const { weights, activations } = transforms(enabled);
+        for (let i = 0; i < o.calibration.batches; i++) {
+          const batch = await ctx.batch(i);
+          let taps: Record<string, tf.Tensor> = {};
+          try {
+            taps = ctx.forward(batch.feeds, { outputs: [], taps: pending, weightTransforms: weights, activationTransforms: activations }).taps;
+            for (const v of pending) tracker.update(v, taps[v]);
+          } finally {
+            for (const t of [...Object.values(batch.feeds), ...Object.values(taps)]) t.dispose();
+          }
+        }
+        Object.assign(ranges, tracker.result());
+        cached = undefined;
+      },
+      quantize: (ctx) => {
+        if (!cached || cached.stage !== ctx.stage.name) {
+          enabled = partsForStage(o, ctx.stage.name);
+          const t = transforms(enabled);
+          cached = { stage: ctx.stage.name, weights: Object.fromEntries(t.weights), activations: Object.fromEntries(t.activations) };
+        }
+        return { weights: cached.weights, activations: cached.activations };
+      },
+      finalize: () => {
+        if (plan) o.onState?.({ plan, ranges: { ...ranges }, enabled: [...enabled] });
+      },
+    };
+  },
+});
