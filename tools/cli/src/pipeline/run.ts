@@ -1,0 +1,155 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { taskConfigForModel } from '@bevzip/bev-fusion';
+import { exportOnnx, Pipeline, saveGraph, stripTrainOnly, type Graph, type ParamStore } from '@bevzip/ir';
+import type * as tf from '@tensorflow/tfjs';
+import { writeReport, type SvgRenderer } from '../report/write-report';
+import { EVENTS_FILE, REPORT_FILE, SUMMARY_FILE, type ModelRow, type RunSummary } from '../report/summary';
+import { frameDataSource, loadFrames, pipelineTaskLoss } from './data';
+import { scoreOnnx } from './evaluate';
+import { loadPipelineFile } from './load-file';
+import { loadModelRef, type LoadedModel } from './model-ref';
+import { instantiatePlugins } from './plugins';
+import { appendJsonLines, attachProgress } from './progress-lines';
+import type { PipelineFile } from './schema';
+import { expandOptions, runtimeStages } from './stages';
+import { bitWidthsOf, modelSize, sparsityOf } from './stats';
+
+/** Options of {@link runCompress}. */
+export interface CompressOptions {
+  /** The pipeline file (JSON or YAML). */
+  pipeline: string;
+  /** Output folder; default `bevzip-out`. */
+  out?: string;
+  /** Continue from the newest checkpoint in `<out>/checkpoints`. */
+  resume?: boolean;
+  /** Where plugin packages are looked up first; default `process.cwd()`. */
+  cwd?: string;
+  /** Progress and log lines; default stdout. */
+  log?: (line: string) => void;
+  /** Use the CLI's progress renderer when present (default true). */
+  richProgress?: boolean;
+  /** SVG renderer for the report's charts (default vega-lite). */
+  render?: SvgRenderer;
+}
+
+const CHECKPOINTS = 'checkpoints';
+
+function withOptions(pipeline: PipelineFile, out: string): PipelineFile {
+  const vars = { out };
+  return { ...pipeline, stages: pipeline.stages.map((s) => ({ ...s, plugins: s.plugins.map((p) => ({ ...p, options: expandOptions(p.options, vars) as Record<string, unknown> })) })) };
+}
+
+function listFiles(dir: string, under = ''): string[] {
+  return fs.readdirSync(path.join(dir, under), { withFileTypes: true }).flatMap((e) => {
+    const rel = path.join(under, e.name);
+    if (e.isDirectory()) return rel === CHECKPOINTS ? [] : listFiles(dir, rel);
+    return [rel];
+  });
+}
+
+async function exportAndScore(
+  name: ModelRow['name'],
+  model: { graph: Graph; params: ParamStore; masks?: ReadonlyMap<string, tf.Tensor> },
+  ctx: { out: string; pipeline: PipelineFile; val: Parameters<typeof scoreOnnx>[1]; task: Parameters<typeof scoreOnnx>[2]; log: (l: string) => void },
+): Promise<ModelRow> {
+  const graph = stripTrainOnly(model.graph);
+  const bits = bitWidthsOf(model.graph);
+  const size = modelSize(graph, model.params, model.masks, bits);
+  const row: ModelRow = { name, mAP: null, NDS: null, mIoU: null, params: size.params, sizeMB: size.bytes / 1e6, onnxMB: null, latencyMs: null };
+  if (!ctx.pipeline.export.onnx && !ctx.pipeline.export.evaluate) return row;
+  const onnx = exportOnnx(graph, model.params, { masks: model.masks, producer: 'bevzip' });
+  row.onnxMB = onnx.byteLength / 1e6;
+  if (ctx.pipeline.export.onnx) fs.writeFileSync(path.join(ctx.out, `${name}.onnx`), onnx);
+  if (ctx.pipeline.export.evaluate) {
+    ctx.log(`evaluating ${name} in onnxruntime on ${ctx.val.length} held-out frames`);
+    const s = await scoreOnnx(onnx, ctx.val, ctx.task, { latencyRuns: ctx.pipeline.export.latencyRuns });
+    const finite = (v: number) => (Number.isFinite(v) ? v : null);
+    Object.assign(row, { mAP: finite(s.mAP), NDS: finite(s.NDS), mIoU: finite(s.mIoU), latencyMs: finite(s.latencyMs) });
+  }
+  return row;
+}
+
+/**
+ * Runs a pipeline file end to end: validates it, loads the plugin packages it names (failing
+ * before any work when one is missing), builds or loads the model and teacher, trains the stages
+ * with checkpoints in `<out>/checkpoints`, exports dense and compressed models to ONNX, evaluates
+ * both in onnxruntime, and writes `summary.json`, `events.jsonl` and `report.html`.
+ */
+export async function runCompress(options: CompressOptions): Promise<RunSummary> {
+  const started = Date.now();
+  const log = options.log ?? ((l: string) => process.stdout.write(l + '\n'));
+  const out = path.resolve(options.out ?? 'bevzip-out');
+  const loaded = loadPipelineFile(options.pipeline);
+  const pipeline = withOptions(loaded.pipeline, out);
+  const { plugins, stagePlugins } = instantiatePlugins(pipeline, { cwd: options.cwd ?? process.cwd(), fileDir: loaded.dir });
+  const dense: LoadedModel = loadModelRef(pipeline.model, { seed: pipeline.seed, baseDir: loaded.dir, field: 'model' });
+  const owned: ParamStore[] = [dense.params];
+  const warnings: string[] = [];
+  try {
+    let teacher: LoadedModel | undefined;
+    if (pipeline.teacher === 'model') teacher = dense;
+    else if (pipeline.teacher) owned.push((teacher = loadModelRef(pipeline.teacher, { seed: pipeline.seed, baseDir: loaded.dir, field: 'teacher' })).params);
+    fs.mkdirSync(out, { recursive: true });
+    const checkpoints = path.join(out, CHECKPOINTS);
+    if (!options.resume && fs.existsSync(checkpoints)) {
+      log(`removing the checkpoints of an earlier run in ${checkpoints} (pass --resume to continue it)`);
+      fs.rmSync(checkpoints, { recursive: true, force: true });
+    }
+    log(`model ${dense.source} (${dense.config.name}, ${dense.modality})${teacher ? `; teacher ${teacher === dense ? 'the starting model' : teacher.source}` : ''}`);
+    const frames = loadFrames(pipeline.data, { baseDir: loaded.dir, onScene: (d, t) => log(`data: scene ${d}/${t}`) });
+    log(`data: ${frames.description}`);
+    const task = taskConfigForModel(dense.config, dense.modality);
+    const run = new Pipeline({
+      seed: pipeline.seed,
+      graph: dense.graph,
+      params: dense.params,
+      stages: runtimeStages(pipeline, { data: frameDataSource(frames.train, task, pipeline.data.batchSize), taskLoss: pipelineTaskLoss(task), teacher, stagePlugins }),
+      checkpoint: { dir: checkpoints, every: pipeline.training.checkpointEvery, resume: options.resume ?? false },
+    });
+    for (const p of plugins) run.use(p);
+    const log$ = appendJsonLines(run.events, path.join(out, EVENTS_FILE), options.resume ?? false);
+    const stopProgress = attachProgress(run.events, log, options.richProgress ?? true);
+    run.events.subscribe((e) => e.type === 'warning' && warnings.push(`[${e.code}] ${e.message}`));
+    let result: Awaited<ReturnType<Pipeline['run']>>;
+    try {
+      result = await run.run();
+    } finally {
+      stopProgress();
+      log$.unsubscribe();
+    }
+    owned.push(result.params);
+    try {
+      saveGraph(path.join(out, 'compressed'), result.graph, result.params);
+      const ctx = { out, pipeline, val: frames.val, task, log };
+      const models = [await exportAndScore('dense', dense, ctx), await exportAndScore('compressed', { ...result, masks: result.masks.params }, ctx)];
+      const summary: RunSummary = {
+        format: 'bevzip-summary',
+        version: 1,
+        pipeline: { file: loaded.file, name: pipeline.name, text: loaded.text, stages: pipeline.stages.map((s, i) => ({ name: s.name, steps: s.steps, plugins: stagePlugins[i] })) },
+        model: dense.source,
+        teacher: teacher && (teacher === dense ? 'model' : teacher.source),
+        data: frames.description,
+        seed: pipeline.seed,
+        startedAt: new Date(started).toISOString(),
+        seconds: 0,
+        resumedFrom: result.resumedFrom,
+        models,
+        sparsity: sparsityOf(result.graph, result.params, result.masks.params),
+        bitWidths: bitWidthsOf(result.graph),
+        artifacts: [],
+        warnings,
+      };
+      const written = [...listFiles(out), SUMMARY_FILE, ...(pipeline.export.report ? [REPORT_FILE] : [])];
+      summary.artifacts = [...new Set(written)].sort();
+      summary.seconds = (Date.now() - started) / 1000;
+      fs.writeFileSync(path.join(out, SUMMARY_FILE), JSON.stringify(summary, null, 2) + '\n');
+      if (pipeline.export.report) log(`report: ${await writeReport(out, { render: options.render })}`);
+      return summary;
+    } finally {
+      for (const m of [...result.masks.params.values(), ...result.masks.features.values()]) m.dispose();
+    }
+  } finally {
+    for (const p of owned) p.dispose();
+  }
+}
