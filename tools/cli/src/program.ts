@@ -1,7 +1,10 @@
 import { Command } from 'commander';
 import { registerBench } from './commands/bench';
+import { registerCompress } from './commands/compress';
 import { registerEval } from './commands/eval';
+import { registerExport } from './commands/export';
 import { registerPlugins } from './commands/plugins';
+import { registerReport } from './commands/report';
 import { registerTrain } from './commands/train';
 
 const { version } = require('../package.json') as { version: string };
@@ -16,5 +19,8 @@ export function createProgram(): Command {
   registerPlugins(program);
   registerTrain(program);
   registerEval(program);
+  registerCompress(program);
+  registerReport(program);
+  registerExport(program);
   return program;
 }

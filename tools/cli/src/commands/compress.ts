@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { runCompress } from '../pipeline/run';
+import type { ModelRow } from '../report/summary';
+
+/** The results table printed at the end of a run. */
+export function formatResults(models: readonly ModelRow[]): string {
+  const cell = (v: number | null, d: number) => (v === null ? '—' : v.toFixed(d));
+  const rows = [
+    ['model', 'mAP', 'NDS', 'mIoU', 'params', 'size MB', 'ORT ms'],
+    ...models.map((m) => [m.name, cell(m.mAP, 4), cell(m.NDS, 4), cell(m.mIoU, 4), String(m.params), cell(m.sizeMB, 3), cell(m.latencyMs, 1)]),
+  ];
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ')).join('\n');
+}
+
+export function registerCompress(program: Command): void {
+  program
+    .command('compress')
+    .description('run a compression pipeline file (JSON or YAML): stages of plugins, then ONNX export, evaluation and a report')
+    .requiredOption('-p, --pipeline <file>', 'pipeline file (see examples/)')
+    .option('-o, --out <dir>', 'output folder', 'bevzip-out')
+    .option('--resume', 'continue from the newest checkpoint in <out>/checkpoints')
+    .action(async (options: { pipeline: string; out: string; resume?: boolean }) => {
+      const summary = await runCompress({ pipeline: options.pipeline, out: options.out, resume: options.resume });
+      process.stdout.write(`\n${formatResults(summary.models)}\n\nwrote ${options.out}/summary.json and ${options.out}/report.html in ${summary.seconds.toFixed(0)} s\n`);
+    });
+}
