@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Reproduces the shipped teachers: `npm run teachers -w @bevzip/bev-fusion` (builds, then trains
-// tiny-fusion, tiny-lidar and tiny-camera one after another on the synthetic data; ~15–20 min each
+// tiny-fusion, tiny-lidar and tiny-camera one after another on the synthetic data; ~12 min each
 // on one core). Pass teacher names to train only those. Runtime checkpoints go to
 // $BEVZIP_TEACHER_WORK (default: the OS temp dir), so an interrupted run resumes.
 const fs = require('node:fs');

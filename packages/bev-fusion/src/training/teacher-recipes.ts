@@ -6,14 +6,14 @@ export type TeacherRecipe = Omit<TrainModelOptions, 'out' | 'observe' | 'log'> &
 
 const COMMON = {
   model: 'tiny',
-  steps: 1000,
+  steps: 600,
   seed: 0,
   batchSize: 2,
   lr: 1e-3,
   weightDecay: 0.01,
   clipNorm: 35,
   data: { dataSeed: 0, trainScenes: 120, valScenes: 16, framesPerScene: 3 },
-  evalEvery: 250,
+  evalEvery: 200,
 } as const satisfies Omit<TeacherRecipe, 'name'>;
 
 /**

@@ -19,7 +19,7 @@ export interface TrainModelResult {
   info: ModelInfo;
   /** Final validation metrics. */
   metrics: ValidationResult;
-  /** Mean task loss of the first and the last (up to) 20 steps run in this process. */
+  /** Mean task loss of the first and the last steps run in this process (20 each, or half the steps). */
   lossStart?: number;
   lossEnd?: number;
 }
@@ -131,7 +131,8 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
       };
       saveModelCheckpoint(o.out, result.graph, result.params, info);
       const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
-      return { dir: path.resolve(o.out), info, metrics, lossStart: mean(losses.slice(0, 20)), lossEnd: mean(losses.slice(-20)) };
+      const window = Math.max(1, Math.min(20, Math.floor(losses.length / 2)));
+      return { dir: path.resolve(o.out), info, metrics, lossStart: mean(losses.slice(0, window)), lossEnd: mean(losses.slice(-window)) };
     } finally {
       result.params.dispose();
       result.masks.params.forEach((m) => m.dispose());

@@ -45,7 +45,11 @@ function ttySink(stream: NodeJS.WritableStream): Sink {
     stageStart: (t) => void bars.set(t, multi.create(t.total, t.done, payload(t))),
     step: (t) => bars.get(t)?.update(t.done, payload(t)),
     stageEnd: (t) => bars.get(t)?.update(t.total, payload(t)),
-    close: () => multi.stop(),
+    close: () => {
+      // log() only buffers until the next redraw; draw once more so the last lines are not lost.
+      multi.update();
+      multi.stop();
+    },
   };
 }
 
