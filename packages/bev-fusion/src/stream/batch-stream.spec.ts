@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BevzipError, ERROR_CODES } from '@bevzip/ir';
 import { firstValueFrom, toArray } from 'rxjs';
@@ -114,5 +116,26 @@ describe('WorkerBatchStream', () => {
   it('rejects bad options with the field named', () => {
     expect(() => new WorkerBatchStream({ ...base, batchSize: 0 })).toThrow(/batchSize must be an integer ≥ 1, got 0/);
     expect(() => new WorkerBatchStream({ ...base, prefetch: -1 })).toThrow(/prefetch must be an integer ≥ 0/);
+  });
+});
+
+describe('WorkerBatchStream in a plain Node process', () => {
+  const run = (body: string) =>
+    execFileSync(
+      process.execPath,
+      ['--conditions=@bevzip/source', '-r', path.join(__dirname, 'ts-hook.js'), '-e', body],
+      { encoding: 'utf8', timeout: 60_000, cwd: __dirname, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+  const open = `const { WorkerBatchStream } = require(${JSON.stringify(path.join(__dirname, 'index.ts'))});
+    const { TINY_TASK_CONFIG } = require(${JSON.stringify(path.join(__dirname, '../task/config.ts'))});
+    const s = new WorkerBatchStream({ seed: 1, batchSize: 1, task: TINY_TASK_CONFIG, prefetch: 1 });`;
+
+  it('lets the process exit after close, and on its own once idle when close is forgotten', () => {
+    const out = run(`${open}
+      s.batch(0).then(async (b) => { console.log('got', b.step); await s.close(); console.log('closed'); });
+      process.on('exit', () => console.log('exit'));`);
+    expect(out.trim().split('\n')).toEqual(['got 0', 'closed', 'exit']);
+    const forgotten = run(`${open} s.batch(0).then((b) => console.log('got', b.sampleTokens.length));`);
+    expect(forgotten.trim()).toBe('got 1');
   });
 });

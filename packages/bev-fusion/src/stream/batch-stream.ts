@@ -172,6 +172,8 @@ export class WorkerBatchStream implements DataSource {
     if (this.closed) return;
     this.closed = true;
     this.rejectAll(new BevzipError(ERROR_CODES.CONFIG, 'batch stream: closed'));
+    // An unreferenced worker would let the process exit before `terminate` settles.
+    this.worker.ref();
     await this.worker.terminate();
   }
 

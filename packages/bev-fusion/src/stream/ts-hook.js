@@ -3,6 +3,7 @@
 // a worker thread is a fresh Node context that knows nothing of the parent's transpiler, so this
 // file teaches `require` to compile .ts with @swc/core (the compiler jest already uses) and then
 // loads the real entry named in workerData. Built packages start `batch-worker.js` directly.
+// Outside a worker it is a plain preload (`node -r ./ts-hook.js`) that only registers the compiler.
 const fs = require('node:fs');
 const { workerData } = require('node:worker_threads');
 const swc = require('@swc/core');
@@ -23,4 +24,4 @@ require.extensions['.ts'] = function compileTs(module, filename) {
   module._compile(code, filename);
 };
 
-require(workerData.entry);
+if (workerData && workerData.entry) require(workerData.entry);
