@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import * as tf from '@tensorflow/tfjs';
-import { Pipeline, run, type Graph } from '@bevzip/ir';
+import { Pipeline, run, type Graph, type Plugin } from '@bevzip/ir';
 import { magnitudePruning, mseTaskLoss, TINY_FEATURE, TINY_OUTPUT, tinyConvGraph, tinyData } from '@bevzip/ir/testing';
 import { conformance, PluginTester } from '@bevzip/plugin-tester';
 import { container as root } from 'tsyringe';
@@ -39,7 +39,7 @@ tester.run('qdbev-vgd', qdbevDistill, {
 conformance('qdbev', qdbevQuantize, { options: { wBits: 4, aBits: 4, ...all }, badOptions: [{ aBits: 1 }, { ops: [] }, { calibration: { mode: 'median' } }] });
 conformance('qdbev-vgd', qdbevDistill, { options: { imageTap: TINY_FEATURE, bevTap: TINY_OUTPUT }, badOptions: [{ temperature: 0 }, { axis: 'depth' }] });
 
-async function runTiny(graph: Graph, stages: { name: string; steps: number }[], plugins: ReturnType<typeof qdbevQuantize>[], seed = 3) {
+async function runTiny(graph: Graph, stages: { name: string; steps: number }[], plugins: Plugin[], seed = 3) {
   const pipeline = new Pipeline({ seed, graph, stages: stages.map((s) => ({ ...s, data: tinyData(), taskLoss: mseTaskLoss })) });
   for (const p of plugins) pipeline.use(p);
   return pipeline.run();
