@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch as RuntimeBatch, DataSource } from '@bevzip/ir';
 import type { Frame } from '../data/types';
+import { disposeStreamBatch } from '../stream/to-tensors';
+import type { WorkerBatchStream } from '../stream/batch-stream';
 import { generateScene } from '../synthetic/scene';
 import { disposeBatch, makeBatch } from '../task/batch';
 import type { TaskConfig } from '../task/config';
@@ -67,6 +69,21 @@ export function frameDataSource(frames: readonly Frame[], cfg: TaskConfig, batch
       const b = source.batchAt(step);
       const targets: HostTargets = { heatmap: host(b.targets.heatmap), reg: host(b.targets.reg), regWeight: host(b.targets.regWeight), map: b.targets.map && host(b.targets.map) };
       disposeBatch({ feeds: {}, targets: b.targets });
+      return { feeds: b.feeds, targets };
+    },
+  };
+}
+
+/**
+ * A runtime data source over a synthetic batch stream made in a worker thread (fresh scenes at every
+ * step, so no frame repeats); targets are moved to the host like {@link frameDataSource}'s.
+ */
+export function streamDataSource(stream: WorkerBatchStream): DataSource {
+  return {
+    async batch(step): Promise<RuntimeBatch> {
+      const b = await stream.batch(step);
+      const targets: HostTargets = { heatmap: host(b.targets.heatmap), reg: host(b.targets.reg), regWeight: host(b.targets.regWeight), map: b.targets.map && host(b.targets.map) };
+      disposeStreamBatch({ feeds: {}, targets: b.targets });
       return { feeds: b.feeds, targets };
     },
   };

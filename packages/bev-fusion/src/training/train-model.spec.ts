@@ -102,4 +102,12 @@ describe('trainModel on micro', () => {
     expect(r.metrics.mAP).toBeCloseTo(result.metrics.mAP, 9);
     expect(r.metrics.mIoU).toBeCloseTo(result.metrics.mIoU, 6);
   });
+
+  it('trains from the worker batch stream when asked to', async () => {
+    const steps: number[] = [];
+    const r = await trainModel({ ...options(), out: path.join(root, 'streamed'), steps: 3, evalEvery: 0, checkpointEvery: 0, data: { val, stream: true, framesPerScene: 2 }, observe: (e) => void e.subscribe((x) => x.type === 'step' && steps.push(x.losses.task)) });
+    expect(steps).toHaveLength(3);
+    expect(steps.every(Number.isFinite)).toBe(true);
+    expect(r.info.training).toMatchObject({ data: { stream: true, trainFrames: 0 } });
+  });
 });

@@ -8,7 +8,8 @@ import { BEV_FUSION_CONFIGS, type BevFusionConfig, type ModelModality } from '..
 import { taskConfigForModel } from '../task/from-model';
 import { taskLoss } from '../task/losses';
 import { loadModelCheckpoint, MODEL_INFO_FORMAT, saveModelCheckpoint, type ModelInfo } from './model-checkpoint';
-import { frameDataSource, syntheticFrames, targetTensors, VAL_FIRST_SCENE, type HostTargets } from './synthetic-split';
+import { WorkerBatchStream } from '../stream/batch-stream';
+import { frameDataSource, streamDataSource, syntheticFrames, targetTensors, VAL_FIRST_SCENE, type HostTargets } from './synthetic-split';
 import { resolveTrainOptions, type TrainModelOptions } from './train-options';
 import { validateModel, type ValidationResult } from './validate-model';
 
@@ -60,7 +61,8 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const cfg = taskConfigForModel(config, modality);
   try {
     const d = o.data;
-    const train: readonly Frame[] = d.train ?? (log(`generating ${d.trainScenes * d.framesPerScene} training frames (data seed ${d.dataSeed})`), syntheticFrames(d.dataSeed, 0, d.trainScenes, d.framesPerScene));
+    const useStream = d.stream && !d.train;
+    const train: readonly Frame[] = useStream ? [] : d.train ?? (log(`generating ${d.trainScenes * d.framesPerScene} training frames (data seed ${d.dataSeed})`), syntheticFrames(d.dataSeed, 0, d.trainScenes, d.framesPerScene));
     const val: readonly Frame[] = d.val ?? (log(`generating ${d.valScenes * d.framesPerScene} validation frames`), syntheticFrames(d.dataSeed, VAL_FIRST_SCENE, d.valScenes, d.framesPerScene));
     const events = new Subject<TrainEvent>();
     o.observe?.(events.asObservable());
@@ -83,7 +85,8 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
         },
       }),
     });
-    const data = frameDataSource(train, cfg, o.batchSize, o.seed);
+    const stream = useStream ? new WorkerBatchStream({ seed: d.dataSeed, batchSize: o.batchSize, framesPerScene: d.framesPerScene, task: cfg }) : undefined;
+    const data = stream ? streamDataSource(stream) : frameDataSource(train, cfg, o.batchSize, o.seed);
     const pipeline = new Pipeline({
       seed: o.seed,
       graph,
@@ -117,6 +120,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
       result = await pipeline.run();
     } finally {
       events.complete();
+      await stream?.close();
     }
     try {
       const metrics = final!;
@@ -126,7 +130,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
         configName: config.name,
         config,
         modality,
-        training: { seed: o.seed, steps: o.steps, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, clipNorm: o.clipNorm, warmupSteps: o.warmupSteps, from: o.from, data: { dataSeed: d.dataSeed, trainScenes: d.trainScenes, valScenes: d.valScenes, framesPerScene: d.framesPerScene, trainFrames: train.length } },
+        training: { seed: o.seed, steps: o.steps, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, clipNorm: o.clipNorm, warmupSteps: o.warmupSteps, from: o.from, data: { dataSeed: d.dataSeed, trainScenes: useStream ? undefined : d.trainScenes, stream: useStream, valScenes: d.valScenes, framesPerScene: d.framesPerScene, trainFrames: train.length } },
         metrics: { mAP: metrics.mAP, NDS: metrics.NDS, mATE: metrics.mATE, mASE: metrics.mASE, mAOE: metrics.mAOE, mAVE: metrics.mAVE, mAAE: metrics.mAAE, mIoU: metrics.mIoU, frames: metrics.frames, dataSeed: d.dataSeed, runtime: metrics.runtime },
       };
       saveModelCheckpoint(o.out, result.graph, result.params, info);

@@ -36,8 +36,12 @@ export interface TrainModelOptions {
   warmupSteps?: number;
   /** Global gradient-norm clip (default 35). */
   clipNorm?: number;
-  /** Synthetic data; `train`/`val` frames given here are used instead of generated ones. */
-  data?: { dataSeed?: number; trainScenes?: number; valScenes?: number; framesPerScene?: number; train?: readonly Frame[]; val?: readonly Frame[] };
+  /**
+   * Synthetic data; `train`/`val` frames given here are used instead of generated ones. With
+   * `stream`, training batches come from a worker thread drawing fresh scenes at every step
+   * (`trainScenes` is then unused) instead of a fixed set of frames generated up front.
+   */
+  data?: { dataSeed?: number; trainScenes?: number; valScenes?: number; framesPerScene?: number; stream?: boolean; train?: readonly Frame[]; val?: readonly Frame[] };
   /** Validate every N steps (0 = only at the end). Default 0. */
   evalEvery?: number;
   /** Runtime checkpoint every N steps (0 = none). Default 200. */
@@ -68,7 +72,7 @@ const schema = z.object({
   warmupSteps: count(0).default(0),
   clipNorm: z.number().positive().default(35),
   data: z
-    .looseObject({ dataSeed: count(0).optional(), trainScenes: count(1).optional(), valScenes: count(1).optional(), framesPerScene: count(1).optional() })
+    .looseObject({ dataSeed: count(0).optional(), trainScenes: count(1).optional(), valScenes: count(1).optional(), framesPerScene: count(1).optional(), stream: z.boolean().optional() })
     .default({}),
   evalEvery: count(0).default(0),
   checkpointEvery: count(0).default(200),
@@ -81,7 +85,7 @@ const schema = z.object({
 export type ResolvedTrainOptions = Omit<Required<TrainModelOptions>, 'from' | 'modality' | 'checkpointDir' | 'data' | 'observe' | 'log'> &
   Pick<TrainModelOptions, 'from' | 'modality' | 'checkpointDir' | 'observe' | 'log'> & {
     model: ModelName | BevFusionConfig;
-    data: { dataSeed: number; trainScenes: number; valScenes: number; framesPerScene: number; train?: readonly Frame[]; val?: readonly Frame[] };
+    data: { dataSeed: number; trainScenes: number; valScenes: number; framesPerScene: number; stream: boolean; train?: readonly Frame[]; val?: readonly Frame[] };
   };
 
 /**
@@ -106,6 +110,7 @@ export function resolveTrainOptions(options: TrainModelOptions): ResolvedTrainOp
       trainScenes: p.data.trainScenes ?? DEFAULT_SPLIT.trainScenes,
       valScenes: p.data.valScenes ?? DEFAULT_SPLIT.valScenes,
       framesPerScene: p.data.framesPerScene ?? DEFAULT_SPLIT.framesPerScene,
+      stream: p.data.stream ?? false,
       train: data?.train,
       val: data?.val,
     },

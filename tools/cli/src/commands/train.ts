@@ -22,6 +22,7 @@ export interface TrainCliOptions {
   dataSeed?: number;
   trainScenes?: number;
   valScenes?: number;
+  stream?: boolean;
   log?: string;
   progress: boolean;
   json?: boolean;
@@ -41,7 +42,7 @@ export function trainOptionsFromCli(o: TrainCliOptions): TrainModelOptions {
     evalEvery: o.evalEvery,
     checkpointEvery: o.checkpointEvery,
     resume: o.resume,
-    data: { dataSeed: o.dataSeed, trainScenes: o.trainScenes, valScenes: o.valScenes },
+    data: { dataSeed: o.dataSeed, trainScenes: o.trainScenes, valScenes: o.valScenes, stream: o.stream },
   };
 }
 
@@ -89,6 +90,7 @@ export function registerTrain(program: Command, run: (o: TrainCliOptions) => Pro
     .option('--data-seed <n>', 'seed of the synthetic scenes', integerAtLeast(0))
     .option('--train-scenes <n>', 'synthetic training scenes (3 frames each)', integerAtLeast(1))
     .option('--val-scenes <n>', 'synthetic validation scenes (3 frames each)', integerAtLeast(1))
+    .option('--stream', 'draw fresh scenes every step in a worker thread instead of a fixed generated set')
     .option('--log <file>', 'JSON-lines event log (default <out>/train-events.jsonl)')
     .option('--no-progress', 'no progress output')
     .option('--json', 'print the result as one JSON object')
