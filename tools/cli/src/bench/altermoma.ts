@@ -1,0 +1,286 @@
+import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import { createOrtSession, exportOnnx, initBackend, ParamStore, Pipeline, runOrt, sizeOf, type Graph, type Plugin } from '@bevzip/ir';
+import {
+  BEV_FUSION_CONFIGS,
+  buildBevFusion,
+  describeModel,
+  feedsOf,
+  frameDataSource,
+  loadModelCheckpoint,
+  syntheticFrames,
+  targetTensors,
+  taskConfigForModel,
+  taskLoss,
+  validateModel,
+  validationFrames,
+  type Frame,
+  type HostTargets,
+  type TaskConfig,
+} from '@bevzip/bev-fusion';
+import { PRUNING_CRITERIA, removePrunedChannels, type CriterionName } from '@bevzip/plugin-altermoma';
+import { round } from './timing';
+
+/** Settings of `bevzip bench altermoma`. */
+export interface AlterMomaBenchOptions {
+  teacher: string;
+  seeds: number[];
+  /** Fine-tune steps after pruning, the same for every method. */
+  steps: number;
+  batchSize: number;
+  lr: number;
+  trainScenes: number;
+  valScenes: number;
+  sparsities: number[];
+  structuredSparsities: number[];
+  methods: CriterionName[];
+  structuredMethods: CriterionName[];
+  /** Model configs whose scoring cost is measured (random weights). */
+  costModels: ('micro' | 'tiny' | 'small')[];
+  latencyRepeats: number;
+  log: (line: string) => void;
+}
+
+export interface AlterMomaRow {
+  method: CriterionName;
+  sparsity: number;
+  structured: boolean;
+  /** Means over the seeds. */
+  mAP: number;
+  NDS: number;
+  perSeed: { seed: number; mAP: number; NDS: number }[];
+  /** Structured: 1 − MACs after channel removal / dense MACs. Unstructured: the MACs of the zeroed weights (what a sparse kernel could skip). */
+  flopsReduction: number;
+  /** Trainable parameters left (structured: after removal; unstructured: non-zero). */
+  params: number;
+  /** Structured: median onnxruntime latency of the pruned model over the dense one; null when unstructured (dense kernels). */
+  ortLatencyRatio: number | null;
+  scoringSeconds: number;
+}
+
+export interface AlterMomaBenchReport {
+  teacher: { ref: string; training?: Record<string, unknown> };
+  dense: { mAP: number; NDS: number; params: number; gmacs: number; ortMs: number };
+  rows: AlterMomaRow[];
+  scoringCost: { model: string; params: number; method: CriterionName; seconds: number; peakMB: number }[];
+  settings: Omit<AlterMomaBenchOptions, 'log'> & { valFrames: number; trainFrames: number };
+  machine: { cpus: number; cpuModel: string; node: string; backend: string; loadAverage: number[] };
+  seconds: number;
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+function pluginFor(method: CriterionName, sparsity: number, structured: boolean): Plugin {
+  const extra = method === 'altermoma' ? { scoringBatches: 2, reactivationSteps: 4 } : method === 'synflow' ? { iterations: 20 } : method === 'snip' ? { scoringBatches: 2 } : {};
+  return (PRUNING_CRITERIA[method] as (o: object) => Plugin)({ sparsity, structured, ...extra });
+}
+
+const trainable = (g: Graph, params: ParamStore) => g.params.filter((p) => p.trainable).reduce((n, p) => n + params.get(p.name).size, 0);
+const nonZero = (g: Graph, params: ParamStore) => g.params.filter((p) => p.trainable).reduce((n, p) => n + (params.get(p.name).dataSync() as Float32Array).reduce((c, v) => c + (v !== 0 ? 1 : 0), 0), 0);
+
+/** MACs per sample skipped by the zero weights of conv2d/dense kernels (one MAC per weight per output position). */
+function zeroWeightMacs(g: Graph, params: ParamStore): number {
+  const cameras = typeof g.meta?.cameras === 'number' ? g.meta.cameras : 1;
+  let macs = 0;
+  for (const node of g.nodes) {
+    if (node.op !== 'conv2d' && node.op !== 'dense') continue;
+    const w = params.get(node.inputs[1]).dataSync() as Float32Array;
+    const out = g.values[node.outputs[0]].shape;
+    const lead = node.scope.startsWith('encoders.camera') ? cameras : 1;
+    const positions = sizeOf(out.map((d, i) => (d === -1 ? (i === 0 ? lead : 1) : d))) / out[out.length - 1];
+    macs += w.reduce((c, v) => c + (v === 0 ? 1 : 0), 0) * positions;
+  }
+  return macs;
+}
+
+/** Median latencies (ms) of sessions run alternately on the same feeds, so load changes hit both alike. */
+async function latencies(models: Uint8Array[], feeds: Record<string, tf.Tensor>, repeats: number): Promise<number[]> {
+  const sessions = await Promise.all(models.map((m) => createOrtSession(m, { threads: 1 })));
+  const times = sessions.map(() => [] as number[]);
+  for (let r = 0; r < repeats + 3; r++) {
+    for (const [i, s] of sessions.entries()) {
+      const used = Object.fromEntries(Object.entries(feeds).filter(([n]) => s.inputNames.includes(n)));
+      const start = performance.now();
+      await runOrt(s, used);
+      if (r >= 3) times[i].push(performance.now() - start);
+    }
+  }
+  await Promise.all(sessions.map((s) => s.release()));
+  return times.map((t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)]);
+}
+
+interface Setup {
+  graph: Graph;
+  params: ParamStore;
+  cfg: TaskConfig;
+  train: Frame[];
+  val: Frame[];
+  o: AlterMomaBenchOptions;
+}
+
+const lossFor = (cfg: TaskConfig) => (outputs: Record<string, tf.Tensor>, batch: { targets?: unknown }) =>
+  taskLoss({ heatmap: outputs.heatmap, reg: outputs.reg, map: outputs.map }, targetTensors(batch.targets as HostTargets), cfg).total;
+
+/** Prunes with one criterion, fine-tunes, and returns the result with the scoring time. */
+async function pruneAndFinetune(s: Setup, plugin: Plugin, seed: number, steps: number) {
+  const stage = {
+    name: 'prune-finetune',
+    steps,
+    data: frameDataSource(s.train, s.cfg, s.o.batchSize, seed),
+    taskLoss: lossFor(s.cfg),
+    optimizer: { kind: 'adamw' as const, lr: s.o.lr, weightDecay: 0.01 },
+    schedule: { kind: 'cosine' as const, totalSteps: Math.max(steps, 1) },
+    clipNorm: 35,
+  };
+  const pipeline = new Pipeline({ seed, graph: s.graph, params: s.params, stages: [stage] }).use(plugin);
+  let started = 0;
+  let scored = 0;
+  pipeline.events.subscribe((e) => {
+    if (e.type === 'run-start') started = performance.now();
+    if (e.type === 'stage-start') scored = performance.now();
+  });
+  const result = await pipeline.run();
+  return { result, scoringSeconds: (scored - started) / 1000 };
+}
+
+async function scoringCost(o: AlterMomaBenchOptions, frames: Frame[]): Promise<AlterMomaBenchReport['scoringCost']> {
+  const out: AlterMomaBenchReport['scoringCost'] = [];
+  for (const model of o.costModels) {
+    const graph = buildBevFusion(BEV_FUSION_CONFIGS[model], 'fusion');
+    const params = ParamStore.init(graph, 0);
+    const cfg = taskConfigForModel(BEV_FUSION_CONFIGS[model], 'fusion');
+    for (const method of o.methods) {
+      const setup: Setup = { graph, params, cfg, train: frames, val: [], o };
+      const start = performance.now();
+      const profile = await tf.profile(async () => {
+        const { result } = await pruneAndFinetune(setup, pluginFor(method, 0.8, false), 0, 0);
+        result.params.dispose();
+        result.masks.params.forEach((m) => m.dispose());
+      });
+      const seconds = (performance.now() - start) / 1000;
+      out.push({ model, params: trainable(graph, params), method, seconds: round(seconds, 2), peakMB: round(profile.peakBytes / 2 ** 20, 1) });
+      o.log(`scoring cost ${model} ${method}: ${seconds.toFixed(1)} s, peak ${(profile.peakBytes / 2 ** 20).toFixed(1)} MB`);
+    }
+    params.dispose();
+  }
+  return out;
+}
+
+/**
+ * Prunes the shipped tiny fusion teacher with AlterMOMA and the baselines at each sparsity and seed,
+ * fine-tunes each with the same budget, evaluates mAP/NDS on the synthetic validation set, and for
+ * channel pruning removes the channels and times the exported models in onnxruntime.
+ */
+export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMomaBenchReport> {
+  const began = performance.now();
+  await initBackend({});
+  const teacher = loadModelCheckpoint(o.teacher);
+  const cfg = taskConfigForModel(teacher.info.config, teacher.info.modality);
+  o.log(`generating ${o.trainScenes * 3} training and ${o.valScenes * 3} validation frames`);
+  const train = syntheticFrames(0, 0, o.trainScenes, 3);
+  const val = validationFrames({ dataSeed: 0, valScenes: o.valScenes, framesPerScene: 3 });
+  const s: Setup = { graph: teacher.graph, params: teacher.params, cfg, train, val, o };
+  const evaluate = (g: Graph, p: ParamStore) => validateModel(g, p, val, cfg, { runtime: 'onnxruntime' });
+  const denseMetrics = await evaluate(teacher.graph, teacher.params);
+  const denseMacs = describeModel(teacher.graph).total.macs;
+  const denseOnnx = exportOnnx(teacher.graph, teacher.params);
+  const latencyFeeds = feedsOf(val.slice(0, 1), cfg);
+  const [denseMs] = await latencies([denseOnnx], latencyFeeds, o.latencyRepeats);
+  o.log(`dense: mAP ${denseMetrics.mAP.toFixed(4)} NDS ${denseMetrics.NDS.toFixed(4)}, ${(denseMacs / 1e9).toFixed(3)} GMACs, ${denseMs.toFixed(1)} ms`);
+  const rows: AlterMomaRow[] = [];
+  const plan = [
+    ...o.sparsities.flatMap((sp) => o.methods.map((m) => ({ method: m, sparsity: sp, structured: false }))),
+    ...o.structuredSparsities.flatMap((sp) => o.structuredMethods.map((m) => ({ method: m, sparsity: sp, structured: true }))),
+  ];
+  for (const [i, cell] of plan.entries()) {
+    const perSeed: AlterMomaRow['perSeed'] = [];
+    const extras = { flops: [] as number[], params: [] as number[], latency: [] as number[], scoring: [] as number[] };
+    for (const seed of o.seeds) {
+      const { result, scoringSeconds } = await pruneAndFinetune(s, pluginFor(cell.method, cell.sparsity, cell.structured), seed, o.steps);
+      try {
+        if (cell.structured) {
+          const removed = removePrunedChannels(result.graph, result.params, result.masks);
+          try {
+            const m = await evaluate(removed.graph, removed.params);
+            perSeed.push({ seed, mAP: m.mAP, NDS: m.NDS });
+            extras.flops.push(1 - describeModel(removed.graph).total.macs / denseMacs);
+            extras.params.push(trainable(removed.graph, removed.params));
+            const [d, p] = await latencies([denseOnnx, exportOnnx(removed.graph, removed.params)], latencyFeeds, o.latencyRepeats);
+            extras.latency.push(p / d);
+          } finally {
+            removed.params.dispose();
+          }
+        } else {
+          const m = await evaluate(result.graph, result.params);
+          perSeed.push({ seed, mAP: m.mAP, NDS: m.NDS });
+          extras.flops.push(zeroWeightMacs(result.graph, result.params) / denseMacs);
+          extras.params.push(nonZero(result.graph, result.params));
+        }
+        extras.scoring.push(scoringSeconds);
+      } finally {
+        result.params.dispose();
+        result.masks.params.forEach((m) => m.dispose());
+        result.masks.features.forEach((m) => m.dispose());
+      }
+      const last = perSeed[perSeed.length - 1];
+      o.log(`[${i + 1}/${plan.length}] ${cell.method} ${cell.structured ? 'structured' : 'unstructured'} ${cell.sparsity} seed ${seed}: mAP ${last.mAP.toFixed(4)} NDS ${last.NDS.toFixed(4)} (${((performance.now() - began) / 1000).toFixed(0)} s)`);
+    }
+    rows.push({
+      ...cell,
+      mAP: round(mean(perSeed.map((p) => p.mAP)), 4),
+      NDS: round(mean(perSeed.map((p) => p.NDS)), 4),
+      perSeed: perSeed.map((p) => ({ seed: p.seed, mAP: round(p.mAP, 4), NDS: round(p.NDS, 4) })),
+      flopsReduction: round(mean(extras.flops), 4),
+      params: Math.round(mean(extras.params)),
+      ortLatencyRatio: cell.structured ? round(mean(extras.latency), 3) : null,
+      scoringSeconds: round(mean(extras.scoring), 2),
+    });
+  }
+  Object.values(latencyFeeds).forEach((t) => t.dispose());
+  const cost = await scoringCost(o, train.slice(0, 8));
+  const dense = { mAP: round(denseMetrics.mAP, 4), NDS: round(denseMetrics.NDS, 4), params: trainable(teacher.graph, teacher.params), gmacs: round(denseMacs / 1e9, 4), ortMs: round(denseMs, 2) };
+  teacher.params.dispose();
+  const { log: _log, ...settings } = o;
+  return {
+    teacher: { ref: o.teacher, training: teacher.info.training },
+    dense,
+    rows,
+    scoringCost: cost,
+    settings: { ...settings, valFrames: val.length, trainFrames: train.length },
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, backend: tf.getBackend(), loadAverage: os.loadavg().map((v) => round(v, 2)) },
+    seconds: round((performance.now() - began) / 1000, 1),
+  };
+}
+
+const pct = (v: number) => `${(v * 100).toFixed(1)}`;
+const pair = (r: { mAP: number; NDS: number }) => `${pct(r.mAP)}/${pct(r.NDS)}`;
+
+/** The report as tables in the layout of the paper's Tables 1 and 5 (mAP/NDS in points). */
+export function formatAlterMomaTable(r: AlterMomaBenchReport): string {
+  const lines: string[] = [];
+  const unstructured = r.rows.filter((x) => !x.structured);
+  const sps = [...new Set(unstructured.map((x) => x.sparsity))];
+  const cell = (s: string, w = 14) => s.padEnd(w);
+  lines.push(`unstructured (mAP/NDS, ${r.settings.seeds.length} seeds, ${r.settings.steps} fine-tune steps, ${r.settings.valFrames} val frames)`);
+  lines.push(cell('method') + sps.map((sp) => cell(`${pct(sp)}%`)).join(''));
+  lines.push(cell('dense') + cell(pair(r.dense)));
+  for (const m of [...new Set(unstructured.map((x) => x.method))]) {
+    lines.push(cell(m) + sps.map((sp) => cell(pair(unstructured.find((x) => x.method === m && x.sparsity === sp)!))).join(''));
+  }
+  const structured = r.rows.filter((x) => x.structured);
+  if (structured.length > 0) {
+    lines.push('', 'structured (channels): mAP / NDS / GMACs (reduction) / params / onnxruntime latency vs dense');
+    lines.push(`${cell('dense', 22)}${pct(r.dense.mAP)} / ${pct(r.dense.NDS)} / ${r.dense.gmacs.toFixed(3)} / ${r.dense.params} / ${r.dense.ortMs.toFixed(1)} ms`);
+    for (const x of structured) {
+      const gmacs = r.dense.gmacs * (1 - x.flopsReduction);
+      lines.push(`${cell(`${x.method} ${pct(x.sparsity)}%`, 22)}${pct(x.mAP)} / ${pct(x.NDS)} / ${gmacs.toFixed(3)} (${pct(x.flopsReduction)}%) / ${x.params} / ×${x.ortLatencyRatio?.toFixed(3)}`);
+    }
+  }
+  lines.push('', 'scoring cost (one scoring pass, random weights): seconds / peak tensor MB');
+  for (const model of [...new Set(r.scoringCost.map((c) => c.model))]) {
+    const rows = r.scoringCost.filter((c) => c.model === model);
+    lines.push(`${cell(`${model} (${rows[0].params})`, 22)}${rows.map((c) => `${c.method} ${c.seconds.toFixed(1)} s / ${c.peakMB.toFixed(0)} MB`).join(', ')}`);
+  }
+  lines.push('', `${r.seconds.toFixed(0)} s on ${r.machine.cpus}× ${r.machine.cpuModel} (${r.machine.backend})`, '');
+  return lines.join('\n');
+}
