@@ -3,7 +3,6 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { benchKernels } from '../bench/kernels';
 import { benchAlterMoma, formatAlterMomaTable } from '../bench/altermoma';
-import { benchAlterMoma, formatAlterMomaTable } from '../bench/altermoma';
 import { benchTrainStep, formatTrainStep } from '../bench/train-step';
 
 function emit(result: object, options: { json?: boolean; out?: string }, table: () => string): void {
@@ -16,44 +15,6 @@ function emit(result: object, options: { json?: boolean; out?: string }, table: 
 
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks that print measured figures (ratios from one run)');
-  const list = (v: string) => v.split(',').map((x) => x.trim());
-  bench
-    .command('altermoma')
-    .description('AlterMOMA vs magnitude/SNIP/SynFlow pruning of the tiny fusion teacher: mAP/NDS, FLOPs, onnxruntime latency, scoring cost')
-    .option('--json', 'print one JSON object instead of a table')
-    .option('--out <file>', 'also write the JSON to this file')
-    .option('--teacher <ref>', 'dense model to prune', 'builtin:tiny-fusion')
-    .option('--seeds <list>', 'comma-separated seeds', '0,1')
-    .option('--steps <n>', 'fine-tune steps per pruned model', (v) => parseInt(v, 10), 100)
-    .option('--batch-size <n>', 'fine-tune batch size', (v) => parseInt(v, 10), 2)
-    .option('--lr <x>', 'fine-tune AdamW learning rate (cosine to 0)', parseFloat, 5e-4)
-    .option('--train-scenes <n>', 'synthetic training scenes (3 frames each)', (v) => parseInt(v, 10), 40)
-    .option('--val-scenes <n>', 'synthetic validation scenes (3 frames each)', (v) => parseInt(v, 10), 16)
-    .option('--sparsities <list>', 'unstructured sparsities', '0.8,0.85,0.9')
-    .option('--structured-sparsities <list>', 'channel sparsities', '0.3,0.5')
-    .option('--methods <list>', 'unstructured criteria', 'altermoma,magnitude,snip,synflow')
-    .option('--structured-methods <list>', 'structured criteria', 'altermoma,magnitude,snip')
-    .option('--cost-models <list>', 'models whose scoring cost is measured', 'micro,tiny,small')
-    .option('--latency-repeats <n>', 'onnxruntime runs per latency (median)', (v) => parseInt(v, 10), 30)
-    .action(async (o: Record<string, string | number | boolean | undefined>) => {
-      const r = await benchAlterMoma({
-        teacher: String(o.teacher),
-        seeds: list(String(o.seeds)).map(Number),
-        steps: Number(o.steps),
-        batchSize: Number(o.batchSize),
-        lr: Number(o.lr),
-        trainScenes: Number(o.trainScenes),
-        valScenes: Number(o.valScenes),
-        sparsities: list(String(o.sparsities)).map(Number),
-        structuredSparsities: list(String(o.structuredSparsities)).filter(Boolean).map(Number),
-        methods: list(String(o.methods)) as never,
-        structuredMethods: list(String(o.structuredMethods)).filter(Boolean) as never,
-        costModels: list(String(o.costModels)).filter(Boolean) as never,
-        latencyRepeats: Number(o.latencyRepeats),
-        log: (line) => process.stderr.write(`${line}\n`),
-      });
-      emit(r, o as { json?: boolean; out?: string }, () => formatAlterMomaTable(r));
-    });
   const list = (v: string) => v.split(',').map((x) => x.trim());
   bench
     .command('altermoma')
