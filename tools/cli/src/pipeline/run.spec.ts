@@ -50,7 +50,7 @@ export: { latencyRuns: 2 }
   return file;
 }
 
-const quiet = { cwd: '', log: () => undefined, richProgress: false, render: stubSvg };
+const quiet = { cwd: '', log: () => undefined, richProgress: false, render: stubSvg, quietBackend: true };
 
 describe('bevzip compress on the micro model', () => {
   let summary: RunSummary;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { taskConfigForModel } from '@bevzip/bev-fusion';
-import { exportOnnx, Pipeline, saveGraph, stripTrainOnly, type Graph, type ParamStore } from '@bevzip/ir';
+import { exportOnnx, initBackend, Pipeline, saveGraph, stripTrainOnly, type BackendChoice, type Graph, type ParamStore } from '@bevzip/ir';
 import type * as tf from '@tensorflow/tfjs';
 import { writeReport, type SvgRenderer } from '../report/write-report';
 import { EVENTS_FILE, REPORT_FILE, SUMMARY_FILE, type ModelRow, type RunSummary } from '../report/summary';
@@ -31,6 +31,9 @@ export interface CompressOptions {
   richProgress?: boolean;
   /** SVG renderer for the report's charts (default vega-lite). */
   render?: SvgRenderer;
+  /** Training backend (default: `BEVZIP_BACKEND`, else the fastest available); printed once unless `quietBackend`. */
+  backend?: BackendChoice;
+  quietBackend?: boolean;
 }
 
 const CHECKPOINTS = 'checkpoints';
@@ -83,6 +86,7 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
   const loaded = loadPipelineFile(options.pipeline);
   const pipeline = withOptions(loaded.pipeline, out);
   const { plugins, stagePlugins } = instantiatePlugins(pipeline, { cwd: options.cwd ?? process.cwd(), fileDir: loaded.dir });
+  await initBackend({ backend: options.backend, quiet: options.quietBackend });
   const dense: LoadedModel = loadModelRef(pipeline.model, { seed: pipeline.seed, baseDir: loaded.dir, field: 'model' });
   const owned: ParamStore[] = [dense.params];
   const warnings: string[] = [];
