@@ -37,6 +37,8 @@ export const quantizeOptions = z.strictObject({
    * a stage not listed quantizes every part. Omit to quantize everything everywhere.
    */
   schedule: z.record(z.string(), z.array(z.string())).optional(),
+  /** Calibrated |r_max| by value name to start from (a previous run's state), so those activations are not recalibrated. */
+  ranges: z.record(z.string(), z.number().nonnegative()).optional(),
   /** Receives the plan, the calibrated ranges and the parts quantized in the last stage, at run end. */
   onState: z.custom<(state: QuantState & { enabled: string[] }) => void>((v) => typeof v === 'function', 'must be a function').optional(),
 });
@@ -70,7 +72,7 @@ export const qdbevQuantize = definePlugin({
   options: quantizeOptions,
   hooks: (o) => {
     let plan: QuantPlan | undefined;
-    const ranges: Record<string, number> = {};
+    const ranges: Record<string, number> = { ...o.ranges };
     let enabled: string[] = [];
     let cached: { stage: string; weights: Record<string, TensorTransform>; activations: Record<string, TensorTransform> } | undefined;
     const state = (): QuantState => ({ plan: plan!, ranges });

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { benchKernels } from '../bench/kernels';
 import { benchAlterMoma, formatAlterMomaTable } from '../bench/altermoma';
 import { benchTrainStep, formatTrainStep } from '../bench/train-step';
+import { benchQdbev, formatQdbevTable } from '../bench/qdbev';
 
 function emit(result: object, options: { json?: boolean; out?: string }, table: () => string): void {
   if (options.out) {
@@ -52,6 +53,39 @@ export function registerBench(program: Command): void {
         log: (line) => process.stderr.write(`${line}\n`),
       });
       emit(r, o as { json?: boolean; out?: string }, () => formatAlterMomaTable(r));
+    });
+  bench
+    .command('qdbev')
+    .description('QD-BEV on the tiny camera teacher: PTQ sensitivity and bit sweep, standard vs progressive QAT, VGD; mAP/NDS, size, BOPs, onnxruntime QDQ latency')
+    .option('--json', 'print one JSON object instead of a table')
+    .option('--out <file>', 'also write the JSON to this file')
+    .option('--teacher <ref>', 'float model (random:<config> for a smoke run)', 'builtin:tiny-camera')
+    .option('--seed <n>', 'run seed', (v) => parseInt(v, 10), 0)
+    .option('--stage-steps <n>', 'QAT steps per progressive stage (standard QAT: 4×)', (v) => parseInt(v, 10), 60)
+    .option('--phase2-steps <n>', 'steps of phase 2 with and without VGD', (v) => parseInt(v, 10), 60)
+    .option('--batch-size <n>', 'QAT batch size', (v) => parseInt(v, 10), 2)
+    .option('--lr <x>', 'AdamW learning rate (cosine per stage)', parseFloat, 2e-4)
+    .option('--calibration-batches <n>', 'calibration batches per part', (v) => parseInt(v, 10), 8)
+    .option('--train-scenes <n>', 'synthetic training scenes (3 frames each)', (v) => parseInt(v, 10), 40)
+    .option('--val-scenes <n>', 'synthetic validation scenes (3 frames each)', (v) => parseInt(v, 10), 16)
+    .option('--temperature <x>', 'VGD softmax temperature', parseFloat, 1)
+    .option('--latency-repeats <n>', 'onnxruntime runs per latency (median)', (v) => parseInt(v, 10), 30)
+    .action(async (o: Record<string, string | number | boolean | undefined>) => {
+      const r = await benchQdbev({
+        teacher: String(o.teacher),
+        seed: Number(o.seed),
+        stageSteps: Number(o.stageSteps),
+        phase2Steps: Number(o.phase2Steps),
+        batchSize: Number(o.batchSize),
+        lr: Number(o.lr),
+        calibrationBatches: Number(o.calibrationBatches),
+        trainScenes: Number(o.trainScenes),
+        valScenes: Number(o.valScenes),
+        temperature: Number(o.temperature),
+        latencyRepeats: Number(o.latencyRepeats),
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      emit(r, o as { json?: boolean; out?: string }, () => formatQdbevTable(r));
     });
   bench
     .command('kernels')
