@@ -128,13 +128,14 @@ describe('WorkerBatchStream in a plain Node process', () => {
     );
   const open = `const { WorkerBatchStream } = require(${JSON.stringify(path.join(__dirname, 'index.ts'))});
     const { TINY_TASK_CONFIG } = require(${JSON.stringify(path.join(__dirname, '../task/config.ts'))});
-    const s = new WorkerBatchStream({ seed: 1, batchSize: 1, task: TINY_TASK_CONFIG, prefetch: 1 });`;
+    const s = new WorkerBatchStream({ seed: 1, batchSize: 1, task: TINY_TASK_CONFIG, prefetch: 0 });`;
 
   it('lets the process exit after close, and on its own once idle when close is forgotten', () => {
     const out = run(`${open}
-      s.batch(0).then(async (b) => { console.log('got', b.step); await s.close(); console.log('closed'); });
+      // Two batches with no prefetch leave the worker idle, the state in which closing must still hold the process.
+      s.batch(0).then(() => s.batch(1)).then(async (b) => { console.log('got', b.step); await s.close(); console.log('closed'); });
       process.on('exit', () => console.log('exit'));`);
-    expect(out.trim().split('\n')).toEqual(['got 0', 'closed', 'exit']);
+    expect(out.trim().split('\n')).toEqual(['got 1', 'closed', 'exit']);
     const forgotten = run(`${open} s.batch(0).then((b) => console.log('got', b.sampleTokens.length));`);
     expect(forgotten.trim()).toBe('got 1');
   });

@@ -172,9 +172,14 @@ export class WorkerBatchStream implements DataSource {
     if (this.closed) return;
     this.closed = true;
     this.rejectAll(new BevzipError(ERROR_CODES.CONFIG, 'batch stream: closed'));
-    // An unreferenced worker would let the process exit before `terminate` settles.
-    this.worker.ref();
-    await this.worker.terminate();
+    // An idle, unreferenced worker does not keep the event loop alive while `terminate` settles
+    // (re-referencing it is not enough), so a timer holds the process until the thread is gone.
+    const hold = setInterval(() => undefined, 1000);
+    try {
+      await this.worker.terminate();
+    } finally {
+      clearInterval(hold);
+    }
   }
 
   private request(step: number): void {
