@@ -63,7 +63,7 @@ async function runTrain(o: TrainCliOptions): Promise<void> {
   process.stdout.write(
     [
       `model     ${result.dir} (${result.info.configName}, ${result.info.modality})`,
-      `loss      ${fixed(result.lossStart ?? NaN)} → ${fixed(result.lossEnd ?? NaN)} (mean of first / last 20 steps)`,
+      `loss      ${fixed(result.lossStart ?? NaN)} → ${fixed(result.lossEnd ?? NaN)} (mean over the first / last steps)`,
       `val       ${m.frames} frames, ${m.runtime}: mAP ${fixed(m.mAP)}  NDS ${fixed(m.NDS)}  mIoU ${fixed(m.mIoU)}`,
       `events    ${log}`,
       '',

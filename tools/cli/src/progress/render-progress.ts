@@ -124,7 +124,7 @@ export function renderProgress(events: Observable<TrainEvent>, options: Progress
           if (++warnings <= maxWarnings) sink.line(`warning ${e.code}: ${e.message}`);
           break;
         case 'checkpoint':
-          sink.line(`[${e.stage}] checkpoint at step ${e.step}: ${e.dir}`);
+          sink.line(`[${e.stage}] checkpoint ${e.dir}`);
           break;
         case 'run-end':
           flush();
