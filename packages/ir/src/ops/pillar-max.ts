@@ -32,19 +32,28 @@ export const pillarMax = defineOp<PillarMaxAttrs>({
   forward([x, mask]) {
     const axis = x!.rank - 2;
     const points = x!.shape[axis];
-    const real = tf.broadcastTo(tf.expandDims(tf.notEqual(mask!, 0), -1), x!.shape);
-    const nonEmpty = tf.any(real, axis);
+    // Float arithmetic with broadcasting only: on wasm, broadcasting bool/int kernels (Tile via
+    // broadcastTo, Equal) run as scalar loops and took ~1 s each on the tiny model's 2×3072×12×32.
+    const real = tf.cast(tf.notEqual(mask!, 0), 'float32');
+    const penalty = tf.expandDims(tf.mul(tf.sub(1, real), PAD_FILL), -1);
+    const nonEmpty = tf.expandDims(tf.max(real, -1), -1);
     const y = withCustomGrad([x!], ([features], save) => {
-      const masked = tf.where(real, features, tf.fill(features.shape, PAD_FILL));
+      const masked = tf.add(features, penalty);
       const winner = tf.argMax(masked, axis);
       save([winner, nonEmpty]);
       return {
-        value: tf.where(nonEmpty, tf.max(masked, axis), tf.zeros(winner.shape)),
+        // + 0 turns the −0 of an empty pillar (fill · 0) into 0.
+        value: tf.add(tf.mul(tf.max(masked, axis), nonEmpty), 0),
         gradFunc: (dy, [arg, keep]) => {
-          const routed = tf.where(keep, dy, tf.zerosLike(dy));
-          // equal(arg, iota) rather than tf.oneHot: the wasm OneHot kernel writes int32 bits into float32 outputs.
-          const hot = tf.equal(tf.expandDims(arg, axis), tf.reshape(tf.range(0, points, 1, 'int32'), [points, 1]));
-          return tf.mul(tf.cast(hot, 'float32'), tf.expandDims(routed, axis));
+          const routed = tf.mul(dy, keep);
+          // 1 where the point index equals the argmax (integer-valued floats), 0 elsewhere; not
+          // tf.oneHot, whose wasm kernel writes int32 bits into float32 outputs.
+          const offset = tf.sub(
+            tf.cast(tf.expandDims(arg, axis), 'float32'),
+            tf.reshape(tf.range(0, points, 1, 'float32'), [points, 1]),
+          );
+          const hot = tf.relu(tf.sub(1, tf.abs(offset)));
+          return tf.mul(hot, tf.expandDims(routed, axis));
         },
       };
     });
