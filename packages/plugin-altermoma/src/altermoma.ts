@@ -19,7 +19,10 @@ export interface AlterEvaInput {
   beta: number;
 }
 
-function groupSums(scores: UnitScores | undefined, groupOf: ReadonlyMap<string, GroupName>): Record<GroupName, number> {
+function groupSums(
+  scores: UnitScores | undefined,
+  groupOf: ReadonlyMap<string, GroupName>,
+): Record<GroupName, number> {
   const sums: Record<GroupName, number> = { camera: 0, lidar: 0, fusion: 0 };
   for (const [name, s] of scores ?? []) {
     const g = groupOf.get(name);
@@ -61,7 +64,12 @@ export function alterEva(input: AlterEvaInput): UnitScores {
  * (LiDAR first) masking, reactivation, ReRI and reinitialisation, combined by {@link alterEva}.
  * Weights are exactly as before when it returns.
  */
-export async function alterMomaScores(ctx: Scorer, plan: GroupPlan, o: AlterMomaOptions, structured: boolean): Promise<UnitScores> {
+export async function alterMomaScores(
+  ctx: Scorer,
+  plan: GroupPlan,
+  o: AlterMomaOptions,
+  structured: boolean,
+): Promise<UnitScores> {
   const names = plan.prunable.map((p) => p.name);
   const shapes = new Map(plan.prunable.map((p) => [p.name, p.shape]));
   const theta = hostValues(ctx, names);
@@ -75,7 +83,9 @@ export async function alterMomaScores(ctx: Scorer, plan: GroupPlan, o: AlterMoma
 
   const stage = async (masked: GroupName, other: GroupName): Promise<UnitScores | undefined> => {
     if (plan.members[masked].length === 0 || plan.members[other].length === 0) {
-      ctx.warn(`altermoma: the ${masked} group is ${plan.members[masked].length === 0 ? 'empty' : 'the only modality'}; the stage masking it is skipped`);
+      ctx.warn(
+        `altermoma: the ${masked} group is ${plan.members[masked].length === 0 ? 'empty' : 'the only modality'}; the stage masking it is skipped`,
+      );
       return undefined;
     }
     const scored = names.filter((n) => plan.groupOf.get(n) === other || plan.groupOf.get(n) === 'fusion');
@@ -84,14 +94,30 @@ export async function alterMomaScores(ctx: Scorer, plan: GroupPlan, o: AlterMoma
     const saved = snapshot(ctx);
     let gB: Map<string, Float32Array>;
     try {
-      await reactivate(ctx, zeroed, reactivation, { lr: o.reactivationLr, kind: o.reactivationOptimizer, training });
-      gB = await meanGradients(ctx, scored, o.reriData === 'scoring' ? scoring : reactivation.slice(-1), { training, zeroed });
+      await reactivate(ctx, zeroed, reactivation, {
+        lr: o.reactivationLr,
+        kind: o.reactivationOptimizer,
+        training,
+      });
+      gB = await meanGradients(ctx, scored, o.reriData === 'scoring' ? scoring : reactivation.slice(-1), {
+        training,
+        zeroed,
+      });
     } finally {
       saved.restore();
     }
-    return new Map(scored.map((n) => [n, units(n, differenceProducts(theta.get(n)!, g0.get(n)!, gB.get(n)!))]));
+    return new Map(
+      scored.map((n) => [n, units(n, differenceProducts(theta.get(n)!, g0.get(n)!, gB.get(n)!))]),
+    );
   };
   const reriLidarMasked = await stage('lidar', 'camera');
   const reriCameraMasked = await stage('camera', 'lidar');
-  return alterEva({ groupOf: plan.groupOf, deci, reriLidarMasked, reriCameraMasked, alpha: o.alpha, beta: o.beta });
+  return alterEva({
+    groupOf: plan.groupOf,
+    deci,
+    reriLidarMasked,
+    reriCameraMasked,
+    alpha: o.alpha,
+    beta: o.beta,
+  });
 }

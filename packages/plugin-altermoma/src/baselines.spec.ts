@@ -14,13 +14,22 @@ describe('baseline criteria', () => {
 
   it('magnitude scores are |θ|, and a channel scores its L1 norm', async () => {
     const r = await runPlugin(magnitudePrune({ sparsity: 0.5 }), graph, { seed: SEED, steps: 0 });
-    expect([...r.scores.get(`prune-magnitude:${TWO_BRANCH.fusion}`)!]).toEqual([...Float32Array.from(f, Math.abs)]);
+    expect([...r.scores.get(`prune-magnitude:${TWO_BRANCH.fusion}`)!]).toEqual([
+      ...Float32Array.from(f, Math.abs),
+    ]);
     const cg = channelGraph();
     const cs = ParamStore.init(cg, SEED);
     const w = cs.get('camera.backbone.conv1.weight').dataSync();
-    const l1 = Array.from({ length: 6 }, (_, ch) => w.reduce((s, v, i) => (i % 6 === ch ? s + Math.abs(v) : s), 0));
-    const rs = await runPlugin(magnitudePrune({ sparsity: 0.5, structured: true }), cg, { seed: SEED, steps: 0 });
-    rs.scores.get('prune-magnitude:camera.backbone.conv1.weight')!.forEach((v, i) => expect(v).toBeCloseTo(l1[i], 5));
+    const l1 = Array.from({ length: 6 }, (_, ch) =>
+      w.reduce((s, v, i) => (i % 6 === ch ? s + Math.abs(v) : s), 0),
+    );
+    const rs = await runPlugin(magnitudePrune({ sparsity: 0.5, structured: true }), cg, {
+      seed: SEED,
+      steps: 0,
+    });
+    rs.scores
+      .get('prune-magnitude:camera.backbone.conv1.weight')!
+      .forEach((v, i) => expect(v).toBeCloseTo(l1[i], 5));
     cs.dispose();
   });
 
@@ -37,18 +46,25 @@ describe('baseline criteria', () => {
   it('SynFlow (one round) scores |θ|·∂R/∂|θ| with R = Σ outputs on all-ones inputs, in float64', async () => {
     const r = await runPlugin(synflowPrune({ sparsity: 0, iterations: 1 }), graph, { seed: SEED, steps: 0 });
     // Two rows of ones: h = [1ᵀ|Wc|, 1ᵀ|Wl|], R = 2·h·|Wf|·1.
-    const h = [...[0, 1].map((j) => [0, 1, 2].reduce((s, i) => s + Math.abs(c[i * 2 + j]), 0)), ...[0, 1].map((j) => [0, 1].reduce((s, i) => s + Math.abs(l[i * 2 + j]), 0))];
+    const h = [
+      ...[0, 1].map((j) => [0, 1, 2].reduce((s, i) => s + Math.abs(c[i * 2 + j]), 0)),
+      ...[0, 1].map((j) => [0, 1].reduce((s, i) => s + Math.abs(l[i * 2 + j]), 0)),
+    ];
     const rowF = [0, 1, 2, 3].map((k) => Math.abs(f[k * 2]) + Math.abs(f[k * 2 + 1]));
     const want = {
       [TWO_BRANCH.fusion]: Array.from(f, (v, i) => Math.abs(v) * 2 * h[Math.floor(i / 2)]),
       [TWO_BRANCH.camera]: Array.from(c, (v, i) => Math.abs(v) * 2 * rowF[i % 2]),
       [TWO_BRANCH.lidar]: Array.from(l, (v, i) => Math.abs(v) * 2 * rowF[2 + (i % 2)]),
     };
-    for (const [name, w] of Object.entries(want)) r.scores.get(`prune-synflow:${name}`)!.forEach((v, i) => expect(v).toBeCloseTo(w[i], 4));
+    for (const [name, w] of Object.entries(want))
+      r.scores.get(`prune-synflow:${name}`)!.forEach((v, i) => expect(v).toBeCloseTo(w[i], 4));
   });
 
   it('iterative SynFlow marks the units pruned along the way below every survivor', async () => {
-    const r = await runPlugin(synflowPrune({ sparsity: 0.7, iterations: 3 }), graph, { seed: SEED, steps: 0 });
+    const r = await runPlugin(synflowPrune({ sparsity: 0.7, iterations: 3 }), graph, {
+      seed: SEED,
+      steps: 0,
+    });
     const all = [...r.scores.values()].flatMap((s) => [...s]);
     expect(all.filter((v) => v === -1)).toHaveLength(Math.round(0.7 * 18));
     expect(all.filter((v) => v !== -1).every((v) => v >= 0)).toBe(true);

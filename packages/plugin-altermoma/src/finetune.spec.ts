@@ -8,13 +8,19 @@ import { alterMoma } from './plugin';
 import { channelGraph } from './testing-fixtures/two-branch';
 
 const graph = channelGraph();
-const taskLoss = (outputs: Record<string, tf.Tensor>) => tf.mean(tf.square(Object.values(outputs)[0])) as tf.Scalar;
+const taskLoss = (outputs: Record<string, tf.Tensor>) =>
+  tf.mean(tf.square(Object.values(outputs)[0])) as tf.Scalar;
 const options = { sparsity: 0.8, scoringBatches: 1, reactivationSteps: 2 };
 const weights = graph.params.filter((p) => p.role === 'weight').map((p) => p.name);
-const total = graph.params.filter((p) => p.role === 'weight').reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+const total = graph.params
+  .filter((p) => p.role === 'weight')
+  .reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
 
 function crashing(data: DataSource, at: number): DataSource {
-  return { batch: (step, ctx) => (step === at ? Promise.reject(new Error(`simulated crash at step ${step}`)) : data.batch(step, ctx)) };
+  return {
+    batch: (step, ctx) =>
+      step === at ? Promise.reject(new Error(`simulated crash at step ${step}`)) : data.batch(step, ctx),
+  };
 }
 
 function config(dir: string | undefined, data: DataSource = syntheticData(graph)): PipelineConfig {
@@ -68,7 +74,9 @@ describe('fine-tuning after AlterMOMA', () => {
     const straight = await new Pipeline(config(undefined)).use(alterMoma(options)).run();
     const want = host(straight);
     release(straight);
-    await expect(new Pipeline(config(tmp, crashing(syntheticData(graph), 3))).use(alterMoma(options)).run()).rejects.toThrow(/simulated crash at step 3/);
+    await expect(
+      new Pipeline(config(tmp, crashing(syntheticData(graph), 3))).use(alterMoma(options)).run(),
+    ).rejects.toThrow(/simulated crash at step 3/);
     const events: string[] = [];
     const pipeline = new Pipeline(config(tmp)).use(alterMoma(options));
     pipeline.events.subscribe((e) => events.push(e.type));
@@ -78,7 +86,9 @@ describe('fine-tuning after AlterMOMA', () => {
     release(resumed);
     expect([...got.masks.keys()].sort()).toEqual([...want.masks.keys()].sort());
     for (const [n, m] of want.masks) expect([...got.masks.get(n)!]).toEqual([...m]);
-    for (const [n, v] of want.params) expect(Math.max(...v.map((x, i) => Math.abs(x - got.params.get(n)![i])))).toBeLessThanOrEqual(1e-6);
-    for (const w of weights) got.params.get(w)!.forEach((v, i) => got.masks.get(w)![i] === 0 && expect(Math.abs(v)).toBe(0));
+    for (const [n, v] of want.params)
+      expect(Math.max(...v.map((x, i) => Math.abs(x - got.params.get(n)![i])))).toBeLessThanOrEqual(1e-6);
+    for (const w of weights)
+      got.params.get(w)!.forEach((v, i) => got.masks.get(w)![i] === 0 && expect(Math.abs(v)).toBe(0));
   });
 });

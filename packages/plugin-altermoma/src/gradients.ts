@@ -1,8 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
-import { createOptimizer, type Batch, type RunOptions, type ScoreContext, type TensorTransform } from '@bevzip/ir';
+import {
+  createOptimizer,
+  type Batch,
+  type RunOptions,
+  type ScoreContext,
+  type TensorTransform,
+} from '@bevzip/ir';
 
 /** The part of the runtime's score context the criteria use. */
-export type Scorer = Pick<ScoreContext<unknown>, 'graph' | 'params' | 'batch' | 'gradients' | 'taskLoss' | 'masks' | 'warn'>;
+export type Scorer = Pick<
+  ScoreContext<unknown>,
+  'graph' | 'params' | 'batch' | 'gradients' | 'taskLoss' | 'masks' | 'warn'
+>;
 
 export interface GradientOptions {
   /** Batch norm with batch statistics. */
@@ -18,7 +27,8 @@ export interface GradientOptions {
 export function disposeBatch(batch: Batch): void {
   for (const t of Object.values(batch.feeds)) t.dispose();
   const targets = batch.targets;
-  if (targets && typeof targets === 'object') for (const v of Object.values(targets)) if (v instanceof tf.Tensor) v.dispose();
+  if (targets && typeof targets === 'object')
+    for (const v of Object.values(targets)) if (v instanceof tf.Tensor) v.dispose();
 }
 
 /** Run options for a scoring pass: the held masks, `zeroed` params times zero, `extra` masks multiplied in. */
@@ -58,7 +68,11 @@ export async function meanGradients(
     for (const index of batches) {
       const batch = await ctx.batch(index);
       try {
-        const { grads } = ctx.gradients(feedsOf ? feedsOf(batch) : batch.feeds, (res) => lossOf(res.outputs, batch), options);
+        const { grads } = ctx.gradients(
+          feedsOf ? feedsOf(batch) : batch.feeds,
+          (res) => lossOf(res.outputs, batch),
+          options,
+        );
         for (const [name, g] of grads) {
           const sum = sums.get(name);
           if (sum) g.dataSync().forEach((v, i) => (sum[i] += v));
@@ -110,7 +124,9 @@ export async function reactivate(
 
 /** Keeps copies of every trainable param; `restore()` puts them back and releases the copies. */
 export function snapshot(ctx: Pick<Scorer, 'graph' | 'params'>): { restore(): void } {
-  const saved = new Map(ctx.graph.params.filter((p) => p.trainable).map((p) => [p.name, tf.keep(ctx.params.get(p.name).clone())]));
+  const saved = new Map(
+    ctx.graph.params.filter((p) => p.trainable).map((p) => [p.name, tf.keep(ctx.params.get(p.name).clone())]),
+  );
   return {
     restore() {
       for (const [name, t] of saved) {

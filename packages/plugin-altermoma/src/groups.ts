@@ -12,7 +12,10 @@ export interface GroupPlan {
 }
 
 /** The group a param or node belongs to: the first selector it matches, in camera, LiDAR, fusion order. */
-export function groupOfItem(item: { scope: string; tags: ParamDef['tags'] }, groups: PruningOptions['groups']): GroupName | undefined {
+export function groupOfItem(
+  item: { scope: string; tags: ParamDef['tags'] },
+  groups: PruningOptions['groups'],
+): GroupName | undefined {
   return GROUP_NAMES.find((g) => matchesSelector(item, groups[g]));
 }
 

@@ -5,7 +5,8 @@ import { z } from 'zod';
 export const GROUP_NAMES = ['camera', 'lidar', 'fusion'] as const;
 export type GroupName = (typeof GROUP_NAMES)[number];
 
-const oneOrMany = <T extends readonly [string, ...string[]]>(values: T) => z.union([z.enum(values), z.array(z.enum(values)).min(1)]);
+const oneOrMany = <T extends readonly [string, ...string[]]>(values: T) =>
+  z.union([z.enum(values), z.array(z.enum(values)).min(1)]);
 
 /** A tag selector as data: modality / stage / scope prefix, all given fields must match. */
 export const tagSelectorSchema = z.strictObject({
@@ -41,7 +42,9 @@ export const pruningOptionsSchema = z.strictObject({
   /** Tag selectors of the three groups; a param matching none is not pruned. */
   groups: groupsSchema,
   /** Biases (`role: 'bias'`) and norm affine params (`role: 'norm'`) are prunable only when asked. */
-  prunable: z.strictObject({ biases: z.boolean().default(false), norms: z.boolean().default(false) }).default({ biases: false, norms: false }),
+  prunable: z
+    .strictObject({ biases: z.boolean().default(false), norms: z.boolean().default(false) })
+    .default({ biases: false, norms: false }),
   /** Batches D whose gradients are summed for the first-order scores (stage batch indices 0…n−1). */
   scoringBatches: z.int().min(1).default(2),
   /** Batch norm during scoring: batch statistics ('train', as in the training loop) or running statistics. */

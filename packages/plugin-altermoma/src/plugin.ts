@@ -4,7 +4,12 @@ import type { z } from 'zod';
 import { alterMomaScores, type UnitScores } from './altermoma';
 import { magnitudeScores, snipScores, synflowScores } from './baselines';
 import { planGroups, type GroupPlan } from './groups';
-import { alterMomaOptionsSchema, pruningOptionsSchema, synflowOptionsSchema, type PruningOptions } from './options';
+import {
+  alterMomaOptionsSchema,
+  pruningOptionsSchema,
+  synflowOptionsSchema,
+  type PruningOptions,
+} from './options';
 import { channelLayers, channelMasks, type ChannelLayer } from './structured';
 import { globalTopK, keepCount } from './threshold';
 
@@ -36,25 +41,42 @@ function pruningHooks<O extends PruningOptions>(name: string, o: O, criterion: C
       const plan = planGroups(ctx.graph, o);
       if (o.structured) {
         const found = channelLayers(ctx.graph, ctx.params, plan.prunable);
-        if (found.skipped.length > 0) ctx.warn(`${name}: ${found.skipped.length} params have no removable output channels and are not pruned: ${found.skipped.join(', ')}`);
+        if (found.skipped.length > 0)
+          ctx.warn(
+            `${name}: ${found.skipped.length} params have no removable output channels and are not pruned: ${found.skipped.join(', ')}`,
+          );
         layers = found.layers;
         const removable = new Set(layers.map((l) => l.weight));
         plan.prunable = plan.prunable.filter((p) => removable.has(p.name));
       }
       const scores = await criterion(ctx, plan);
       const shapes = new Map(plan.prunable.map((p) => [p.name, p.shape]));
-      return Object.fromEntries([...scores].map(([param, s]) => [prefix + param, tf.tensor(s, o.structured ? [s.length] : shapes.get(param)!)]));
+      return Object.fromEntries(
+        [...scores].map(([param, s]) => [
+          prefix + param,
+          tf.tensor(s, o.structured ? [s.length] : shapes.get(param)!),
+        ]),
+      );
     },
     mask: (_held, ctx) => {
       if (ctx.step !== 0) return;
       const scores = new Map<string, Float32Array>();
-      for (const [key, t] of ctx.scores) if (key.startsWith(prefix)) scores.set(key.slice(prefix.length), t.dataSync() as Float32Array);
+      for (const [key, t] of ctx.scores)
+        if (key.startsWith(prefix)) scores.set(key.slice(prefix.length), t.dataSync() as Float32Array);
       if (scores.size === 0) return;
       const total = [...scores.values()].reduce((n, s) => n + s.length, 0);
-      const keep = globalTopK(scores, keepCount(total, o.sparsity), o.structured ? forcedChannels(scores, o.minChannels) : undefined);
+      const keep = globalTopK(
+        scores,
+        keepCount(total, o.sparsity),
+        o.structured ? forcedChannels(scores, o.minChannels) : undefined,
+      );
       if (o.structured) return { params: channelMasks(ctx.graph, layers, keep) };
       const params = new Map<string, tf.Tensor>();
-      for (const [param, k] of keep) params.set(param, tf.tensor(Float32Array.from(k), ctx.graph.params.find((p) => p.name === param)!.shape));
+      for (const [param, k] of keep)
+        params.set(
+          param,
+          tf.tensor(Float32Array.from(k), ctx.graph.params.find((p) => p.name === param)!.shape),
+        );
       return { params };
     },
   };
@@ -108,8 +130,15 @@ export const synflowPrune = definePlugin({
 });
 
 /** Every criterion of the package by short name, for benchmarks and the command line. */
-export const PRUNING_CRITERIA = { altermoma: alterMoma, magnitude: magnitudePrune, snip: snipPrune, synflow: synflowPrune } as const;
+export const PRUNING_CRITERIA = {
+  altermoma: alterMoma,
+  magnitude: magnitudePrune,
+  snip: snipPrune,
+  synflow: synflowPrune,
+} as const;
 export type CriterionName = keyof typeof PRUNING_CRITERIA;
 
 /** Options a criterion accepts (the AlterMOMA and SynFlow extras are ignored by the others' schemas only if absent). */
-export type CriterionOptions<C extends CriterionName> = z.input<(typeof PRUNING_CRITERIA)[C]['definition']['options']>;
+export type CriterionOptions<C extends CriterionName> = z.input<
+  (typeof PRUNING_CRITERIA)[C]['definition']['options']
+>;

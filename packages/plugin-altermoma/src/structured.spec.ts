@@ -6,8 +6,12 @@ import { channelLayers, channelMasks, removePrunedChannels } from './structured'
 import { channelGraph } from './testing-fixtures/two-branch';
 
 const graph = channelGraph();
-const feeds = () => ({ image: tf.randomUniform([2, 6, 6, 3], -1, 1, 'float32', 1), points: tf.randomUniform([2, 6, 6, 2], -1, 1, 'float32', 2) });
-const taskLoss = (outputs: Record<string, tf.Tensor>) => tf.mean(tf.square(Object.values(outputs)[0])) as tf.Scalar;
+const feeds = () => ({
+  image: tf.randomUniform([2, 6, 6, 3], -1, 1, 'float32', 1),
+  points: tf.randomUniform([2, 6, 6, 2], -1, 1, 'float32', 2),
+});
+const taskLoss = (outputs: Record<string, tf.Tensor>) =>
+  tf.mean(tf.square(Object.values(outputs)[0])) as tf.Scalar;
 
 function outputOf(g: Graph, params: ParamStore, masks?: ReadonlyMap<string, tf.Tensor>): Float32Array {
   return tf.tidy(() => {
@@ -15,16 +19,29 @@ function outputOf(g: Graph, params: ParamStore, masks?: ReadonlyMap<string, tf.T
     return Float32Array.from(Object.values(run(g, params, f, { masks }).outputs)[0].dataSync());
   });
 }
-const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+const maxAbsDiff = (a: Float32Array, b: Float32Array) =>
+  a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
 describe('structured pruning', () => {
   it('finds removable layers (not the output conv) and the bias and batch-norm params that follow them', () => {
     const params = ParamStore.init(graph, 1);
-    const { layers, skipped } = channelLayers(graph, params, graph.params.filter((p) => p.role === 'weight'));
+    const { layers, skipped } = channelLayers(
+      graph,
+      params,
+      graph.params.filter((p) => p.role === 'weight'),
+    );
     params.dispose();
     expect(layers.map((l) => [l.weight, l.channels, l.followers])).toEqual([
-      ['camera.backbone.conv1.weight', 6, ['camera.backbone.conv1.bias', 'camera.backbone.bn1.gamma', 'camera.backbone.bn1.beta']],
-      ['camera.backbone.conv2.weight', 5, ['camera.backbone.conv2.bias', 'camera.backbone.bn2.gamma', 'camera.backbone.bn2.beta']],
+      [
+        'camera.backbone.conv1.weight',
+        6,
+        ['camera.backbone.conv1.bias', 'camera.backbone.bn1.gamma', 'camera.backbone.bn1.beta'],
+      ],
+      [
+        'camera.backbone.conv2.weight',
+        5,
+        ['camera.backbone.conv2.bias', 'camera.backbone.bn2.gamma', 'camera.backbone.bn2.beta'],
+      ],
       ['lidar.backbone.pfn.weight', 4, []],
       ['fuser.fuse.weight', 4, ['fuser.fuse.bias']],
     ]);
@@ -33,7 +50,11 @@ describe('structured pruning', () => {
 
   it('removal keeps the outputs identical for a model whose removed channels were already zero', () => {
     const params = ParamStore.init(graph, 1);
-    const { layers } = channelLayers(graph, params, graph.params.filter((p) => p.role === 'weight'));
+    const { layers } = channelLayers(
+      graph,
+      params,
+      graph.params.filter((p) => p.role === 'weight'),
+    );
     const keep = new Map([
       ['camera.backbone.conv1.weight', Uint8Array.of(1, 0, 1, 1, 0, 1)],
       ['camera.backbone.conv2.weight', Uint8Array.of(0, 1, 1, 1, 1)],
@@ -59,19 +80,33 @@ describe('structured pruning', () => {
   it.each([
     ['altermoma', alterMoma({ sparsity: 0.5, structured: true, scoringBatches: 1, reactivationSteps: 2 })],
     ['magnitude', magnitudePrune({ sparsity: 0.5, structured: true })],
-  ])('%s: fine-tuned channel masks remove exactly ρ of the channels, and removal matches the masked model', async (_name, plugin) => {
-    const before = tf.memory().numTensors;
-    const result = await new Pipeline({ seed: 3, graph, stages: [{ name: 'prune', steps: 3, data: syntheticData(graph), taskLoss }] }).use(plugin).run();
-    const weights = ['camera.backbone.conv1.weight', 'camera.backbone.conv2.weight', 'lidar.backbone.pfn.weight', 'fuser.fuse.weight'];
-    const kept = weights.map((w) => tf.tidy(() => result.masks.params.get(w)!.sum().dataSync()[0]));
-    expect(kept.reduce((a, b) => a + b, 0)).toBe(19 - Math.round(0.5 * 19));
-    expect(kept.every((k) => k >= 1)).toBe(true);
-    const masked = outputOf(result.graph, result.params, result.masks.params);
-    const removed = removePrunedChannels(result.graph, result.params, result.masks);
-    expect(maxAbsDiff(masked, outputOf(removed.graph, removed.params))).toBeLessThanOrEqual(1e-5);
-    expect(removed.params.count()).toBeLessThan(result.params.count());
-    [result.params, removed.params].forEach((p) => p.dispose());
-    result.masks.params.forEach((m) => m.dispose());
-    expect(tf.memory().numTensors).toBe(before);
-  });
+  ])(
+    '%s: fine-tuned channel masks remove exactly ρ of the channels, and removal matches the masked model',
+    async (_name, plugin) => {
+      const before = tf.memory().numTensors;
+      const result = await new Pipeline({
+        seed: 3,
+        graph,
+        stages: [{ name: 'prune', steps: 3, data: syntheticData(graph), taskLoss }],
+      })
+        .use(plugin)
+        .run();
+      const weights = [
+        'camera.backbone.conv1.weight',
+        'camera.backbone.conv2.weight',
+        'lidar.backbone.pfn.weight',
+        'fuser.fuse.weight',
+      ];
+      const kept = weights.map((w) => tf.tidy(() => result.masks.params.get(w)!.sum().dataSync()[0]));
+      expect(kept.reduce((a, b) => a + b, 0)).toBe(19 - Math.round(0.5 * 19));
+      expect(kept.every((k) => k >= 1)).toBe(true);
+      const masked = outputOf(result.graph, result.params, result.masks.params);
+      const removed = removePrunedChannels(result.graph, result.params, result.masks);
+      expect(maxAbsDiff(masked, outputOf(removed.graph, removed.params))).toBeLessThanOrEqual(1e-5);
+      expect(removed.params.count()).toBeLessThan(result.params.count());
+      [result.params, removed.params].forEach((p) => p.dispose());
+      result.masks.params.forEach((m) => m.dispose());
+      expect(tf.memory().numTensors).toBe(before);
+    },
+  );
 });

@@ -1,5 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import { BevzipError, CHANNEL_RULES, ERROR_CODES, removeChannels, type ChannelPlan, type Graph, type Masks, type NodeDef, type ParamDef, type ParamStore } from '@bevzip/ir';
+import {
+  BevzipError,
+  CHANNEL_RULES,
+  ERROR_CODES,
+  removeChannels,
+  type ChannelPlan,
+  type Graph,
+  type Masks,
+  type NodeDef,
+  type ParamDef,
+  type ParamStore,
+} from '@bevzip/ir';
 import { unitMaskShape } from './units';
 
 /** A weight whose output channels can be removed, and the per-channel params that follow them. */
@@ -44,7 +55,11 @@ function followersOf(graph: Graph, node: NodeDef): string[] {
  * of conv2d (groups 1) and dense nodes whose channels reach neither a graph output nor an op outside
  * the channel rules. Returns them and the candidates left out.
  */
-export function channelLayers(graph: Graph, params: ParamStore, candidates: readonly ParamDef[]): { layers: ChannelLayer[]; skipped: string[] } {
+export function channelLayers(
+  graph: Graph,
+  params: ParamStore,
+  candidates: readonly ParamDef[],
+): { layers: ChannelLayer[]; skipped: string[] } {
   const produced = candidates.filter((p) => p.role === 'weight' && producerOf(graph, p.name));
   const probe = new Map(produced.map((p) => [p.name, [0]]));
   const dry = removeChannels(graph, params, probe);
@@ -52,7 +67,11 @@ export function channelLayers(graph: Graph, params: ParamStore, candidates: read
   const pinned = new Set(dry.plan.pinned);
   const layers = produced
     .filter((p) => !pinned.has(p.name))
-    .map((p) => ({ weight: p.name, channels: p.shape[p.shape.length - 1], followers: followersOf(graph, producerOf(graph, p.name)!) }));
+    .map((p) => ({
+      weight: p.name,
+      channels: p.shape[p.shape.length - 1],
+      followers: followersOf(graph, producerOf(graph, p.name)!),
+    }));
   const kept = new Set(layers.map((l) => l.weight));
   return { layers, skipped: candidates.filter((p) => !kept.has(p.name)).map((p) => p.name) };
 }
@@ -61,7 +80,11 @@ export function channelLayers(graph: Graph, params: ParamStore, candidates: read
  * Param masks from kept channels: the weight's mask is `[1, …, 1, out]`, its followers' `[out]`, so a
  * removed channel's output is exactly zero and removing it later changes nothing.
  */
-export function channelMasks(graph: Graph, layers: readonly ChannelLayer[], keep: ReadonlyMap<string, Uint8Array>): Map<string, tf.Tensor> {
+export function channelMasks(
+  graph: Graph,
+  layers: readonly ChannelLayer[],
+  keep: ReadonlyMap<string, Uint8Array>,
+): Map<string, tf.Tensor> {
   const masks = new Map<string, tf.Tensor>();
   for (const layer of layers) {
     const k = keep.get(layer.weight);
@@ -81,15 +104,26 @@ export function channelMasks(graph: Graph, layers: readonly ChannelLayer[], keep
  * result is a new graph and a new weight store; the inputs are left as they are.
  * @throws BevzipError (E_CONFIG) when a mask removes every channel of a layer.
  */
-export function removePrunedChannels(graph: Graph, params: ParamStore, masks: Pick<Masks, 'params'>): { graph: Graph; params: ParamStore; plan: ChannelPlan } {
+export function removePrunedChannels(
+  graph: Graph,
+  params: ParamStore,
+  masks: Pick<Masks, 'params'>,
+): { graph: Graph; params: ParamStore; plan: ChannelPlan } {
   const keep = new Map<string, number[]>();
   for (const [name, mask] of masks.params) {
     const p = graph.params.find((q) => q.name === name);
     if (!p || p.role !== 'weight' || !producerOf(graph, name)) continue;
-    const channelLayout = mask.rank === p.shape.length && mask.shape.slice(0, -1).every((d) => d === 1) && mask.shape[mask.rank - 1] === p.shape[p.shape.length - 1];
+    const channelLayout =
+      mask.rank === p.shape.length &&
+      mask.shape.slice(0, -1).every((d) => d === 1) &&
+      mask.shape[mask.rank - 1] === p.shape[p.shape.length - 1];
     if (!channelLayout) continue;
     const kept = [...mask.dataSync()].flatMap((v, i) => (v !== 0 ? [i] : []));
-    if (kept.length === 0) throw new BevzipError(ERROR_CODES.CONFIG, `removePrunedChannels: the mask of '${name}' removes all ${p.shape[p.shape.length - 1]} channels`);
+    if (kept.length === 0)
+      throw new BevzipError(
+        ERROR_CODES.CONFIG,
+        `removePrunedChannels: the mask of '${name}' removes all ${p.shape[p.shape.length - 1]} channels`,
+      );
     keep.set(name, kept);
   }
   return removeChannels(graph, params, keep);

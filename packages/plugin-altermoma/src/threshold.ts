@@ -28,10 +28,20 @@ export function globalTopK(
   for (const [name, s] of scores) {
     const f = forced?.get(name);
     const k = new Uint8Array(s.length);
-    if (f) for (let i = 0; i < s.length; i++) if (f[i]) (k[i] = 1), left--;
+    if (f) {
+      for (let i = 0; i < s.length; i++) {
+        if (!f[i]) continue;
+        k[i] = 1;
+        left--;
+      }
+    }
     out.set(name, k);
   }
-  if (left < 0) throw new BevzipError(ERROR_CODES.CONFIG, `global threshold: ${keep - left} units are forced, more than the ${keep} to keep`);
+  if (left < 0)
+    throw new BevzipError(
+      ERROR_CODES.CONFIG,
+      `global threshold: ${keep - left} units are forced, more than the ${keep} to keep`,
+    );
   const free = new Float32Array(total - (keep - left));
   let n = 0;
   for (const [name, s] of scores) {

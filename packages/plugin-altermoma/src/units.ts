@@ -4,7 +4,11 @@
  */
 
 /** Per-weight signed first-order terms θ·∂L/∂θ → unit scores: |θ·g| per weight, or |Σ_channel θ·g|. */
-export function taylorUnits(products: Float32Array, shape: readonly number[], structured: boolean): Float32Array {
+export function taylorUnits(
+  products: Float32Array,
+  shape: readonly number[],
+  structured: boolean,
+): Float32Array {
   if (!structured) return products.map(Math.abs);
   const cout = shape[shape.length - 1];
   const sums = new Float64Array(cout);
@@ -13,7 +17,11 @@ export function taylorUnits(products: Float32Array, shape: readonly number[], st
 }
 
 /** |θ| per weight, or the L1 norm Σ|θ| of each output channel. */
-export function magnitudeUnits(weights: Float32Array, shape: readonly number[], structured: boolean): Float32Array {
+export function magnitudeUnits(
+  weights: Float32Array,
+  shape: readonly number[],
+  structured: boolean,
+): Float32Array {
   if (!structured) return weights.map(Math.abs);
   const cout = shape[shape.length - 1];
   const sums = new Float64Array(cout);

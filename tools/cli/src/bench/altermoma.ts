@@ -1,6 +1,16 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { createOrtSession, exportOnnx, initBackend, ParamStore, Pipeline, runOrt, sizeOf, type Graph, type Plugin } from '@bevzip/ir';
+import {
+  createOrtSession,
+  exportOnnx,
+  initBackend,
+  ParamStore,
+  Pipeline,
+  runOrt,
+  sizeOf,
+  type Graph,
+  type Plugin,
+} from '@bevzip/ir';
 import {
   BEV_FUSION_CONFIGS,
   buildBevFusion,
@@ -71,12 +81,27 @@ export interface AlterMomaBenchReport {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 function pluginFor(method: CriterionName, sparsity: number, structured: boolean): Plugin {
-  const extra = method === 'altermoma' ? { scoringBatches: 2, reactivationSteps: 4 } : method === 'synflow' ? { iterations: 20 } : method === 'snip' ? { scoringBatches: 2 } : {};
+  const extra =
+    method === 'altermoma'
+      ? { scoringBatches: 2, reactivationSteps: 4 }
+      : method === 'synflow'
+        ? { iterations: 20 }
+        : method === 'snip'
+          ? { scoringBatches: 2 }
+          : {};
   return (PRUNING_CRITERIA[method] as (o: object) => Plugin)({ sparsity, structured, ...extra });
 }
 
-const trainable = (g: Graph, params: ParamStore) => g.params.filter((p) => p.trainable).reduce((n, p) => n + params.get(p.name).size, 0);
-const nonZero = (g: Graph, params: ParamStore) => g.params.filter((p) => p.trainable).reduce((n, p) => n + (params.get(p.name).dataSync() as Float32Array).reduce((c, v) => c + (v !== 0 ? 1 : 0), 0), 0);
+const trainable = (g: Graph, params: ParamStore) =>
+  g.params.filter((p) => p.trainable).reduce((n, p) => n + params.get(p.name).size, 0);
+const nonZero = (g: Graph, params: ParamStore) =>
+  g.params
+    .filter((p) => p.trainable)
+    .reduce(
+      (n, p) =>
+        n + (params.get(p.name).dataSync() as Float32Array).reduce((c, v) => c + (v !== 0 ? 1 : 0), 0),
+      0,
+    );
 
 /** MACs per sample skipped by the zero weights of conv2d/dense kernels (one MAC per weight per output position). */
 function zeroWeightMacs(g: Graph, params: ParamStore): number {
@@ -94,7 +119,11 @@ function zeroWeightMacs(g: Graph, params: ParamStore): number {
 }
 
 /** Median latencies (ms) of sessions run alternately on the same feeds, so load changes hit both alike. */
-async function latencies(models: Uint8Array[], feeds: Record<string, tf.Tensor>, repeats: number): Promise<number[]> {
+async function latencies(
+  models: Uint8Array[],
+  feeds: Record<string, tf.Tensor>,
+  repeats: number,
+): Promise<number[]> {
   const sessions = await Promise.all(models.map((m) => createOrtSession(m, { threads: 1 })));
   const times = sessions.map(() => [] as number[]);
   for (let r = 0; r < repeats + 3; r++) {
@@ -119,7 +148,11 @@ interface Setup {
 }
 
 const lossFor = (cfg: TaskConfig) => (outputs: Record<string, tf.Tensor>, batch: { targets?: unknown }) =>
-  taskLoss({ heatmap: outputs.heatmap, reg: outputs.reg, map: outputs.map }, targetTensors(batch.targets as HostTargets), cfg).total;
+  taskLoss(
+    { heatmap: outputs.heatmap, reg: outputs.reg, map: outputs.map },
+    targetTensors(batch.targets as HostTargets),
+    cfg,
+  ).total;
 
 /** Prunes with one criterion, fine-tunes, and returns the result with the scoring time. */
 async function pruneAndFinetune(s: Setup, plugin: Plugin, seed: number, steps: number) {
@@ -143,7 +176,10 @@ async function pruneAndFinetune(s: Setup, plugin: Plugin, seed: number, steps: n
   return { result, scoringSeconds: (scored - started) / 1000 };
 }
 
-async function scoringCost(o: AlterMomaBenchOptions, frames: Frame[]): Promise<AlterMomaBenchReport['scoringCost']> {
+async function scoringCost(
+  o: AlterMomaBenchOptions,
+  frames: Frame[],
+): Promise<AlterMomaBenchReport['scoringCost']> {
   const out: AlterMomaBenchReport['scoringCost'] = [];
   for (const model of o.costModels) {
     const graph = buildBevFusion(BEV_FUSION_CONFIGS[model], 'fusion');
@@ -158,8 +194,16 @@ async function scoringCost(o: AlterMomaBenchOptions, frames: Frame[]): Promise<A
         result.masks.params.forEach((m) => m.dispose());
       });
       const seconds = (performance.now() - start) / 1000;
-      out.push({ model, params: trainable(graph, params), method, seconds: round(seconds, 2), peakMB: round(profile.peakBytes / 2 ** 20, 1) });
-      o.log(`scoring cost ${model} ${method}: ${seconds.toFixed(1)} s, peak ${(profile.peakBytes / 2 ** 20).toFixed(1)} MB`);
+      out.push({
+        model,
+        params: trainable(graph, params),
+        method,
+        seconds: round(seconds, 2),
+        peakMB: round(profile.peakBytes / 2 ** 20, 1),
+      });
+      o.log(
+        `scoring cost ${model} ${method}: ${seconds.toFixed(1)} s, peak ${(profile.peakBytes / 2 ** 20).toFixed(1)} MB`,
+      );
     }
     params.dispose();
   }
@@ -186,17 +230,31 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
   const denseOnnx = exportOnnx(teacher.graph, teacher.params);
   const latencyFeeds = feedsOf(val.slice(0, 1), cfg);
   const [denseMs] = await latencies([denseOnnx], latencyFeeds, o.latencyRepeats);
-  o.log(`dense: mAP ${denseMetrics.mAP.toFixed(4)} NDS ${denseMetrics.NDS.toFixed(4)}, ${(denseMacs / 1e9).toFixed(3)} GMACs, ${denseMs.toFixed(1)} ms`);
+  o.log(
+    `dense: mAP ${denseMetrics.mAP.toFixed(4)} NDS ${denseMetrics.NDS.toFixed(4)}, ${(denseMacs / 1e9).toFixed(3)} GMACs, ${denseMs.toFixed(1)} ms`,
+  );
   const rows: AlterMomaRow[] = [];
   const plan = [
     ...o.sparsities.flatMap((sp) => o.methods.map((m) => ({ method: m, sparsity: sp, structured: false }))),
-    ...o.structuredSparsities.flatMap((sp) => o.structuredMethods.map((m) => ({ method: m, sparsity: sp, structured: true }))),
+    ...o.structuredSparsities.flatMap((sp) =>
+      o.structuredMethods.map((m) => ({ method: m, sparsity: sp, structured: true })),
+    ),
   ];
   for (const [i, cell] of plan.entries()) {
     const perSeed: AlterMomaRow['perSeed'] = [];
-    const extras = { flops: [] as number[], params: [] as number[], latency: [] as number[], scoring: [] as number[] };
+    const extras = {
+      flops: [] as number[],
+      params: [] as number[],
+      latency: [] as number[],
+      scoring: [] as number[],
+    };
     for (const seed of o.seeds) {
-      const { result, scoringSeconds } = await pruneAndFinetune(s, pluginFor(cell.method, cell.sparsity, cell.structured), seed, o.steps);
+      const { result, scoringSeconds } = await pruneAndFinetune(
+        s,
+        pluginFor(cell.method, cell.sparsity, cell.structured),
+        seed,
+        o.steps,
+      );
       try {
         if (cell.structured) {
           const removed = removePrunedChannels(result.graph, result.params, result.masks);
@@ -205,7 +263,11 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
             perSeed.push({ seed, mAP: m.mAP, NDS: m.NDS });
             extras.flops.push(1 - describeModel(removed.graph).total.macs / denseMacs);
             extras.params.push(trainable(removed.graph, removed.params));
-            const [d, p] = await latencies([denseOnnx, exportOnnx(removed.graph, removed.params)], latencyFeeds, o.latencyRepeats);
+            const [d, p] = await latencies(
+              [denseOnnx, exportOnnx(removed.graph, removed.params)],
+              latencyFeeds,
+              o.latencyRepeats,
+            );
             extras.latency.push(p / d);
           } finally {
             removed.params.dispose();
@@ -223,7 +285,9 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
         result.masks.features.forEach((m) => m.dispose());
       }
       const last = perSeed[perSeed.length - 1];
-      o.log(`[${i + 1}/${plan.length}] ${cell.method} ${cell.structured ? 'structured' : 'unstructured'} ${cell.sparsity} seed ${seed}: mAP ${last.mAP.toFixed(4)} NDS ${last.NDS.toFixed(4)} (${((performance.now() - began) / 1000).toFixed(0)} s)`);
+      o.log(
+        `[${i + 1}/${plan.length}] ${cell.method} ${cell.structured ? 'structured' : 'unstructured'} ${cell.sparsity} seed ${seed}: mAP ${last.mAP.toFixed(4)} NDS ${last.NDS.toFixed(4)} (${((performance.now() - began) / 1000).toFixed(0)} s)`,
+      );
     }
     rows.push({
       ...cell,
@@ -238,7 +302,13 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
   }
   Object.values(latencyFeeds).forEach((t) => t.dispose());
   const cost = await scoringCost(o, train.slice(0, 8));
-  const dense = { mAP: round(denseMetrics.mAP, 4), NDS: round(denseMetrics.NDS, 4), params: trainable(teacher.graph, teacher.params), gmacs: round(denseMacs / 1e9, 4), ortMs: round(denseMs, 2) };
+  const dense = {
+    mAP: round(denseMetrics.mAP, 4),
+    NDS: round(denseMetrics.NDS, 4),
+    params: trainable(teacher.graph, teacher.params),
+    gmacs: round(denseMacs / 1e9, 4),
+    ortMs: round(denseMs, 2),
+  };
   teacher.params.dispose();
   const { log: _log, ...settings } = o;
   return {
@@ -247,7 +317,13 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
     rows,
     scoringCost: cost,
     settings: { ...settings, valFrames: val.length, trainFrames: train.length },
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, backend: tf.getBackend(), loadAverage: os.loadavg().map((v) => round(v, 2)) },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      backend: tf.getBackend(),
+      loadAverage: os.loadavg().map((v) => round(v, 2)),
+    },
     seconds: round((performance.now() - began) / 1000, 1),
   };
 }
@@ -261,26 +337,44 @@ export function formatAlterMomaTable(r: AlterMomaBenchReport): string {
   const unstructured = r.rows.filter((x) => !x.structured);
   const sps = [...new Set(unstructured.map((x) => x.sparsity))];
   const cell = (s: string, w = 14) => s.padEnd(w);
-  lines.push(`unstructured (mAP/NDS, ${r.settings.seeds.length} seeds, ${r.settings.steps} fine-tune steps, ${r.settings.valFrames} val frames)`);
+  lines.push(
+    `unstructured (mAP/NDS, ${r.settings.seeds.length} seeds, ${r.settings.steps} fine-tune steps, ${r.settings.valFrames} val frames)`,
+  );
   lines.push(cell('method') + sps.map((sp) => cell(`${pct(sp)}%`)).join(''));
   lines.push(cell('dense') + cell(pair(r.dense)));
   for (const m of [...new Set(unstructured.map((x) => x.method))]) {
-    lines.push(cell(m) + sps.map((sp) => cell(pair(unstructured.find((x) => x.method === m && x.sparsity === sp)!))).join(''));
+    lines.push(
+      cell(m) +
+        sps.map((sp) => cell(pair(unstructured.find((x) => x.method === m && x.sparsity === sp)!))).join(''),
+    );
   }
   const structured = r.rows.filter((x) => x.structured);
   if (structured.length > 0) {
-    lines.push('', 'structured (channels): mAP / NDS / GMACs (reduction) / params / onnxruntime latency vs dense');
-    lines.push(`${cell('dense', 22)}${pct(r.dense.mAP)} / ${pct(r.dense.NDS)} / ${r.dense.gmacs.toFixed(3)} / ${r.dense.params} / ${r.dense.ortMs.toFixed(1)} ms`);
+    lines.push(
+      '',
+      'structured (channels): mAP / NDS / GMACs (reduction) / params / onnxruntime latency vs dense',
+    );
+    lines.push(
+      `${cell('dense', 22)}${pct(r.dense.mAP)} / ${pct(r.dense.NDS)} / ${r.dense.gmacs.toFixed(3)} / ${r.dense.params} / ${r.dense.ortMs.toFixed(1)} ms`,
+    );
     for (const x of structured) {
       const gmacs = r.dense.gmacs * (1 - x.flopsReduction);
-      lines.push(`${cell(`${x.method} ${pct(x.sparsity)}%`, 22)}${pct(x.mAP)} / ${pct(x.NDS)} / ${gmacs.toFixed(3)} (${pct(x.flopsReduction)}%) / ${x.params} / ×${x.ortLatencyRatio?.toFixed(3)}`);
+      lines.push(
+        `${cell(`${x.method} ${pct(x.sparsity)}%`, 22)}${pct(x.mAP)} / ${pct(x.NDS)} / ${gmacs.toFixed(3)} (${pct(x.flopsReduction)}%) / ${x.params} / ×${x.ortLatencyRatio?.toFixed(3)}`,
+      );
     }
   }
   lines.push('', 'scoring cost (one scoring pass, random weights): seconds / peak tensor MB');
   for (const model of [...new Set(r.scoringCost.map((c) => c.model))]) {
     const rows = r.scoringCost.filter((c) => c.model === model);
-    lines.push(`${cell(`${model} (${rows[0].params})`, 22)}${rows.map((c) => `${c.method} ${c.seconds.toFixed(1)} s / ${c.peakMB.toFixed(0)} MB`).join(', ')}`);
+    lines.push(
+      `${cell(`${model} (${rows[0].params})`, 22)}${rows.map((c) => `${c.method} ${c.seconds.toFixed(1)} s / ${c.peakMB.toFixed(0)} MB`).join(', ')}`,
+    );
   }
-  lines.push('', `${r.seconds.toFixed(0)} s on ${r.machine.cpus}× ${r.machine.cpuModel} (${r.machine.backend})`, '');
+  lines.push(
+    '',
+    `${r.seconds.toFixed(0)} s on ${r.machine.cpus}× ${r.machine.cpuModel} (${r.machine.backend})`,
+    '',
+  );
   return lines.join('\n');
 }
