@@ -81,29 +81,30 @@ function check(p: Plugin, where: string): void {
 }
 
 /**
- * Instantiates each stage's plugins from their packages (`register(container, options)`). A plugin
- * used in more than one stage gets one instance per stage, named `name@stage`, because plugin names
- * are unique within a run.
+ * Instantiates each stage's plugins from their packages (`register(container, options)`). A package
+ * listed in several stages with the same options is one instance active in all of them, so state it
+ * keeps across stages (calibrated ranges, a progressive schedule) carries over. With different
+ * options each gets its own instance, named `name@stage` because plugin names are unique in a run.
  */
 export function instantiatePlugins(pipeline: PipelineFile, lookup: PluginLookup): PipelinePlugins {
   const packages = resolvePluginPackages(pipeline, lookup);
+  const instances = new Map<string, { plugins: Plugin[]; stage: number }>();
   const perStage = pipeline.stages.map((stage, i) =>
     stage.plugins.flatMap((use, j) => {
-      const where = formatPath(['stages', i, 'plugins', j]);
-      const plugins = pluginsOf(use.use, packages.get(use.use)!, use.options, where);
-      plugins.forEach((p) => check(p, where));
-      return plugins;
+      const key = `${use.use}\u0000${JSON.stringify(use.options)}`;
+      let made = instances.get(key);
+      if (!made) {
+        const where = formatPath(['stages', i, 'plugins', j]);
+        const plugins = pluginsOf(use.use, packages.get(use.use)!, use.options, where);
+        plugins.forEach((p) => check(p, where));
+        instances.set(key, (made = { plugins, stage: i }));
+      }
+      return made.plugins;
     }),
   );
-  const stagesOf = new Map<string, number>();
-  for (const list of perStage) for (const p of new Set(list.map((x) => x.name))) stagesOf.set(p, (stagesOf.get(p) ?? 0) + 1);
-  const plugins: Plugin[] = [];
-  const stagePlugins = perStage.map((list, i) =>
-    list.map((p) => {
-      const renamed = (stagesOf.get(p.name) ?? 0) > 1 ? { ...p, name: `${p.name}@${pipeline.stages[i].name}` } : p;
-      plugins.push(renamed);
-      return renamed.name;
-    }),
-  );
-  return { plugins, stagePlugins, packages };
+  const all = [...instances.values()];
+  const clash = (name: string) => all.filter((m) => m.plugins.some((p) => p.name === name)).length > 1;
+  const renamed = new Map<Plugin, Plugin>();
+  for (const m of all) for (const p of m.plugins) renamed.set(p, clash(p.name) ? { ...p, name: `${p.name}@${pipeline.stages[m.stage].name}` } : p);
+  return { plugins: [...renamed.values()], stagePlugins: perStage.map((list) => list.map((p) => renamed.get(p)!.name)), packages };
 }

@@ -13,7 +13,8 @@ import { instantiatePlugins } from './plugins';
 import { appendJsonLines, attachProgress } from './progress-lines';
 import type { PipelineFile } from './schema';
 import { expandOptions, runtimeStages } from './stages';
-import { bitWidthsOf, modelSize, sparsityOf } from './stats';
+import { QuantizerProbe } from './quant-probe';
+import { bitWidthsOf, modelSize, sparsityOf, type BitWidth } from './stats';
 
 /** Options of {@link runCompress}. */
 export interface CompressOptions {
@@ -53,12 +54,11 @@ function listFiles(dir: string, under = ''): string[] {
 
 async function exportAndScore(
   name: ModelRow['name'],
-  model: { graph: Graph; params: ParamStore; masks?: ReadonlyMap<string, tf.Tensor> },
+  model: { graph: Graph; params: ParamStore; masks?: ReadonlyMap<string, tf.Tensor>; bits?: BitWidth[] },
   ctx: { out: string; pipeline: PipelineFile; val: Parameters<typeof scoreOnnx>[1]; task: Parameters<typeof scoreOnnx>[2]; log: (l: string) => void },
 ): Promise<ModelRow> {
   const graph = stripTrainOnly(model.graph);
-  const bits = bitWidthsOf(model.graph);
-  const size = modelSize(graph, model.params, model.masks, bits);
+  const size = modelSize(graph, model.params, model.masks, model.bits ?? []);
   const row: ModelRow = { name, mAP: null, NDS: null, mIoU: null, params: size.params, sizeMB: size.bytes / 1e6, onnxMB: null, latencyMs: null };
   if (!ctx.pipeline.export.onnx && !ctx.pipeline.export.evaluate) return row;
   const onnx = exportOnnx(graph, model.params, { masks: model.masks, producer: 'bevzip' });
@@ -111,7 +111,8 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
       stages: runtimeStages(pipeline, { data: frameDataSource(frames.train, task, pipeline.data.batchSize), taskLoss: pipelineTaskLoss(task), teacher, stagePlugins }),
       checkpoint: { dir: checkpoints, every: pipeline.training.checkpointEvery, resume: options.resume ?? false },
     });
-    for (const p of plugins) run.use(p);
+    const probe = new QuantizerProbe();
+    for (const p of plugins) run.use(probe.wrap(p));
     const log$ = appendJsonLines(run.events, path.join(out, EVENTS_FILE), options.resume ?? false);
     const stopProgress = attachProgress(run.events, log, options.richProgress ?? true);
     run.events.subscribe((e) => e.type === 'warning' && warnings.push(`[${e.code}] ${e.message}`));
@@ -126,7 +127,10 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
     try {
       saveGraph(path.join(out, 'compressed'), result.graph, result.params);
       const ctx = { out, pipeline, val: frames.val, task, log };
-      const models = [await exportAndScore('dense', dense, ctx), await exportAndScore('compressed', { ...result, masks: result.masks.params }, ctx)];
+      const declared = bitWidthsOf(result.graph);
+      const known = new Set(declared.map((b) => `${b.kind}:${b.name}`));
+      const bitWidths = [...declared, ...probe.bitWidths(result.graph, result.params).filter((b) => !known.has(`${b.kind}:${b.name}`))];
+      const models = [await exportAndScore('dense', dense, ctx), await exportAndScore('compressed', { ...result, masks: result.masks.params, bits: bitWidths }, ctx)];
       const summary: RunSummary = {
         format: 'bevzip-summary',
         version: 1,
@@ -140,7 +144,7 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
         resumedFrom: result.resumedFrom,
         models,
         sparsity: sparsityOf(result.graph, result.params, result.masks.params),
-        bitWidths: bitWidthsOf(result.graph),
+        bitWidths,
         artifacts: [],
         warnings,
       };
