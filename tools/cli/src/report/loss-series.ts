@@ -18,7 +18,7 @@ interface StepLine {
 /**
  * Loss curves from an `events.jsonl` log: every term of every step, plus the weighted `total`. A
  * step logged twice (a resumed run repeats the steps after its checkpoint) keeps its last value.
- * At most `maxPoints` points per term are kept, evenly strided, so long runs stay light in the page.
+ * Long curves are strided down to `maxPoints` points per term (plus the last), so the page stays light.
  */
 export function lossSeries(eventLines: string, stages: readonly { name: string; steps: number }[], maxPoints = 400): LossPoint[] {
   const offset = new Map<string, number>();
