@@ -6,6 +6,7 @@ import {
   initBackend,
   ParamStore,
   Pipeline,
+  run,
   runOrt,
   sizeOf,
   type Graph,
@@ -58,7 +59,10 @@ export interface AlterMomaRow {
   /** Means over the seeds. */
   mAP: number;
   NDS: number;
-  perSeed: { seed: number; mAP: number; NDS: number }[];
+  /** Map-head mIoU and the task loss on the validation frames (smoother than mAP on a small set). */
+  mIoU: number;
+  valLoss: number;
+  perSeed: { seed: number; mAP: number; NDS: number; mIoU: number; valLoss: number }[];
   /** Structured: 1 − MACs after channel removal / dense MACs. Unstructured: the MACs of the zeroed weights (what a sparse kernel could skip). */
   flopsReduction: number;
   /** Trainable parameters left (structured: after removal; unstructured: non-zero). */
@@ -70,7 +74,15 @@ export interface AlterMomaRow {
 
 export interface AlterMomaBenchReport {
   teacher: { ref: string; training?: Record<string, unknown> };
-  dense: { mAP: number; NDS: number; params: number; gmacs: number; ortMs: number };
+  dense: {
+    mAP: number;
+    NDS: number;
+    mIoU: number;
+    valLoss: number;
+    params: number;
+    gmacs: number;
+    ortMs: number;
+  };
   rows: AlterMomaRow[];
   scoringCost: { model: string; params: number; method: CriterionName; seconds: number; peakMB: number }[];
   settings: Omit<AlterMomaBenchOptions, 'log'> & { valFrames: number; trainFrames: number };
@@ -154,6 +166,19 @@ const lossFor = (cfg: TaskConfig) => (outputs: Record<string, tf.Tensor>, batch:
     cfg,
   ).total;
 
+/** Mean task loss over the validation frames, two at a time, in the interpreter. */
+async function validationLoss(g: Graph, p: ParamStore, s: Pick<Setup, 'val' | 'cfg'>): Promise<number> {
+  const source = frameDataSource(s.val, s.cfg, 2, 0);
+  const steps = Math.ceil(s.val.length / 2);
+  let total = 0;
+  for (let step = 0; step < steps; step++) {
+    const batch = await source.batch(step, { seed: 0, stage: 'val' });
+    total += tf.tidy(() => lossFor(s.cfg)(run(g, p, batch.feeds).outputs, batch).dataSync()[0]);
+    Object.values(batch.feeds).forEach((t) => t.dispose());
+  }
+  return total / steps;
+}
+
 /** Prunes with one criterion, fine-tunes, and returns the result with the scoring time. */
 async function pruneAndFinetune(s: Setup, plugin: Plugin, seed: number, steps: number) {
   const stage = {
@@ -224,14 +249,17 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
   const train = syntheticFrames(0, 0, o.trainScenes, 3);
   const val = validationFrames({ dataSeed: 0, valScenes: o.valScenes, framesPerScene: 3 });
   const s: Setup = { graph: teacher.graph, params: teacher.params, cfg, train, val, o };
-  const evaluate = (g: Graph, p: ParamStore) => validateModel(g, p, val, cfg, { runtime: 'onnxruntime' });
+  const evaluate = async (g: Graph, p: ParamStore) => {
+    const m = await validateModel(g, p, val, cfg, { runtime: 'onnxruntime' });
+    return { mAP: m.mAP, NDS: m.NDS, mIoU: m.mIoU, valLoss: await validationLoss(g, p, s) };
+  };
   const denseMetrics = await evaluate(teacher.graph, teacher.params);
   const denseMacs = describeModel(teacher.graph).total.macs;
   const denseOnnx = exportOnnx(teacher.graph, teacher.params);
   const latencyFeeds = feedsOf(val.slice(0, 1), cfg);
   const [denseMs] = await latencies([denseOnnx], latencyFeeds, o.latencyRepeats);
   o.log(
-    `dense: mAP ${denseMetrics.mAP.toFixed(4)} NDS ${denseMetrics.NDS.toFixed(4)}, ${(denseMacs / 1e9).toFixed(3)} GMACs, ${denseMs.toFixed(1)} ms`,
+    `dense: mAP ${denseMetrics.mAP.toFixed(4)} NDS ${denseMetrics.NDS.toFixed(4)} mIoU ${denseMetrics.mIoU.toFixed(4)} loss ${denseMetrics.valLoss.toFixed(4)}, ${(denseMacs / 1e9).toFixed(3)} GMACs, ${denseMs.toFixed(1)} ms`,
   );
   const rows: AlterMomaRow[] = [];
   const plan = [
@@ -260,7 +288,7 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
           const removed = removePrunedChannels(result.graph, result.params, result.masks);
           try {
             const m = await evaluate(removed.graph, removed.params);
-            perSeed.push({ seed, mAP: m.mAP, NDS: m.NDS });
+            perSeed.push({ seed, ...m });
             extras.flops.push(1 - describeModel(removed.graph).total.macs / denseMacs);
             extras.params.push(trainable(removed.graph, removed.params));
             const [d, p] = await latencies(
@@ -274,7 +302,7 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
           }
         } else {
           const m = await evaluate(result.graph, result.params);
-          perSeed.push({ seed, mAP: m.mAP, NDS: m.NDS });
+          perSeed.push({ seed, ...m });
           extras.flops.push(zeroWeightMacs(result.graph, result.params) / denseMacs);
           extras.params.push(nonZero(result.graph, result.params));
         }
@@ -286,14 +314,22 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
       }
       const last = perSeed[perSeed.length - 1];
       o.log(
-        `[${i + 1}/${plan.length}] ${cell.method} ${cell.structured ? 'structured' : 'unstructured'} ${cell.sparsity} seed ${seed}: mAP ${last.mAP.toFixed(4)} NDS ${last.NDS.toFixed(4)} (${((performance.now() - began) / 1000).toFixed(0)} s)`,
+        `[${i + 1}/${plan.length}] ${cell.method} ${cell.structured ? 'structured' : 'unstructured'} ${cell.sparsity} seed ${seed}: mAP ${last.mAP.toFixed(4)} NDS ${last.NDS.toFixed(4)} mIoU ${last.mIoU.toFixed(4)} loss ${last.valLoss.toFixed(4)} (${((performance.now() - began) / 1000).toFixed(0)} s)`,
       );
     }
     rows.push({
       ...cell,
       mAP: round(mean(perSeed.map((p) => p.mAP)), 4),
       NDS: round(mean(perSeed.map((p) => p.NDS)), 4),
-      perSeed: perSeed.map((p) => ({ seed: p.seed, mAP: round(p.mAP, 4), NDS: round(p.NDS, 4) })),
+      mIoU: round(mean(perSeed.map((p) => p.mIoU)), 4),
+      valLoss: round(mean(perSeed.map((p) => p.valLoss)), 4),
+      perSeed: perSeed.map((p) => ({
+        seed: p.seed,
+        mAP: round(p.mAP, 4),
+        NDS: round(p.NDS, 4),
+        mIoU: round(p.mIoU, 4),
+        valLoss: round(p.valLoss, 4),
+      })),
       flopsReduction: round(mean(extras.flops), 4),
       params: Math.round(mean(extras.params)),
       ortLatencyRatio: cell.structured ? round(mean(extras.latency), 3) : null,
@@ -305,6 +341,8 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
   const dense = {
     mAP: round(denseMetrics.mAP, 4),
     NDS: round(denseMetrics.NDS, 4),
+    mIoU: round(denseMetrics.mIoU, 4),
+    valLoss: round(denseMetrics.valLoss, 4),
     params: trainable(teacher.graph, teacher.params),
     gmacs: round(denseMacs / 1e9, 4),
     ortMs: round(denseMs, 2),
@@ -329,16 +367,17 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
 }
 
 const pct = (v: number) => `${(v * 100).toFixed(1)}`;
-const pair = (r: { mAP: number; NDS: number }) => `${pct(r.mAP)}/${pct(r.NDS)}`;
+const pair = (r: { mAP: number; NDS: number; mIoU: number; valLoss: number }) =>
+  `${pct(r.mAP)}/${pct(r.NDS)}/${pct(r.mIoU)}/${r.valLoss.toFixed(2)}`;
 
 /** The report as tables in the layout of the paper's Tables 1 and 5 (mAP/NDS in points). */
 export function formatAlterMomaTable(r: AlterMomaBenchReport): string {
   const lines: string[] = [];
   const unstructured = r.rows.filter((x) => !x.structured);
   const sps = [...new Set(unstructured.map((x) => x.sparsity))];
-  const cell = (s: string, w = 14) => s.padEnd(w);
+  const cell = (s: string, w = 24) => s.padEnd(w);
   lines.push(
-    `unstructured (mAP/NDS, ${r.settings.seeds.length} seeds, ${r.settings.steps} fine-tune steps, ${r.settings.valFrames} val frames)`,
+    `unstructured: mAP/NDS/mIoU (points) / val loss (${r.settings.seeds.length} seeds, ${r.settings.steps} fine-tune steps, ${r.settings.valFrames} val frames)`,
   );
   lines.push(cell('method') + sps.map((sp) => cell(`${pct(sp)}%`)).join(''));
   lines.push(cell('dense') + cell(pair(r.dense)));
@@ -352,15 +391,15 @@ export function formatAlterMomaTable(r: AlterMomaBenchReport): string {
   if (structured.length > 0) {
     lines.push(
       '',
-      'structured (channels): mAP / NDS / GMACs (reduction) / params / onnxruntime latency vs dense',
+      'structured (channels): mAP/NDS/mIoU/val loss, GMACs (reduction), params, onnxruntime latency vs dense',
     );
     lines.push(
-      `${cell('dense', 22)}${pct(r.dense.mAP)} / ${pct(r.dense.NDS)} / ${r.dense.gmacs.toFixed(3)} / ${r.dense.params} / ${r.dense.ortMs.toFixed(1)} ms`,
+      `${cell('dense', 22)}${pair(r.dense)}, ${r.dense.gmacs.toFixed(3)}, ${r.dense.params}, ${r.dense.ortMs.toFixed(1)} ms`,
     );
     for (const x of structured) {
       const gmacs = r.dense.gmacs * (1 - x.flopsReduction);
       lines.push(
-        `${cell(`${x.method} ${pct(x.sparsity)}%`, 22)}${pct(x.mAP)} / ${pct(x.NDS)} / ${gmacs.toFixed(3)} (${pct(x.flopsReduction)}%) / ${x.params} / ×${x.ortLatencyRatio?.toFixed(3)}`,
+        `${cell(`${x.method} ${pct(x.sparsity)}%`, 22)}${pair(x)}, ${gmacs.toFixed(3)} (−${pct(x.flopsReduction)}%), ${x.params}, ×${x.ortLatencyRatio?.toFixed(3)}`,
       );
     }
   }
