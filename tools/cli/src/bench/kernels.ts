@@ -10,7 +10,7 @@ import {
   runOrt,
   type Graph,
 } from '@bevzip/ir';
-import { medianMs, round } from './timing';
+import { interleavedMedians, round } from './timing';
 
 /** The JSON printed by `bevzip bench kernels --json`. */
 export interface KernelBenchReport {
@@ -78,19 +78,24 @@ export async function benchKernels(options: { repeats?: number } = {}): Promise<
   const graph = buildNet();
   const params = ParamStore.init(graph, 0);
   const x = tf.randomUniform(INPUT) as tf.Tensor4D;
-  const interpMs = await medianMs(() => {
-    const out = run(graph, params, { x }).outputs[graph.outputs[0]];
-    out.dataSync();
-    out.dispose();
-  }, repeats);
-  const plainMs = await medianMs(() => {
-    const out = tf.tidy(() => plainForward(params, x));
-    out.dataSync();
-    out.dispose();
-  }, repeats);
   const session = await createOrtSession(exportOnnx(graph, params), { threads: 1 });
   const host = { data: x.dataSync() as Float32Array, dims: [...INPUT] };
-  const ortMs = await medianMs(() => runOrt(session, { x: host }), repeats);
+  const [interpMs, plainMs, ortMs] = await interleavedMedians(
+    [
+      () => {
+        const out = run(graph, params, { x }).outputs[graph.outputs[0]];
+        out.dataSync();
+        out.dispose();
+      },
+      () => {
+        const out = tf.tidy(() => plainForward(params, x));
+        out.dataSync();
+        out.dispose();
+      },
+      () => runOrt(session, { x: host }),
+    ],
+    repeats,
+  );
   x.dispose();
   params.dispose();
   return {
