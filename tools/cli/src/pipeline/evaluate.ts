@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { evaluateModel, makeBatch, disposeBatch, type Frame, type ModelOutputs, type TaskConfig } from '@bevzip/bev-fusion';
-import { createOrtSession, runOrt } from '@bevzip/ir';
+import { createOrtSession, run, runOrt, type Graph, type ParamStore, type RunOptions } from '@bevzip/ir';
 
 /** Accuracy and speed of one exported model. */
 export interface OnnxScore {
@@ -53,4 +53,19 @@ export async function scoreOnnx(model: Uint8Array, frames: readonly Frame[], cfg
   } finally {
     await session.release();
   }
+}
+
+/**
+ * Evaluates a graph in the tfjs interpreter with its masks and quantizer transforms, for models whose
+ * activation quantization has no ONNX form here; same metrics as {@link scoreOnnx}, no latency.
+ */
+export async function scoreInterpreter(
+  model: { graph: Graph; params: ParamStore; options: RunOptions },
+  frames: readonly Frame[],
+  cfg: TaskConfig,
+): Promise<Omit<OnnxScore, 'latencyMs'>> {
+  const predict = (feeds: Record<string, tf.Tensor>) => run(model.graph, model.params, feeds, { ...model.options, training: false }).outputs as unknown as ModelOutputs;
+  const result = await evaluateModel(frames, predict, cfg);
+  const m = result.presentClassMetrics ?? result.classMetrics;
+  return { mAP: m.meanAp, NDS: m.ndScore, mIoU: result.map?.meanIou ?? NaN };
 }

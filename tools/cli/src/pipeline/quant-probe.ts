@@ -25,67 +25,67 @@ export function effectiveBits(q: Float32Array | Int32Array | Uint8Array, shape: 
   return Math.max(1, Math.ceil(Math.log2(most)));
 }
 
+/** The quantizers' final word: weight and activation transforms by name. */
+export interface FinalQuantizers {
+  weights: Map<string, TensorTransform>;
+  activations: Map<string, TensorTransform>;
+}
+
 /**
- * Watches the `quantize` hooks of a run (through wrapped plugins, so no plugin needs to know) and
- * reports the bit-width of every weight and activation quantized in the last step that touched it.
- * First claim wins within a step, as in the runtime.
+ * Keeps the `quantize` handler each plugin builds (through wrapped plugins, so no plugin needs to
+ * know), to ask them after the run which transforms the final model carries — also for quantizers
+ * whose only stage had no training steps (PTQ), where the runtime never calls `quantize`.
  */
 export class QuantizerProbe {
-  private readonly weights = new Map<string, TensorTransform>();
-  private readonly activations = new Map<string, TensorTransform>();
-  private step = '';
-  private claimed = new Set<string>();
+  private readonly handlers: { plugin: string; options: unknown; handler: QuantizeHandler }[] = [];
 
-  /** The plugin with its `quantize` handler observed. */
+  /** The plugin with its `quantize` handler kept. */
   wrap(plugin: Plugin): Plugin {
     const def = plugin.definition;
     const hooks = (options: unknown) => {
       const h = def.hooks(options as never);
       const q = h.quantize;
-      if (!q) return h;
-      const handler = (typeof q === 'function' ? q : q.handler) as QuantizeHandler;
-      const observed: QuantizeHandler = (ctx) => {
-        const spec = handler(ctx);
-        if (spec) this.record(spec, `${ctx.stage.name}\u0000${ctx.step}`);
-        return spec;
-      };
-      return { ...h, quantize: typeof q === 'function' ? observed : { ...q, handler: observed } };
+      if (q) this.handlers.push({ plugin: plugin.name, options, handler: (typeof q === 'function' ? q : q.handler) as QuantizeHandler });
+      return h;
     };
     return { ...plugin, definition: { ...def, hooks } };
   }
 
-  private record(spec: QuantizeSpec, step: string): void {
-    if (step !== this.step) {
-      this.step = step;
-      this.claimed = new Set();
-    }
-    const claim = (kind: string, into: Map<string, TensorTransform>, entries: Record<string, TensorTransform> | undefined) => {
-      for (const [name, t] of Object.entries(entries ?? {})) {
-        if (this.claimed.has(kind + name)) continue;
-        this.claimed.add(kind + name);
-        into.set(name, t);
-      }
-    };
-    claim('w:', this.weights, spec.weights);
-    claim('a:', this.activations, spec.activations);
-  }
-
-  /** Bit-widths: declared by the transform, else measured on the weight (activations only when declared). */
-  bitWidths(graph: Graph, params: ParamStore): BitWidth[] {
-    const out: BitWidth[] = [];
-    for (const p of graph.params) {
-      const t = this.weights.get(p.name);
-      if (!t || !params.has(p.name)) continue;
-      const bits = declaredBits(t) ?? tf.tidy(() => {
-        const q = t(params.get(p.name));
-        return effectiveBits(q.dataSync() as Float32Array, q.shape);
-      });
-      out.push({ name: p.name, kind: 'weight', bits });
-    }
-    for (const [name, t] of this.activations) {
-      const bits = declaredBits(t);
-      if (bits !== undefined) out.push({ name, kind: 'activation', bits });
+  /**
+   * Calls every kept handler with the context of the last stage its plugin was active in (`contextOf`
+   * returns undefined to leave a plugin out); the first plugin, in registration order, to claim a
+   * tensor wins it, as in a training step.
+   */
+  finalTransforms(contextOf: (plugin: string, options: unknown) => StepContext<unknown> | undefined): FinalQuantizers {
+    const out: FinalQuantizers = { weights: new Map(), activations: new Map() };
+    for (const { plugin, options, handler } of this.handlers) {
+      const ctx = contextOf(plugin, options);
+      const spec = ctx && handler(ctx);
+      if (!spec) continue;
+      for (const [n, t] of Object.entries(spec.weights ?? {})) if (!out.weights.has(n)) out.weights.set(n, t);
+      for (const [n, t] of Object.entries(spec.activations ?? {})) if (!out.activations.has(n)) out.activations.set(n, t);
     }
     return out;
   }
+}
+
+/** Bit-widths of final quantizers: declared by the transform, else measured on the weight (activations only when declared). */
+export function quantizedBitWidths(q: FinalQuantizers, graph: Graph, params: ParamStore): BitWidth[] {
+  const out: BitWidth[] = [];
+  for (const p of graph.params) {
+    const t = q.weights.get(p.name);
+    if (!t || !params.has(p.name)) continue;
+    const bits =
+      declaredBits(t) ??
+      tf.tidy(() => {
+        const w = t(params.get(p.name));
+        return effectiveBits(w.dataSync() as Float32Array, w.shape);
+      });
+    out.push({ name: p.name, kind: 'weight', bits });
+  }
+  for (const [name, t] of q.activations) {
+    const bits = declaredBits(t);
+    if (bits !== undefined) out.push({ name, kind: 'activation', bits });
+  }
+  return out;
 }

@@ -1,19 +1,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { taskConfigForModel } from '@bevzip/bev-fusion';
-import { exportOnnx, initBackend, Pipeline, saveGraph, stripTrainOnly, type BackendChoice, type Graph, type ParamStore } from '@bevzip/ir';
-import type * as tf from '@tensorflow/tfjs';
+import { exportOnnx, initBackend, Pipeline, Rng, type StepContext, saveGraph, stripTrainOnly, type BackendChoice, type Graph, type ParamStore } from '@bevzip/ir';
+import * as tf from '@tensorflow/tfjs';
 import { writeReport, type SvgRenderer } from '../report/write-report';
 import { EVENTS_FILE, REPORT_FILE, SUMMARY_FILE, type ModelRow, type RunSummary } from '../report/summary';
 import { frameDataSource, loadFrames, pipelineTaskLoss } from './data';
-import { scoreOnnx } from './evaluate';
+import { scoreInterpreter, scoreOnnx } from './evaluate';
 import { loadPipelineFile } from './load-file';
 import { loadModelRef, type LoadedModel } from './model-ref';
 import { instantiatePlugins } from './plugins';
 import { appendJsonLines, attachProgress } from './progress-lines';
 import type { PipelineFile } from './schema';
 import { expandOptions, runtimeStages } from './stages';
-import { QuantizerProbe } from './quant-probe';
+import { quantizedBitWidths, QuantizerProbe, type FinalQuantizers } from './quant-probe';
 import { bitWidthsOf, modelSize, sparsityOf, type BitWidth } from './stats';
 
 /** Options of {@link runCompress}. */
@@ -54,23 +54,49 @@ function listFiles(dir: string, under = ''): string[] {
 
 async function exportAndScore(
   name: ModelRow['name'],
-  model: { graph: Graph; params: ParamStore; masks?: ReadonlyMap<string, tf.Tensor>; bits?: BitWidth[] },
+  model: { graph: Graph; params: ParamStore; masks?: ReadonlyMap<string, tf.Tensor>; bits?: BitWidth[]; quant?: FinalQuantizers },
   ctx: { out: string; pipeline: PipelineFile; val: Parameters<typeof scoreOnnx>[1]; task: Parameters<typeof scoreOnnx>[2]; log: (l: string) => void },
 ): Promise<ModelRow> {
   const graph = stripTrainOnly(model.graph);
   const size = modelSize(graph, model.params, model.masks, model.bits ?? []);
-  const row: ModelRow = { name, mAP: null, NDS: null, mIoU: null, params: size.params, sizeMB: size.bytes / 1e6, onnxMB: null, latencyMs: null };
+  const row: ModelRow = { name, mAP: null, NDS: null, mIoU: null, params: size.params, sizeMB: size.bytes / 1e6, onnxMB: null, latencyMs: null, evaluatedWith: null };
   if (!ctx.pipeline.export.onnx && !ctx.pipeline.export.evaluate) return row;
-  const onnx = exportOnnx(graph, model.params, { masks: model.masks, producer: 'bevzip' });
+  // Quantized weights are exported as their fake-quantized float values, so ONNX computes what training saw.
+  const baked = bakeWeights(model.params, model.quant);
+  let onnx: Uint8Array;
+  try {
+    onnx = exportOnnx(graph, baked ?? model.params, { masks: model.masks, producer: 'bevzip' });
+  } finally {
+    baked?.dispose();
+  }
   row.onnxMB = onnx.byteLength / 1e6;
   if (ctx.pipeline.export.onnx) fs.writeFileSync(path.join(ctx.out, `${name}.onnx`), onnx);
   if (ctx.pipeline.export.evaluate) {
     ctx.log(`evaluating ${name} in onnxruntime on ${ctx.val.length} held-out frames`);
     const s = await scoreOnnx(onnx, ctx.val, ctx.task, { latencyRuns: ctx.pipeline.export.latencyRuns });
     const finite = (v: number) => (Number.isFinite(v) ? v : null);
-    Object.assign(row, { mAP: finite(s.mAP), NDS: finite(s.NDS), mIoU: finite(s.mIoU), latencyMs: finite(s.latencyMs) });
+    Object.assign(row, { mAP: finite(s.mAP), NDS: finite(s.NDS), mIoU: finite(s.mIoU), latencyMs: finite(s.latencyMs), evaluatedWith: 'onnxruntime' });
+    if (model.quant && model.quant.activations.size > 0) {
+      ctx.log(`evaluating ${name} again in the tfjs interpreter: its ${model.quant.activations.size} quantized activations have no ONNX form here`);
+      const options = { masks: model.masks, weightTransforms: model.quant.weights, activationTransforms: model.quant.activations };
+      const t = await scoreInterpreter({ graph: model.graph, params: model.params, options }, ctx.val, ctx.task);
+      Object.assign(row, { mAP: finite(t.mAP), NDS: finite(t.NDS), mIoU: finite(t.mIoU), evaluatedWith: 'tfjs interpreter (fake-quant activations); latency from onnxruntime' });
+    }
   }
   return row;
+}
+
+/** A copy of the weights with each quantizer's weight transform applied, or undefined when there are none. */
+function bakeWeights(params: ParamStore, quant: FinalQuantizers | undefined): ParamStore | undefined {
+  if (!quant || quant.weights.size === 0) return undefined;
+  const copy = params.clone();
+  for (const [name, t] of quant.weights) {
+    if (!copy.has(name)) continue;
+    const q = tf.tidy(() => t(params.get(name)));
+    copy.set(name, q, copy.get(name).trainable);
+    q.dispose();
+  }
+  return copy;
 }
 
 /**
@@ -127,10 +153,18 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
     try {
       saveGraph(path.join(out, 'compressed'), result.graph, result.params);
       const ctx = { out, pipeline, val: frames.val, task, log };
+      const lastStage = (plugin: string) => stagePlugins.reduce((at, names, i) => (names.includes(plugin) ? i : at), -1);
+      const quant = probe.finalTransforms((plugin, pluginOptions): StepContext<unknown> | undefined => {
+        const i = lastStage(plugin);
+        if (i < 0) return undefined;
+        const stage = { name: pipeline.stages[i].name, index: i, steps: pipeline.stages[i].steps };
+        const warn = (m: string) => warnings.push(`[${plugin}] ${m}`);
+        return { options: pluginOptions, rng: Rng.derive(pipeline.seed, `export:${plugin}`), seed: pipeline.seed, warn, stage, graph: result.graph, params: result.params, step: stage.steps, scores: new Map() };
+      });
       const declared = bitWidthsOf(result.graph);
       const known = new Set(declared.map((b) => `${b.kind}:${b.name}`));
-      const bitWidths = [...declared, ...probe.bitWidths(result.graph, result.params).filter((b) => !known.has(`${b.kind}:${b.name}`))];
-      const models = [await exportAndScore('dense', dense, ctx), await exportAndScore('compressed', { ...result, masks: result.masks.params, bits: bitWidths }, ctx)];
+      const bitWidths = [...declared, ...quantizedBitWidths(quant, result.graph, result.params).filter((b) => !known.has(`${b.kind}:${b.name}`))];
+      const models = [await exportAndScore('dense', dense, ctx), await exportAndScore('compressed', { ...result, masks: result.masks.params, bits: bitWidths, quant }, ctx)];
       const summary: RunSummary = {
         format: 'bevzip-summary',
         version: 1,

@@ -14,6 +14,8 @@ export interface ModelRow {
   onnxMB: number | null;
   /** Median onnxruntime single-frame forward time. */
   latencyMs: number | null;
+  /** Which runtime produced the metrics. */
+  evaluatedWith: string | null;
 }
 
 /** What `bevzip compress` writes to `summary.json` and the report is drawn from (with `events.jsonl`). */

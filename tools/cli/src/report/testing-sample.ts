@@ -20,8 +20,8 @@ export function sampleSummary(): RunSummary {
     startedAt: '2026-01-01T00:00:00.000Z',
     seconds: 12,
     models: [
-      { name: 'dense', mAP: 0.3, NDS: 0.35, mIoU: 0.6, params: 4000, sizeMB: 2, onnxMB: 2.1, latencyMs: 10 },
-      { name: 'compressed', mAP: 0.25, NDS: 0.3, mIoU: 0.55, params: 1050, sizeMB: 0.5, onnxMB: 2.1, latencyMs: 9 },
+      { name: 'dense', mAP: 0.3, NDS: 0.35, mIoU: 0.6, params: 4000, sizeMB: 2, onnxMB: 2.1, latencyMs: 10, evaluatedWith: 'onnxruntime' },
+      { name: 'compressed', mAP: 0.25, NDS: 0.3, mIoU: 0.55, params: 1050, sizeMB: 0.5, onnxMB: 2.1, latencyMs: 9, evaluatedWith: 'onnxruntime' },
     ],
     sparsity: {
       layers,
