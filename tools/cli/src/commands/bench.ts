@@ -1,10 +1,22 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
+import { BevzipError, ERROR_CODES } from '@bevzip/ir';
 import { benchKernels } from '../bench/kernels';
-import { benchAlterMoma, formatAlterMomaTable } from '../bench/altermoma';
 import { benchTrainStep, formatTrainStep } from '../bench/train-step';
-import { benchQdbev, formatQdbevTable } from '../bench/qdbev';
+
+/**
+ * Method benchmarks need their plugin package, which a user may not have installed; they are loaded
+ * only when their subcommand runs, with the install command in the error otherwise.
+ */
+function loadMethodBench<T>(module: string, plugin: string): T {
+  try {
+    require.resolve(plugin);
+  } catch {
+    throw new BevzipError(ERROR_CODES.CONFIG, `this benchmark needs ${plugin}; install it with: npm install ${plugin}`);
+  }
+  return require(module) as T;
+}
 
 function emit(result: object, options: { json?: boolean; out?: string }, table: () => string): void {
   if (options.out) {
@@ -36,6 +48,7 @@ export function registerBench(program: Command): void {
     .option('--cost-models <list>', 'models whose scoring cost is measured', 'micro,tiny,small')
     .option('--latency-repeats <n>', 'onnxruntime runs per latency (median)', (v) => parseInt(v, 10), 30)
     .action(async (o: Record<string, string | number | boolean | undefined>) => {
+      const { benchAlterMoma, formatAlterMomaTable } = loadMethodBench<typeof import('../bench/altermoma')>('../bench/altermoma', '@bevzip/plugin-altermoma');
       const r = await benchAlterMoma({
         teacher: String(o.teacher),
         seeds: list(String(o.seeds)).map(Number),
@@ -71,6 +84,7 @@ export function registerBench(program: Command): void {
     .option('--temperature <x>', 'VGD softmax temperature', parseFloat, 1)
     .option('--latency-repeats <n>', 'onnxruntime runs per latency (median)', (v) => parseInt(v, 10), 30)
     .action(async (o: Record<string, string | number | boolean | undefined>) => {
+      const { benchQdbev, formatQdbevTable } = loadMethodBench<typeof import('../bench/qdbev')>('../bench/qdbev', '@bevzip/plugin-qdbev');
       const r = await benchQdbev({
         teacher: String(o.teacher),
         seed: Number(o.seed),
