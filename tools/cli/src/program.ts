@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerBench } from './commands/bench';
+import { registerDemo } from './commands/demo';
 import { registerCompress } from './commands/compress';
 import { registerEval } from './commands/eval';
 import { registerExport } from './commands/export';
@@ -15,6 +16,7 @@ export function createProgram(): Command {
     .description('Compress camera–LiDAR BEV perception models: pruning, quantization, distillation.')
     .version(version, '-v, --version')
     .showHelpAfterError('(run with --help for usage)');
+  registerDemo(program);
   registerBench(program);
   registerPlugins(program);
   registerTrain(program);
