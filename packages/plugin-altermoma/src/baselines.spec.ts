@@ -19,7 +19,7 @@ describe('baseline criteria', () => {
     ]);
     const cg = channelGraph();
     const cs = ParamStore.init(cg, SEED);
-    const w = cs.get('camera.backbone.conv1.weight').dataSync();
+    const w = cs.get('camera.backbone.conv1.weight').dataSync() as Float32Array;
     const l1 = Array.from({ length: 6 }, (_, ch) =>
       w.reduce((s, v, i) => (i % 6 === ch ? s + Math.abs(v) : s), 0),
     );
