@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Subject, type Observable } from 'rxjs';
+import { Subject } from 'rxjs';
 import { z } from 'zod';
 import { BevzipError, definePlugin, ERROR_CODES, Pipeline, ParamStore, type Graph, type TrainEvent } from '@bevzip/ir';
 import type { Frame } from '../data/types';

@@ -14,7 +14,7 @@ describe('event stream', () => {
     stream.emit({ type: 'step', stage: 's', step: 0, losses: { task: 0.5 }, total: 0.5, lr: 0.1, samplesPerSec: 10, gradNorm: 1 });
     stream.complete();
     const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines.map(({ time, ...rest }) => rest)).toEqual([
+    expect(lines.map(({ time: _time, ...rest }) => rest)).toEqual([
       { type: 'stage-start', stage: 's', index: 0, steps: 2, startStep: 0 },
       { type: 'step', stage: 's', step: 0, losses: { task: 0.5 }, total: 0.5, lr: 0.1, samplesPerSec: 10, gradNorm: 1 },
     ]);
