@@ -1,4 +1,5 @@
 /** Training and evaluation of BEVFusion models on synthetic data, and the shipped teacher checkpoints. */
+export * from './branch-init';
 export * from './evaluate-checkpoint';
 export * from './model-checkpoint';
 export * from './synthetic-split';

@@ -7,6 +7,7 @@ import { buildBevFusion } from '../model/build';
 import { BEV_FUSION_CONFIGS, type BevFusionConfig, type ModelModality } from '../model/config';
 import { taskConfigForModel } from '../task/from-model';
 import { taskLoss } from '../task/losses';
+import { fusionParamsFromBranches } from './branch-init';
 import { loadModelCheckpoint, MODEL_INFO_FORMAT, saveModelCheckpoint, type ModelInfo } from './model-checkpoint';
 import { WorkerBatchStream } from '../stream/batch-stream';
 import { frameDataSource, streamDataSource, syntheticFrames, targetTensors, VAL_FIRST_SCENE, type HostTargets } from './synthetic-split';
@@ -43,7 +44,10 @@ function modelSource(o: ReturnType<typeof resolveTrainOptions>): { config: BevFu
   }
   const config = typeof o.model === 'string' ? BEV_FUSION_CONFIGS[o.model] : o.model;
   const modality = o.modality ?? 'fusion';
-  return { config, modality, graph: buildBevFusion(config, modality) };
+  const graph = buildBevFusion(config, modality);
+  if (!o.fromBranches) return { config, modality, graph };
+  if (modality !== 'fusion') throw new BevzipError(ERROR_CODES.CONFIG, `trainModel: fromBranches needs modality 'fusion', got '${modality}'`);
+  return { config, modality, graph, params: fusionParamsFromBranches(graph, config.name, o.fromBranches) };
 }
 
 /**
@@ -130,7 +134,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
         configName: config.name,
         config,
         modality,
-        training: { seed: o.seed, steps: o.steps, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, clipNorm: o.clipNorm, warmupSteps: o.warmupSteps, from: o.from, data: { dataSeed: d.dataSeed, trainScenes: useStream ? undefined : d.trainScenes, stream: useStream, valScenes: d.valScenes, framesPerScene: d.framesPerScene, trainFrames: train.length } },
+        training: { seed: o.seed, steps: o.steps, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, clipNorm: o.clipNorm, warmupSteps: o.warmupSteps, from: o.from, fromBranches: o.fromBranches, data: { dataSeed: d.dataSeed, trainScenes: useStream ? undefined : d.trainScenes, stream: useStream, valScenes: d.valScenes, framesPerScene: d.framesPerScene, trainFrames: train.length } },
         metrics: { mAP: metrics.mAP, NDS: metrics.NDS, mATE: metrics.mATE, mASE: metrics.mASE, mAOE: metrics.mAOE, mAVE: metrics.mAVE, mAAE: metrics.mAAE, mIoU: metrics.mIoU, frames: metrics.frames, dataSeed: d.dataSeed, runtime: metrics.runtime },
       };
       saveModelCheckpoint(o.out, result.graph, result.params, info);

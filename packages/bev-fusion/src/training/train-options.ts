@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { BevzipError, ERROR_CODES, type TrainEvent } from '@bevzip/ir';
 import type { Frame } from '../data/types';
 import type { BevFusionConfig, ModelModality } from '../model/config';
+import type { BranchCheckpoints } from './branch-init';
 import type { EvalRuntime } from './validate-model';
 
 /** Model sizes `trainModel` knows by name. */
@@ -21,6 +22,11 @@ export interface TrainModelOptions {
   model?: ModelName | BevFusionConfig;
   /** Start from this checkpoint (a path or `builtin:<name>`) instead of fresh weights. */
   from?: string;
+  /**
+   * For a fusion model: start from a camera-only and a LiDAR-only model of the same config
+   * (see `fusionParamsFromBranches`) instead of fresh weights.
+   */
+  fromBranches?: BranchCheckpoints;
   /** Default `fusion` (or the checkpoint's). */
   modality?: ModelModality;
   steps: number;
@@ -62,6 +68,7 @@ const count = (min: number) => z.number().int().min(min);
 const schema = z.object({
   model: z.union([z.enum(MODEL_NAMES), z.looseObject({ name: z.string() })]).default('tiny'),
   from: z.string().min(1).optional(),
+  fromBranches: z.object({ camera: z.string().min(1), lidar: z.string().min(1) }).optional(),
   modality: z.enum(MODALITIES).optional(),
   steps: count(1),
   out: z.string().min(1),
@@ -82,8 +89,8 @@ const schema = z.object({
 });
 
 /** Options with defaults filled in and checked. */
-export type ResolvedTrainOptions = Omit<Required<TrainModelOptions>, 'from' | 'modality' | 'checkpointDir' | 'data' | 'observe' | 'log'> &
-  Pick<TrainModelOptions, 'from' | 'modality' | 'checkpointDir' | 'observe' | 'log'> & {
+export type ResolvedTrainOptions = Omit<Required<TrainModelOptions>, 'from' | 'fromBranches' | 'modality' | 'checkpointDir' | 'data' | 'observe' | 'log'> &
+  Pick<TrainModelOptions, 'from' | 'fromBranches' | 'modality' | 'checkpointDir' | 'observe' | 'log'> & {
     model: ModelName | BevFusionConfig;
     data: { dataSeed: number; trainScenes: number; valScenes: number; framesPerScene: number; stream: boolean; train?: readonly Frame[]; val?: readonly Frame[] };
   };
