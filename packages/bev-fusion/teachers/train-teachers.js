@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Reproduces the shipped teachers: `npm run teachers -w @bevzip/bev-fusion` (builds, then trains
-// tiny-fusion, tiny-lidar and tiny-camera one after another on the synthetic data; ~12 min each
-// on one core). Pass teacher names to train only those. Runtime checkpoints go to
-// $BEVZIP_TEACHER_WORK (default: the OS temp dir), so an interrupted run resumes.
+// tiny-camera, tiny-lidar and tiny-fusion — which starts from the other two — one after another on
+// the synthetic data, ≈ 12 min each on a free core; recipes in src/training/teacher-recipes.ts).
+// Pass teacher names to train only those. Runtime checkpoints go to $BEVZIP_TEACHER_WORK (default:
+// the OS temp dir), so an interrupted run resumes; delete them to retrain from scratch.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -18,7 +19,8 @@ async function main() {
     if (wanted.length > 0 && !wanted.includes(recipe.name)) continue;
     const { name, ...options } = recipe;
     const started = Date.now();
-    const say = (line) => process.stdout.write(`[${name} ${((Date.now() - started) / 1000).toFixed(0)}s] ${line}\n`);
+    const say = (line) =>
+      process.stdout.write(`[${name} ${((Date.now() - started) / 1000).toFixed(0)}s] ${line}\n`);
     const result = await trainModel({
       ...options,
       out: path.join(__dirname, name),
@@ -28,14 +30,17 @@ async function main() {
       observe: (events) => {
         writeJsonLines(events, path.join(work, `${name}.jsonl`));
         events.subscribe((e) => {
-          if (e.type === 'step' && (e.step + 1) % 50 === 0) say(`step ${e.step + 1}/${options.steps} loss ${e.total.toFixed(3)} lr ${e.lr.toExponential(2)}`);
+          if (e.type === 'step' && (e.step + 1) % 50 === 0)
+            say(`step ${e.step + 1}/${options.steps} loss ${e.total.toFixed(3)} lr ${e.lr.toExponential(2)}`);
           if (e.type === 'metric') say(`${e.name} ${e.value.toFixed(4)} at step ${e.step}`);
           if (e.type === 'warning') say(`warning ${e.code}: ${e.message}`);
         });
       },
     });
     const m = result.metrics;
-    say(`done: mAP ${m.mAP.toFixed(4)} NDS ${m.NDS.toFixed(4)} mIoU ${m.mIoU.toFixed(4)} (${m.frames} val frames, ${m.runtime})`);
+    say(
+      `done: mAP ${m.mAP.toFixed(4)} NDS ${m.NDS.toFixed(4)} mIoU ${m.mIoU.toFixed(4)} (${m.frames} val frames, ${m.runtime})`,
+    );
   }
 }
 

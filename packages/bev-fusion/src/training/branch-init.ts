@@ -17,7 +17,10 @@ function load(ref: string, modality: 'camera' | 'lidar', configName: string): Mo
   const ck = loadModelCheckpoint(ref);
   if (ck.info.modality !== modality || ck.info.configName !== configName) {
     ck.params.dispose();
-    throw new BevzipError(ERROR_CODES.CHECKPOINT, `fusion init: '${ref}' is a ${ck.info.configName} ${ck.info.modality} model; expected a ${configName} ${modality} model`);
+    throw new BevzipError(
+      ERROR_CODES.CHECKPOINT,
+      `fusion init: '${ref}' is a ${ck.info.configName} ${ck.info.modality} model; expected a ${configName} ${modality} model`,
+    );
   }
   return ck;
 }
@@ -30,7 +33,11 @@ function load(ref: string, modality: 'camera' | 'lidar', configName: string): Mo
  * @throws BevzipError (E_CHECKPOINT) for a checkpoint of another modality or config, or a param
  *   neither checkpoint holds in the fusion shape.
  */
-export function fusionParamsFromBranches(graph: Graph, configName: string, refs: BranchCheckpoints): ParamStore {
+export function fusionParamsFromBranches(
+  graph: Graph,
+  configName: string,
+  refs: BranchCheckpoints,
+): ParamStore {
   const camera = load(refs.camera, 'camera', configName);
   let lidar: ModelCheckpoint | undefined;
   try {
@@ -41,7 +48,11 @@ export function fusionParamsFromBranches(graph: Graph, configName: string, refs:
       for (const p of graph.params) {
         const source = p.name.startsWith(CAMERA_SCOPE) ? camera : lidarCk;
         const shape = p.shape.join(',');
-        if (!source.params.has(p.name)) throw new BevzipError(ERROR_CODES.CHECKPOINT, `fusion init: param '${p.name}' is missing from ${source.dir}`);
+        if (!source.params.has(p.name))
+          throw new BevzipError(
+            ERROR_CODES.CHECKPOINT,
+            `fusion init: param '${p.name}' is missing from ${source.dir}`,
+          );
         const v = source.params.get(p.name);
         if (v.shape.join(',') === shape) {
           values.set(p.name, v);
@@ -49,9 +60,15 @@ export function fusionParamsFromBranches(graph: Graph, configName: string, refs:
           // Concat order is [camera, lidar], so the LiDAR weights fill the last input channels.
           const [k1, k2, cin, cout] = p.shape as [number, number, number, number];
           const have = v.shape[2] ?? 0;
-          values.set(p.name, tf.tidy(() => tf.concat([tf.zeros([k1, k2, cin - have, cout]), v], 2)));
+          values.set(
+            p.name,
+            tf.tidy(() => tf.concat([tf.zeros([k1, k2, cin - have, cout]), v], 2)),
+          );
         } else {
-          throw new BevzipError(ERROR_CODES.CHECKPOINT, `fusion init: param '${p.name}' is [${v.shape}] in ${source.dir}; the fusion graph needs [${p.shape}]`);
+          throw new BevzipError(
+            ERROR_CODES.CHECKPOINT,
+            `fusion init: param '${p.name}' is [${v.shape}] in ${source.dir}; the fusion graph needs [${p.shape}]`,
+          );
         }
       }
       return ParamStore.fromTensors(graph, values);

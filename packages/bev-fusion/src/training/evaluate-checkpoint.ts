@@ -34,10 +34,17 @@ export interface CheckpointEvaluation extends ValidationResult {
  * const r = await evaluateCheckpoint('builtin:tiny-fusion');
  * console.log(r.mAP, r.NDS, r.mIoU);
  */
-export async function evaluateCheckpoint(ref: string, options: EvaluateCheckpointOptions = {}): Promise<CheckpointEvaluation> {
+export async function evaluateCheckpoint(
+  ref: string,
+  options: EvaluateCheckpointOptions = {},
+): Promise<CheckpointEvaluation> {
   const ck = loadModelCheckpoint(ref);
   try {
-    const trained = (ck.info.training?.data ?? {}) as Partial<{ dataSeed: number; valScenes: number; framesPerScene: number }>;
+    const trained = (ck.info.training?.data ?? {}) as Partial<{
+      dataSeed: number;
+      valScenes: number;
+      framesPerScene: number;
+    }>;
     const dataSeed = options.dataSeed ?? trained.dataSeed ?? DEFAULT_SPLIT.dataSeed;
     const valScenes = options.valScenes ?? trained.valScenes ?? DEFAULT_SPLIT.valScenes;
     const framesPerScene = options.framesPerScene ?? trained.framesPerScene ?? DEFAULT_SPLIT.framesPerScene;
@@ -48,7 +55,14 @@ export async function evaluateCheckpoint(ref: string, options: EvaluateCheckpoin
     }
     const cfg = taskConfigForModel(ck.info.config, ck.info.modality);
     const result = await validateModel(ck.graph, ck.params, frames, cfg, options);
-    return { ...result, checkpoint: ref, dir: ck.dir, model: describe(ck.info), modality: ck.info.modality, dataSeed };
+    return {
+      ...result,
+      checkpoint: ref,
+      dir: ck.dir,
+      model: describe(ck.info),
+      modality: ck.info.modality,
+      dataSeed,
+    };
   } finally {
     ck.params.dispose();
   }

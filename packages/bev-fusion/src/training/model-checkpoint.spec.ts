@@ -44,7 +44,8 @@ describe('resolveCheckpoint', () => {
   });
 
   it('resolves builtin names into the package teachers folder', () => {
-    for (const name of BUILTIN_CHECKPOINTS) expect(resolveCheckpoint(`builtin:${name}`)).toBe(path.join(teachersDir(), name));
+    for (const name of BUILTIN_CHECKPOINTS)
+      expect(resolveCheckpoint(`builtin:${name}`)).toBe(path.join(teachersDir(), name));
   });
 });
 
@@ -61,6 +62,18 @@ describe('loadModelCheckpoint', () => {
     ck.params.dispose();
   });
 
+  it('names model.json when it is not valid JSON', () => {
+    const graph = buildBevFusion(MICRO_CONFIG, 'camera');
+    const params = ParamStore.init(graph, 1);
+    const dir = path.join(root, 'broken');
+    saveGraph(dir, graph, params);
+    params.dispose();
+    fs.writeFileSync(path.join(dir, 'model.json'), '{ "format": ');
+    const e = codeOf(() => loadModelCheckpoint(dir));
+    expect(e.code).toBe('E_CHECKPOINT');
+    expect(e.message).toContain(path.join(dir, 'model.json'));
+  });
+
   it('loads each shipped teacher with its modality and validation metrics', () => {
     for (const name of BUILTIN_CHECKPOINTS) {
       const ck = loadModelCheckpoint(`builtin:${name}`);
@@ -68,7 +81,8 @@ describe('loadModelCheckpoint', () => {
         expect(ck.info.configName).toBe('tiny');
         expect(`tiny-${ck.info.modality}`).toBe(name);
         expect(ck.info.metrics!.frames).toBeGreaterThanOrEqual(40);
-        for (const k of ['mAP', 'NDS', 'mIoU'] as const) expect(Number.isFinite(ck.info.metrics![k])).toBe(true);
+        for (const k of ['mAP', 'NDS', 'mIoU'] as const)
+          expect(Number.isFinite(ck.info.metrics![k])).toBe(true);
       } finally {
         ck.params.dispose();
       }
@@ -79,7 +93,16 @@ describe('loadModelCheckpoint', () => {
 describe('resolveTrainOptions', () => {
   it('fills in the documented defaults', () => {
     const o = resolveTrainOptions({ steps: 5, out: 'x' });
-    expect(o).toMatchObject({ model: 'tiny', seed: 0, batchSize: 2, lr: 1e-3, weightDecay: 0.01, clipNorm: 35, checkpointEvery: 200, evalRuntime: 'auto' });
+    expect(o).toMatchObject({
+      model: 'tiny',
+      seed: 0,
+      batchSize: 2,
+      lr: 1e-3,
+      weightDecay: 0.01,
+      clipNorm: 35,
+      checkpointEvery: 200,
+      evalRuntime: 'auto',
+    });
     expect(o.data).toMatchObject({ dataSeed: 0, trainScenes: 120, valScenes: 16, framesPerScene: 3 });
   });
 

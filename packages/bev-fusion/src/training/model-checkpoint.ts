@@ -65,7 +65,10 @@ export function resolveCheckpoint(ref: string): string {
     const name = ref.slice(BUILTIN_PREFIX.length);
     if (!(BUILTIN_CHECKPOINTS as readonly string[]).includes(name)) {
       const valid = BUILTIN_CHECKPOINTS.map((n) => BUILTIN_PREFIX + n).join(', ');
-      throw new BevzipError(ERROR_CODES.CHECKPOINT, `unknown builtin checkpoint '${ref}'; expected one of ${valid}`);
+      throw new BevzipError(
+        ERROR_CODES.CHECKPOINT,
+        `unknown builtin checkpoint '${ref}'; expected one of ${valid}`,
+      );
     }
     dir = path.join(teachersDir(), name);
   } else {
@@ -75,7 +78,10 @@ export function resolveCheckpoint(ref: string): string {
     throw new BevzipError(ERROR_CODES.CHECKPOINT, `checkpoint '${ref}': no such directory ${dir}`);
   }
   if (!fs.existsSync(path.join(dir, 'graph.json'))) {
-    throw new BevzipError(ERROR_CODES.CHECKPOINT, `checkpoint '${ref}': ${dir} has no graph.json (expected a model directory written by trainModel or saveGraph)`);
+    throw new BevzipError(
+      ERROR_CODES.CHECKPOINT,
+      `checkpoint '${ref}': ${dir} has no graph.json (expected a model directory written by trainModel or saveGraph)`,
+    );
   }
   return dir;
 }
@@ -90,9 +96,18 @@ export function saveModelCheckpoint(dir: string, graph: Graph, params: ParamStor
 function infoFromGraph(graph: Graph, dir: string): ModelInfo {
   const meta = graph.meta as Partial<BevFusionMeta> | undefined;
   if (meta?.builder !== 'buildBevFusion' || !meta.config || !meta.modality) {
-    throw new BevzipError(ERROR_CODES.CHECKPOINT, `checkpoint ${dir}: no model.json, and graph '${graph.name}' is not a BEVFusion graph (meta.builder)`);
+    throw new BevzipError(
+      ERROR_CODES.CHECKPOINT,
+      `checkpoint ${dir}: no model.json, and graph '${graph.name}' is not a BEVFusion graph (meta.builder)`,
+    );
   }
-  return { format: MODEL_INFO_FORMAT, version: 1, configName: meta.config.name, config: meta.config, modality: meta.modality };
+  return {
+    format: MODEL_INFO_FORMAT,
+    version: 1,
+    configName: meta.config.name,
+    config: meta.config,
+    modality: meta.modality,
+  };
 }
 
 /**
@@ -105,9 +120,21 @@ export function loadModelCheckpoint(ref: string): ModelCheckpoint {
   const infoPath = path.join(dir, 'model.json');
   try {
     if (!fs.existsSync(infoPath)) return { dir, graph, params, info: infoFromGraph(graph, dir) };
-    const info = JSON.parse(fs.readFileSync(infoPath, 'utf8')) as ModelInfo;
-    if (info.format !== MODEL_INFO_FORMAT || !info.config || !['fusion', 'camera', 'lidar'].includes(info.modality)) {
-      throw new BevzipError(ERROR_CODES.CHECKPOINT, `${infoPath}: expected format '${MODEL_INFO_FORMAT}' with a config and a modality`);
+    let info: ModelInfo;
+    try {
+      info = JSON.parse(fs.readFileSync(infoPath, 'utf8')) as ModelInfo;
+    } catch (e) {
+      throw new BevzipError(ERROR_CODES.CHECKPOINT, `${infoPath}: not valid JSON (${(e as Error).message})`);
+    }
+    if (
+      info.format !== MODEL_INFO_FORMAT ||
+      !info.config ||
+      !['fusion', 'camera', 'lidar'].includes(info.modality)
+    ) {
+      throw new BevzipError(
+        ERROR_CODES.CHECKPOINT,
+        `${infoPath}: expected format '${MODEL_INFO_FORMAT}' with a config and a modality`,
+      );
     }
     return { dir, graph, params, info };
   } catch (e) {

@@ -25,7 +25,13 @@ export interface SyntheticSplitOptions {
 }
 
 /** Frames of scenes [first, first + count) of `seed`; `onScene` reports progress. */
-export function syntheticFrames(seed: number, first: number, count: number, framesPerScene: number, onScene?: (done: number, total: number) => void): Frame[] {
+export function syntheticFrames(
+  seed: number,
+  first: number,
+  count: number,
+  framesPerScene: number,
+  onScene?: (done: number, total: number) => void,
+): Frame[] {
   const frames: Frame[] = [];
   for (let i = 0; i < count; i++) {
     frames.push(...generateScene({ seed, sceneIndex: first + i, frames: framesPerScene }));
@@ -35,8 +41,15 @@ export function syntheticFrames(seed: number, first: number, count: number, fram
 }
 
 /** The validation frames of a split: fixed by the data seed and the scene count alone. */
-export function validationFrames(options: Pick<SyntheticSplitOptions, 'dataSeed' | 'valScenes' | 'framesPerScene'>): Frame[] {
-  return syntheticFrames(options.dataSeed ?? 0, VAL_FIRST_SCENE, options.valScenes, options.framesPerScene ?? 3);
+export function validationFrames(
+  options: Pick<SyntheticSplitOptions, 'dataSeed' | 'valScenes' | 'framesPerScene'>,
+): Frame[] {
+  return syntheticFrames(
+    options.dataSeed ?? 0,
+    VAL_FIRST_SCENE,
+    options.valScenes,
+    options.framesPerScene ?? 3,
+  );
 }
 
 /** Host copies of a batch's targets; they become tensors inside the loss, so the gradient tape frees them. */
@@ -54,7 +67,12 @@ function host(t: tf.Tensor): { data: Float32Array; shape: number[] } {
 /** Target tensors of host targets (call inside a tidy or a gradient function). */
 export function targetTensors(t: HostTargets): TargetTensors {
   const make = (h: { data: Float32Array; shape: number[] }) => tf.tensor(h.data, h.shape);
-  return { heatmap: make(t.heatmap), reg: make(t.reg), regWeight: make(t.regWeight), map: t.map && make(t.map) };
+  return {
+    heatmap: make(t.heatmap),
+    reg: make(t.reg),
+    regWeight: make(t.regWeight),
+    map: t.map && make(t.map),
+  };
 }
 
 /**
@@ -62,12 +80,22 @@ export function targetTensors(t: HostTargets): TargetTensors {
  * seeded by the run seed puts at s, so a resumed run sees the same batches. Feeds are tensors the
  * runtime disposes; targets stay on the host ({@link HostTargets}).
  */
-export function frameDataSource(frames: readonly Frame[], cfg: TaskConfig, batchSize: number, seed: number): DataSource {
+export function frameDataSource(
+  frames: readonly Frame[],
+  cfg: TaskConfig,
+  batchSize: number,
+  seed: number,
+): DataSource {
   const source = new FrameBatchSource(frames, cfg, { batchSize, seed });
   return {
     batch(step): RuntimeBatch {
       const b = source.batchAt(step);
-      const targets: HostTargets = { heatmap: host(b.targets.heatmap), reg: host(b.targets.reg), regWeight: host(b.targets.regWeight), map: b.targets.map && host(b.targets.map) };
+      const targets: HostTargets = {
+        heatmap: host(b.targets.heatmap),
+        reg: host(b.targets.reg),
+        regWeight: host(b.targets.regWeight),
+        map: b.targets.map && host(b.targets.map),
+      };
       disposeBatch({ feeds: {}, targets: b.targets });
       return { feeds: b.feeds, targets };
     },
@@ -82,7 +110,12 @@ export function streamDataSource(stream: WorkerBatchStream): DataSource {
   return {
     async batch(step): Promise<RuntimeBatch> {
       const b = await stream.batch(step);
-      const targets: HostTargets = { heatmap: host(b.targets.heatmap), reg: host(b.targets.reg), regWeight: host(b.targets.regWeight), map: b.targets.map && host(b.targets.map) };
+      const targets: HostTargets = {
+        heatmap: host(b.targets.heatmap),
+        reg: host(b.targets.reg),
+        regWeight: host(b.targets.regWeight),
+        map: b.targets.map && host(b.targets.map),
+      };
       disposeStreamBatch({ feeds: {}, targets: b.targets });
       return { feeds: b.feeds, targets };
     },

@@ -58,15 +58,22 @@ describe('trainModel on micro', () => {
   it('validates every 10 steps and at the end, before the run ends, and leaks no tensors', () => {
     const metrics = events.filter((e): e is Extract<TrainEvent, { type: 'metric' }> => e.type === 'metric');
     expect([...new Set(metrics.map((m) => m.step))]).toEqual([10, 20]);
-    expect(metrics.filter((m) => m.step === 20).map((m) => m.name)).toEqual(METRIC_KEYS.map((k) => `val/${k}`));
-    expect(events.findIndex((e) => e.type === 'metric' && e.step === 20)).toBeLessThan(events.findIndex((e) => e.type === 'run-end'));
-    const atEnd = Object.fromEntries(metrics.filter((m) => m.step === 20).map((m) => [m.name.slice(4), m.value]));
+    expect(metrics.filter((m) => m.step === 20).map((m) => m.name)).toEqual(
+      METRIC_KEYS.map((k) => `val/${k}`),
+    );
+    expect(events.findIndex((e) => e.type === 'metric' && e.step === 20)).toBeLessThan(
+      events.findIndex((e) => e.type === 'run-end'),
+    );
+    const atEnd = Object.fromEntries(
+      metrics.filter((m) => m.step === 20).map((m) => [m.name.slice(4), m.value]),
+    );
     for (const k of METRIC_KEYS) expect(atEnd[k]).toBe(result.metrics[k as keyof typeof result.metrics]);
     expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
 
   it('writes the model directory and resumable checkpoints, and the model reloads to the same metrics', async () => {
-    for (const f of ['graph.json', 'weights.bin', 'model.json']) expect(fs.existsSync(path.join(out(), f))).toBe(true);
+    for (const f of ['graph.json', 'weights.bin', 'model.json'])
+      expect(fs.existsSync(path.join(out(), f))).toBe(true);
     expect(fs.readdirSync(path.join(out(), 'checkpoints')).sort()).toEqual(['step-000010', 'step-000020']);
     const ck = loadModelCheckpoint(out());
     try {
@@ -74,7 +81,11 @@ describe('trainModel on micro', () => {
       expect(ck.info.configName).toBe('micro');
       expect(ck.info.metrics?.mAP).toBe(result.metrics.mAP);
       const again = await validateModel(ck.graph, ck.params, val, taskConfigForModel(MICRO_CONFIG, 'fusion'));
-      for (const k of METRIC_KEYS) expect(again[k as keyof typeof again]).toBeCloseTo(result.metrics[k as keyof typeof result.metrics] as number, 9);
+      for (const k of METRIC_KEYS)
+        expect(again[k as keyof typeof again]).toBeCloseTo(
+          result.metrics[k as keyof typeof result.metrics] as number,
+          9,
+        );
     } finally {
       ck.params.dispose();
     }
@@ -88,7 +99,8 @@ describe('trainModel on micro', () => {
       const viaTfjs = await validateModel(ck.graph, ck.params, val, cfg, { runtime: 'interpreter' });
       expect(viaOrt.runtime).toBe('onnxruntime');
       expect(viaTfjs.runtime).toBe('interpreter');
-      for (const k of ['mAP', 'NDS', 'mIoU'] as const) expect(Math.abs(viaOrt[k] - viaTfjs[k])).toBeLessThan(1e-3);
+      for (const k of ['mAP', 'NDS', 'mIoU'] as const)
+        expect(Math.abs(viaOrt[k] - viaTfjs[k])).toBeLessThan(1e-3);
     } finally {
       ck.params.dispose();
     }
@@ -105,7 +117,15 @@ describe('trainModel on micro', () => {
 
   it('trains from the worker batch stream when asked to', async () => {
     const steps: number[] = [];
-    const r = await trainModel({ ...options(), out: path.join(root, 'streamed'), steps: 3, evalEvery: 0, checkpointEvery: 0, data: { val, stream: true, framesPerScene: 2 }, observe: (e) => void e.subscribe((x) => x.type === 'step' && steps.push(x.losses.task)) });
+    const r = await trainModel({
+      ...options(),
+      out: path.join(root, 'streamed'),
+      steps: 3,
+      evalEvery: 0,
+      checkpointEvery: 0,
+      data: { val, stream: true, framesPerScene: 2 },
+      observe: (e) => void e.subscribe((x) => x.type === 'step' && steps.push(x.losses.task)),
+    });
     expect(steps).toHaveLength(3);
     expect(steps.every(Number.isFinite)).toBe(true);
     expect(r.info.training).toMatchObject({ data: { stream: true, trainFrames: 0 } });

@@ -1,16 +1,36 @@
 import * as path from 'node:path';
 import { Subject } from 'rxjs';
 import { z } from 'zod';
-import { BevzipError, definePlugin, ERROR_CODES, Pipeline, ParamStore, type Graph, type TrainEvent } from '@bevzip/ir';
+import {
+  BevzipError,
+  definePlugin,
+  ERROR_CODES,
+  Pipeline,
+  ParamStore,
+  type Graph,
+  type TrainEvent,
+} from '@bevzip/ir';
 import type { Frame } from '../data/types';
 import { buildBevFusion } from '../model/build';
 import { BEV_FUSION_CONFIGS, type BevFusionConfig, type ModelModality } from '../model/config';
 import { taskConfigForModel } from '../task/from-model';
 import { taskLoss } from '../task/losses';
 import { fusionParamsFromBranches } from './branch-init';
-import { loadModelCheckpoint, MODEL_INFO_FORMAT, saveModelCheckpoint, type ModelInfo } from './model-checkpoint';
+import {
+  loadModelCheckpoint,
+  MODEL_INFO_FORMAT,
+  saveModelCheckpoint,
+  type ModelInfo,
+} from './model-checkpoint';
 import { WorkerBatchStream } from '../stream/batch-stream';
-import { frameDataSource, streamDataSource, syntheticFrames, targetTensors, VAL_FIRST_SCENE, type HostTargets } from './synthetic-split';
+import {
+  frameDataSource,
+  streamDataSource,
+  syntheticFrames,
+  targetTensors,
+  VAL_FIRST_SCENE,
+  type HostTargets,
+} from './synthetic-split';
 import { resolveTrainOptions, type TrainModelOptions } from './train-options';
 import { validateModel, type ValidationResult } from './validate-model';
 
@@ -33,12 +53,20 @@ function metricEvents(step: number, m: ValidationResult): TrainEvent[] {
   return names.map((n) => ({ type: 'metric', stage: STAGE, step, name: `val/${n}`, value: m[n] }));
 }
 
-function modelSource(o: ReturnType<typeof resolveTrainOptions>): { config: BevFusionConfig; modality: ModelModality; graph: Graph; params?: ParamStore } {
+function modelSource(o: ReturnType<typeof resolveTrainOptions>): {
+  config: BevFusionConfig;
+  modality: ModelModality;
+  graph: Graph;
+  params?: ParamStore;
+} {
   if (o.from) {
     const ck = loadModelCheckpoint(o.from);
     if (o.modality && o.modality !== ck.info.modality) {
       ck.params.dispose();
-      throw new BevzipError(ERROR_CODES.CONFIG, `trainModel: modality '${o.modality}' differs from checkpoint '${o.from}', which is '${ck.info.modality}'`);
+      throw new BevzipError(
+        ERROR_CODES.CONFIG,
+        `trainModel: modality '${o.modality}' differs from checkpoint '${o.from}', which is '${ck.info.modality}'`,
+      );
     }
     return { config: ck.info.config, modality: ck.info.modality, graph: ck.graph, params: ck.params };
   }
@@ -46,7 +74,11 @@ function modelSource(o: ReturnType<typeof resolveTrainOptions>): { config: BevFu
   const modality = o.modality ?? 'fusion';
   const graph = buildBevFusion(config, modality);
   if (!o.fromBranches) return { config, modality, graph };
-  if (modality !== 'fusion') throw new BevzipError(ERROR_CODES.CONFIG, `trainModel: fromBranches needs modality 'fusion', got '${modality}'`);
+  if (modality !== 'fusion')
+    throw new BevzipError(
+      ERROR_CODES.CONFIG,
+      `trainModel: fromBranches needs modality 'fusion', got '${modality}'`,
+    );
   return { config, modality, graph, params: fusionParamsFromBranches(graph, config.name, o.fromBranches) };
 }
 
@@ -66,14 +98,26 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   try {
     const d = o.data;
     const useStream = d.stream && !d.train;
-    const train: readonly Frame[] = useStream ? [] : d.train ?? (log(`generating ${d.trainScenes * d.framesPerScene} training frames (data seed ${d.dataSeed})`), syntheticFrames(d.dataSeed, 0, d.trainScenes, d.framesPerScene));
-    const val: readonly Frame[] = d.val ?? (log(`generating ${d.valScenes * d.framesPerScene} validation frames`), syntheticFrames(d.dataSeed, VAL_FIRST_SCENE, d.valScenes, d.framesPerScene));
+    const train: readonly Frame[] = useStream
+      ? []
+      : (d.train ??
+        (log(`generating ${d.trainScenes * d.framesPerScene} training frames (data seed ${d.dataSeed})`),
+        syntheticFrames(d.dataSeed, 0, d.trainScenes, d.framesPerScene)));
+    const val: readonly Frame[] =
+      d.val ??
+      (log(`generating ${d.valScenes * d.framesPerScene} validation frames`),
+      syntheticFrames(d.dataSeed, VAL_FIRST_SCENE, d.valScenes, d.framesPerScene));
     const events = new Subject<TrainEvent>();
     o.observe?.(events.asObservable());
     const losses: number[] = [];
     let live: { graph: Graph; params: ParamStore } | undefined;
     let final: ValidationResult | undefined;
-    const validate = (g: Graph, p: ParamStore) => validateModel(g, p, val, cfg, { runtime: o.evalRuntime, onFallback: (message) => events.next({ type: 'warning', code: ERROR_CODES.ONNX_EXPORT, message, stage: STAGE }) });
+    const validate = (g: Graph, p: ParamStore) =>
+      validateModel(g, p, val, cfg, {
+        runtime: o.evalRuntime,
+        onFallback: (message) =>
+          events.next({ type: 'warning', code: ERROR_CODES.ONNX_EXPORT, message, stage: STAGE }),
+      });
     const probe = definePlugin({
       name: 'validation',
       version: '0.1.0',
@@ -89,7 +133,14 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
         },
       }),
     });
-    const stream = useStream ? new WorkerBatchStream({ seed: d.dataSeed, batchSize: o.batchSize, framesPerScene: d.framesPerScene, task: cfg }) : undefined;
+    const stream = useStream
+      ? new WorkerBatchStream({
+          seed: d.dataSeed,
+          batchSize: o.batchSize,
+          framesPerScene: d.framesPerScene,
+          task: cfg,
+        })
+      : undefined;
     const data = stream ? streamDataSource(stream) : frameDataSource(train, cfg, o.batchSize, o.seed);
     const pipeline = new Pipeline({
       seed: o.seed,
@@ -107,18 +158,32 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
               return data.batch(step, ctx);
             },
           },
-          taskLoss: (outputs, batch) => taskLoss({ heatmap: outputs.heatmap, reg: outputs.reg, map: outputs.map }, targetTensors(batch.targets as HostTargets), cfg).total,
+          taskLoss: (outputs, batch) =>
+            taskLoss(
+              { heatmap: outputs.heatmap, reg: outputs.reg, map: outputs.map },
+              targetTensors(batch.targets as HostTargets),
+              cfg,
+            ).total,
           optimizer: { kind: 'adamw', lr: o.lr, weightDecay: o.weightDecay },
           schedule: { kind: 'cosine', totalSteps: o.steps, warmupSteps: o.warmupSteps },
           clipNorm: o.clipNorm,
         },
       ],
-      checkpoint: o.checkpointEvery > 0 ? { dir: o.checkpointDir ?? path.join(o.out, 'checkpoints'), every: o.checkpointEvery, resume: o.resume } : undefined,
+      checkpoint:
+        o.checkpointEvery > 0
+          ? {
+              dir: o.checkpointDir ?? path.join(o.out, 'checkpoints'),
+              every: o.checkpointEvery,
+              resume: o.resume,
+            }
+          : undefined,
     }).use(probe());
-    pipeline.events.subscribe({ next: (e) => {
-      if (e.type === 'step') losses.push(e.losses.task);
-      events.next(e);
-    } });
+    pipeline.events.subscribe({
+      next: (e) => {
+        if (e.type === 'step') losses.push(e.losses.task);
+        events.next(e);
+      },
+    });
     let result;
     try {
       result = await pipeline.run();
@@ -134,13 +199,49 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
         configName: config.name,
         config,
         modality,
-        training: { seed: o.seed, steps: o.steps, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, clipNorm: o.clipNorm, warmupSteps: o.warmupSteps, from: o.from, fromBranches: o.fromBranches, data: { dataSeed: d.dataSeed, trainScenes: useStream ? undefined : d.trainScenes, stream: useStream, valScenes: d.valScenes, framesPerScene: d.framesPerScene, trainFrames: train.length } },
-        metrics: { mAP: metrics.mAP, NDS: metrics.NDS, mATE: metrics.mATE, mASE: metrics.mASE, mAOE: metrics.mAOE, mAVE: metrics.mAVE, mAAE: metrics.mAAE, mIoU: metrics.mIoU, frames: metrics.frames, dataSeed: d.dataSeed, runtime: metrics.runtime },
+        training: {
+          seed: o.seed,
+          steps: o.steps,
+          batchSize: o.batchSize,
+          lr: o.lr,
+          weightDecay: o.weightDecay,
+          clipNorm: o.clipNorm,
+          warmupSteps: o.warmupSteps,
+          from: o.from,
+          fromBranches: o.fromBranches,
+          data: {
+            dataSeed: d.dataSeed,
+            trainScenes: useStream ? undefined : d.trainScenes,
+            stream: useStream,
+            valScenes: d.valScenes,
+            framesPerScene: d.framesPerScene,
+            trainFrames: train.length,
+          },
+        },
+        metrics: {
+          mAP: metrics.mAP,
+          NDS: metrics.NDS,
+          mATE: metrics.mATE,
+          mASE: metrics.mASE,
+          mAOE: metrics.mAOE,
+          mAVE: metrics.mAVE,
+          mAAE: metrics.mAAE,
+          mIoU: metrics.mIoU,
+          frames: metrics.frames,
+          dataSeed: d.dataSeed,
+          runtime: metrics.runtime,
+        },
       };
       saveModelCheckpoint(o.out, result.graph, result.params, info);
       const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
       const window = Math.max(1, Math.min(20, Math.floor(losses.length / 2)));
-      return { dir: path.resolve(o.out), info, metrics, lossStart: mean(losses.slice(0, window)), lossEnd: mean(losses.slice(-window)) };
+      return {
+        dir: path.resolve(o.out),
+        info,
+        metrics,
+        lossStart: mean(losses.slice(0, window)),
+        lossEnd: mean(losses.slice(-window)),
+      };
     } finally {
       result.params.dispose();
       result.masks.params.forEach((m) => m.dispose());

@@ -47,7 +47,15 @@ export interface TrainModelOptions {
    * `stream`, training batches come from a worker thread drawing fresh scenes at every step
    * (`trainScenes` is then unused) instead of a fixed set of frames generated up front.
    */
-  data?: { dataSeed?: number; trainScenes?: number; valScenes?: number; framesPerScene?: number; stream?: boolean; train?: readonly Frame[]; val?: readonly Frame[] };
+  data?: {
+    dataSeed?: number;
+    trainScenes?: number;
+    valScenes?: number;
+    framesPerScene?: number;
+    stream?: boolean;
+    train?: readonly Frame[];
+    val?: readonly Frame[];
+  };
   /** Validate every N steps (0 = only at the end). Default 0. */
   evalEvery?: number;
   /** Runtime checkpoint every N steps (0 = none). Default 200. */
@@ -79,7 +87,13 @@ const schema = z.object({
   warmupSteps: count(0).default(0),
   clipNorm: z.number().positive().default(35),
   data: z
-    .looseObject({ dataSeed: count(0).optional(), trainScenes: count(1).optional(), valScenes: count(1).optional(), framesPerScene: count(1).optional(), stream: z.boolean().optional() })
+    .looseObject({
+      dataSeed: count(0).optional(),
+      trainScenes: count(1).optional(),
+      valScenes: count(1).optional(),
+      framesPerScene: count(1).optional(),
+      stream: z.boolean().optional(),
+    })
     .default({}),
   evalEvery: count(0).default(0),
   checkpointEvery: count(0).default(200),
@@ -89,10 +103,21 @@ const schema = z.object({
 });
 
 /** Options with defaults filled in and checked. */
-export type ResolvedTrainOptions = Omit<Required<TrainModelOptions>, 'from' | 'fromBranches' | 'modality' | 'checkpointDir' | 'data' | 'observe' | 'log'> &
+export type ResolvedTrainOptions = Omit<
+  Required<TrainModelOptions>,
+  'from' | 'fromBranches' | 'modality' | 'checkpointDir' | 'data' | 'observe' | 'log'
+> &
   Pick<TrainModelOptions, 'from' | 'fromBranches' | 'modality' | 'checkpointDir' | 'observe' | 'log'> & {
     model: ModelName | BevFusionConfig;
-    data: { dataSeed: number; trainScenes: number; valScenes: number; framesPerScene: number; stream: boolean; train?: readonly Frame[]; val?: readonly Frame[] };
+    data: {
+      dataSeed: number;
+      trainScenes: number;
+      valScenes: number;
+      framesPerScene: number;
+      stream: boolean;
+      train?: readonly Frame[];
+      val?: readonly Frame[];
+    };
   };
 
 /**
@@ -104,7 +129,10 @@ export function resolveTrainOptions(options: TrainModelOptions): ResolvedTrainOp
   const parsed = schema.safeParse({ ...rest, data: data && { ...data, train: undefined, val: undefined } });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new BevzipError(ERROR_CODES.CONFIG, `trainModel: ${issue.path.join('.') || '(options)'}: ${issue.message}`);
+    throw new BevzipError(
+      ERROR_CODES.CONFIG,
+      `trainModel: ${issue.path.join('.') || '(options)'}: ${issue.message}`,
+    );
   }
   const p = parsed.data;
   return {

@@ -1,5 +1,14 @@
 import type * as tf from '@tensorflow/tfjs';
-import { BevzipError, createOrtSession, ERROR_CODES, exportOnnx, run, runOrt, type Graph, type ParamStore } from '@bevzip/ir';
+import {
+  BevzipError,
+  createOrtSession,
+  ERROR_CODES,
+  exportOnnx,
+  run,
+  runOrt,
+  type Graph,
+  type ParamStore,
+} from '@bevzip/ir';
 import type { Frame } from '../data/types';
 import { evaluateModel, type ModelOutputs, type PredictFn } from '../task/evaluate';
 import type { TaskConfig } from '../task/config';
@@ -33,20 +42,26 @@ export interface ValidationResult extends HeadlineMetrics {
 const OUTPUTS = ['heatmap', 'reg', 'map'] as const;
 
 /** A predictor on onnxruntime: the graph is exported once with the weights as they are now. */
-async function ortPredictor(graph: Graph, params: ParamStore): Promise<{ predict: PredictFn; release: () => Promise<void> }> {
+async function ortPredictor(
+  graph: Graph,
+  params: ParamStore,
+): Promise<{ predict: PredictFn; release: () => Promise<void> }> {
   const outputs = OUTPUTS.filter((o) => graph.outputs.includes(o));
   const session = await createOrtSession(exportOnnx(graph, params), { threads: 1 });
   const predict: PredictFn = async (feeds) => {
     const used = Object.fromEntries(Object.entries(feeds).filter(([n]) => session.inputNames.includes(n)));
     const out = await runOrt(session, used, [...outputs]);
-    const dense = (n: string) => (out[n] ? { data: out[n].data as Float32Array, shape: out[n].dims } : undefined);
+    const dense = (n: string) =>
+      out[n] ? { data: out[n].data as Float32Array, shape: out[n].dims } : undefined;
     return { heatmap: dense('heatmap')!, reg: dense('reg')!, map: dense('map') };
   };
   return { predict, release: () => session.release() };
 }
 
 function interpreterPredictor(graph: Graph, params: ParamStore): PredictFn {
-  return (feeds) => run(graph, params, feeds, { training: false }).outputs as unknown as ModelOutputs & Record<string, tf.Tensor>;
+  return (feeds) =>
+    run(graph, params, feeds, { training: false }).outputs as unknown as ModelOutputs &
+      Record<string, tf.Tensor>;
 }
 
 /**
@@ -54,7 +69,13 @@ function interpreterPredictor(graph: Graph, params: ParamStore): PredictFn {
  * present in the set (SYNTHETIC_CONFIG ranges), and map mIoU. Runs in onnxruntime (one export) when
  * it can, else in the tfjs interpreter.
  */
-export async function validateModel(graph: Graph, params: ParamStore, frames: readonly Frame[], cfg: TaskConfig, options: ValidateOptions = {}): Promise<ValidationResult> {
+export async function validateModel(
+  graph: Graph,
+  params: ParamStore,
+  frames: readonly Frame[],
+  cfg: TaskConfig,
+  options: ValidateOptions = {},
+): Promise<ValidationResult> {
   const runtime = options.runtime ?? 'auto';
   let predict: PredictFn | undefined;
   let release = async () => {};
@@ -69,7 +90,10 @@ export async function validateModel(graph: Graph, params: ParamStore, frames: re
   }
   const used = predict ? 'onnxruntime' : 'interpreter';
   try {
-    const res = await evaluateModel(frames, predict ?? interpreterPredictor(graph, params), cfg, { batchSize: options.batchSize ?? 2, onProgress: options.onProgress });
+    const res = await evaluateModel(frames, predict ?? interpreterPredictor(graph, params), cfg, {
+      batchSize: options.batchSize ?? 2,
+      onProgress: options.onProgress,
+    });
     const m = res.presentClassMetrics ?? res.classMetrics;
     return {
       mAP: m.meanAp,

@@ -14,7 +14,8 @@ export function integerAtLeast(min: number): (value: string) => number {
 /** A commander parser for a positive finite number. */
 export function positiveNumber(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got '${value}'.`);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`expected a positive number, got '${value}'.`);
   return n;
 }
 

@@ -69,11 +69,24 @@ async function runEval(o: EvalCliOptions): Promise<void> {
 export function registerEval(program: Command, run: (o: EvalCliOptions) => Promise<void> = runEval): void {
   program
     .command('eval')
-    .description('evaluate a model checkpoint on the synthetic validation set: mAP, NDS, the five TP errors, map mIoU')
-    .requiredOption('--ckpt <dir>', 'model directory or builtin:tiny-fusion | builtin:tiny-camera | builtin:tiny-lidar')
+    .description(
+      'evaluate a model checkpoint on the synthetic validation set: mAP, NDS, the five TP errors, map mIoU',
+    )
+    .requiredOption(
+      '--ckpt <dir>',
+      'model directory or builtin:tiny-fusion | builtin:tiny-camera | builtin:tiny-lidar',
+    )
     .option('--json', 'print one JSON object (keys mAP, NDS, mIoU at the top level)')
-    .addOption(new Option('--runtime <r>', 'where the model runs').choices(['auto', 'onnxruntime', 'interpreter']).default('auto'))
-    .option('--data-seed <n>', 'seed of the validation scenes (default: the one the model was trained with)', integerAtLeast(0))
+    .addOption(
+      new Option('--runtime <r>', 'where the model runs')
+        .choices(['auto', 'onnxruntime', 'interpreter'])
+        .default('auto'),
+    )
+    .option(
+      '--data-seed <n>',
+      'seed of the validation scenes (default: the one the model was trained with)',
+      integerAtLeast(0),
+    )
     .option('--val-scenes <n>', 'validation scenes, 3 frames each (default: as trained)', integerAtLeast(1))
     .action((options: EvalCliOptions) => run(options));
 }

@@ -1,7 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import { MODALITIES, MODEL_NAMES, trainModel, type ModelModality, type ModelName, type TrainModelOptions } from '@bevzip/bev-fusion';
+import {
+  MODALITIES,
+  MODEL_NAMES,
+  trainModel,
+  type ModelModality,
+  type ModelName,
+  type TrainModelOptions,
+} from '@bevzip/bev-fusion';
 import { initBackend } from '@bevzip/ir';
 import { attachRunOutput } from '../progress';
 import { fixed, integerAtLeast, positiveNumber } from './cli-options';
@@ -57,7 +64,17 @@ async function runTrain(o: TrainCliOptions): Promise<void> {
   });
   const m = result.metrics;
   if (o.json) {
-    process.stdout.write(JSON.stringify({ dir: result.dir, mAP: m.mAP, NDS: m.NDS, mIoU: m.mIoU, metrics: m, lossStart: result.lossStart, lossEnd: result.lossEnd }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        dir: result.dir,
+        mAP: m.mAP,
+        NDS: m.NDS,
+        mIoU: m.mIoU,
+        metrics: m,
+        lossStart: result.lossStart,
+        lossEnd: result.lossEnd,
+      }) + '\n',
+    );
     return;
   }
   process.stdout.write(
@@ -75,7 +92,9 @@ async function runTrain(o: TrainCliOptions): Promise<void> {
 export function registerTrain(program: Command, run: (o: TrainCliOptions) => Promise<void> = runTrain): void {
   program
     .command('train')
-    .description('train a BEVFusion model on synthetic scenes, with progress and validation (mAP, NDS, map mIoU)')
+    .description(
+      'train a BEVFusion model on synthetic scenes, with progress and validation (mAP, NDS, map mIoU)',
+    )
     .addOption(new Option('--model <name>', 'model size').choices(MODEL_NAMES).default('tiny'))
     .addOption(new Option('--modality <m>', 'sensors of the model').choices(MODALITIES).default('fusion'))
     .requiredOption('--steps <n>', 'optimizer steps', integerAtLeast(1))
@@ -85,7 +104,12 @@ export function registerTrain(program: Command, run: (o: TrainCliOptions) => Pro
     .option('--batch-size <n>', 'frames per step', integerAtLeast(1), 2)
     .option('--lr <x>', 'AdamW learning rate (cosine to 0)', positiveNumber, 1e-3)
     .option('--eval-every <n>', 'validate every n steps (0: only at the end)', integerAtLeast(0), 0)
-    .option('--checkpoint-every <n>', 'resumable checkpoint every n steps into <out>/checkpoints (0: none)', integerAtLeast(0), 200)
+    .option(
+      '--checkpoint-every <n>',
+      'resumable checkpoint every n steps into <out>/checkpoints (0: none)',
+      integerAtLeast(0),
+      200,
+    )
     .option('--no-resume', 'start afresh even if <out>/checkpoints holds a checkpoint')
     .option('--data-seed <n>', 'seed of the synthetic scenes', integerAtLeast(0))
     .option('--train-scenes <n>', 'synthetic training scenes (3 frames each)', integerAtLeast(1))

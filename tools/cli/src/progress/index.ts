@@ -9,7 +9,10 @@ export { formatDuration, formatNumber, metricLine, StageTracker } from './summar
  * Subscribes a run's outputs to its event stream: a JSON-lines log (when `log` names a file) and
  * the progress display (unless `progress` is false). Unsubscribe to detach both.
  */
-export function attachRunOutput(events: Observable<TrainEvent>, options: { log?: string; progress?: ProgressOptions | false }): Subscription {
+export function attachRunOutput(
+  events: Observable<TrainEvent>,
+  options: { log?: string; progress?: ProgressOptions | false },
+): Subscription {
   const all = new Subscription();
   if (options.log) all.add(writeJsonLines(events, options.log));
   if (options.progress !== false) all.add(renderProgress(events, options.progress ?? {}));

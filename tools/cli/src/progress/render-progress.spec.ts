@@ -14,7 +14,13 @@ function sink(isTTY: boolean) {
       chunks.push(String(chunk));
       done();
     },
-  }) as Writable & { isTTY?: boolean; columns?: number; cursorTo?: unknown; clearLine?: unknown; moveCursor?: unknown };
+  }) as Writable & {
+    isTTY?: boolean;
+    columns?: number;
+    cursorTo?: unknown;
+    clearLine?: unknown;
+    moveCursor?: unknown;
+  };
   stream.isTTY = isTTY;
   stream.columns = 120;
   stream.cursorTo = (_x: number, _y?: number, cb?: () => void) => cb?.();
@@ -29,10 +35,21 @@ function playRun(events: Subject<TrainEvent>, clock: { t: number }): void {
   events.next({ type: 'stage-start', stage: 'train', index: 0, steps: 2000, startStep: 0 });
   for (let step = 0; step < 2000; step++) {
     clock.t += 50;
-    events.next({ type: 'step', stage: 'train', step, losses: { task: 10 / (1 + step) }, total: 10 / (1 + step), lr: 1e-3, samplesPerSec: 40, gradNorm: 5 });
-    if (step % 67 === 0) events.next({ type: 'warning', code: 'W_TEST', message: `odd step ${step}`, stage: 'train', step });
+    events.next({
+      type: 'step',
+      stage: 'train',
+      step,
+      losses: { task: 10 / (1 + step) },
+      total: 10 / (1 + step),
+      lr: 1e-3,
+      samplesPerSec: 40,
+      gradNorm: 5,
+    });
+    if (step % 67 === 0)
+      events.next({ type: 'warning', code: 'W_TEST', message: `odd step ${step}`, stage: 'train', step });
     if ((step + 1) % 500 === 0) {
-      for (const name of ['val/mAP', 'val/NDS']) events.next({ type: 'metric', stage: 'train', step: step + 1, name, value: (step + 1) / 4000 });
+      for (const name of ['val/mAP', 'val/NDS'])
+        events.next({ type: 'metric', stage: 'train', step: step + 1, name, value: (step + 1) / 4000 });
     }
   }
   events.next({ type: 'stage-end', stage: 'train', index: 0, steps: 2000 });
@@ -48,11 +65,17 @@ describe('renderProgress without a TTY', () => {
     renderProgress(events, { stream: out.stream, intervalMs: 10_000, maxWarnings: 5, now: () => clock.t });
     playRun(events, clock);
     const lines = out.text().trimEnd().split('\n');
-    const summaries = lines.filter((l) => /^\[train\] step \d+\/2000 \(\d+%\) loss/.test(l) && !l.endsWith('done'));
+    const summaries = lines.filter(
+      (l) => /^\[train\] step \d+\/2000 \(\d+%\) loss/.test(l) && !l.endsWith('done'),
+    );
     // 100 s of steps at one summary per 10 s: the first step, then every 10 s.
     expect(summaries.length).toBe(10);
-    expect(summaries[1]).toMatch(/^\[train\] step 201\/2000 \(10%\) loss 0\.04975 lr 0\.001 \|g\| 5 20 step\/s eta 1m30s$/);
-    expect(lines.filter((l) => l.includes('val/mAP'))).toEqual([500, 1000, 1500, 2000].map((s) => `[train] step ${s} val/mAP ${s / 4000} val/NDS ${s / 4000}`));
+    expect(summaries[1]).toMatch(
+      /^\[train\] step 201\/2000 \(10%\) loss 0\.04975 lr 0\.001 \|g\| 5 20 step\/s eta 1m30s$/,
+    );
+    expect(lines.filter((l) => l.includes('val/mAP'))).toEqual(
+      [500, 1000, 1500, 2000].map((s) => `[train] step ${s} val/mAP ${s / 4000} val/NDS ${s / 4000}`),
+    );
     expect(lines.filter((l) => l.startsWith('warning W_TEST'))).toHaveLength(5);
     expect(lines).toContain('25 more warnings not shown');
     expect(lines[0]).toBe('[train] starting, 2000 steps');
@@ -94,7 +117,11 @@ describe('attachRunOutput', () => {
     const clock = { t: 0 };
     attachRunOutput(events, { log: file, progress: { stream: out.stream, now: () => clock.t } });
     playRun(events, clock);
-    const rows = fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as TrainEvent & { time: string });
+    const rows = fs
+      .readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as TrainEvent & { time: string });
     expect(rows.filter((r) => r.type === 'step')).toHaveLength(2000);
     expect(rows[rows.length - 1]).toMatchObject({ type: 'run-end', completed: true });
     expect(out.text()).toContain('run complete');
@@ -102,6 +129,11 @@ describe('attachRunOutput', () => {
   });
 
   it('formats durations for the ETA', () => {
-    expect([formatDuration(42), formatDuration(185), formatDuration(3720), formatDuration(NaN)]).toEqual(['42s', '3m05s', '1h02m', '?']);
+    expect([formatDuration(42), formatDuration(185), formatDuration(3720), formatDuration(NaN)]).toEqual([
+      '42s',
+      '3m05s',
+      '1h02m',
+      '?',
+    ]);
   });
 });

@@ -39,7 +39,12 @@ function ttySink(stream: NodeJS.WritableStream): Sink {
     Presets.shades_classic,
   );
   const bars = new Map<StageTracker, SingleBar>();
-  const payload = (t: StageTracker) => ({ stage: t.stage, loss: t.last ? formatNumber(t.last.total) : '-', lr: t.last ? formatNumber(t.last.lr) : '-', rate: formatNumber(t.rate()) });
+  const payload = (t: StageTracker) => ({
+    stage: t.stage,
+    loss: t.last ? formatNumber(t.last.total) : '-',
+    lr: t.last ? formatNumber(t.last.lr) : '-',
+    rate: formatNumber(t.rate()),
+  });
   return {
     line: (text) => multi.log(text + '\n'),
     stageStart: (t) => void bars.set(t, multi.create(t.total, t.done, payload(t))),
@@ -58,7 +63,8 @@ function lineSink(stream: NodeJS.WritableStream, intervalMs: number, now: () => 
   const write = (text: string) => stream.write(text + '\n');
   return {
     line: write,
-    stageStart: (t) => write(`[${t.stage}] ${t.done > 0 ? `resuming at step ${t.done} of` : 'starting,'} ${t.total} steps`),
+    stageStart: (t) =>
+      write(`[${t.stage}] ${t.done > 0 ? `resuming at step ${t.done} of` : 'starting,'} ${t.total} steps`),
     step: (t) => {
       if (now() - lastPrinted < intervalMs) return;
       lastPrinted = now();
@@ -78,7 +84,10 @@ function lineSink(stream: NodeJS.WritableStream, intervalMs: number, now: () => 
 export function renderProgress(events: Observable<TrainEvent>, options: ProgressOptions = {}): Subscription {
   const stream = options.stream ?? process.stderr;
   const now = options.now ?? Date.now;
-  const sink = (options.tty ?? Boolean(stream.isTTY)) ? ttySink(stream) : lineSink(stream, options.intervalMs ?? 10_000, now);
+  const sink =
+    (options.tty ?? Boolean(stream.isTTY))
+      ? ttySink(stream)
+      : lineSink(stream, options.intervalMs ?? 10_000, now);
   const maxWarnings = options.maxWarnings ?? 20;
   const trackers = new Map<string, StageTracker>();
   let pending: { stage: string; step: number; metrics: { name: string; value: number }[] } | undefined;

@@ -61,13 +61,22 @@ export class StageTracker {
   summary(): string {
     const pct = this.total > 0 ? Math.floor((100 * this.done) / this.total) : 100;
     const parts = [`[${this.stage}] step ${this.done}/${this.total} (${pct}%)`];
-    if (this.last) parts.push(`loss ${formatNumber(this.last.total)}`, `lr ${formatNumber(this.last.lr)}`, `|g| ${formatNumber(this.last.gradNorm)}`);
+    if (this.last)
+      parts.push(
+        `loss ${formatNumber(this.last.total)}`,
+        `lr ${formatNumber(this.last.lr)}`,
+        `|g| ${formatNumber(this.last.gradNorm)}`,
+      );
     parts.push(`${formatNumber(this.rate())} step/s`, `eta ${formatDuration(this.etaSeconds())}`);
     return parts.join(' ');
   }
 }
 
 /** Metric events of one step as one line: `[train] step 250 val/mAP 0.412 val/NDS 0.388`. */
-export function metricLine(stage: string, step: number, metrics: ReadonlyArray<{ name: string; value: number }>): string {
+export function metricLine(
+  stage: string,
+  step: number,
+  metrics: ReadonlyArray<{ name: string; value: number }>,
+): string {
   return `[${stage}] step ${step} ${metrics.map((m) => `${m.name} ${formatNumber(m.value)}`).join(' ')}`;
 }
