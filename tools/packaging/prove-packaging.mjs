@@ -7,6 +7,7 @@
 //
 //   node tools/packaging/prove-packaging.mjs [--plugin @bevzip/plugin-altermoma] [--plugin-options JSON]
 //                                            [--other @bevzip/plugin-qdbev] [--steps 2] [--keep] [--skip-build]
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -236,6 +237,10 @@ try {
   args.keep = true;
   process.exitCode = 1;
 } finally {
-  if (!args.keep) fs.rmSync(work, { recursive: true, force: true });
-  else if (process.exitCode !== 1) process.stdout.write(`work folder kept: ${work}\n`);
+  if (args.keep) {
+    if (process.exitCode !== 1) process.stdout.write(`work folder kept: ${work}\n`);
+  } else if (spawnSync('rm', ['-rf', work]).status !== 0) {
+    // `rm -rf` clears the two installs (≈1.4 GB) several times faster than fs.rmSync, which stays as the fallback.
+    fs.rmSync(work, { recursive: true, force: true });
+  }
 }
