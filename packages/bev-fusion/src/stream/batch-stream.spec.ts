@@ -6,7 +6,7 @@ import { firstValueFrom, toArray } from 'rxjs';
 import { MICRO_CONFIG } from '../model/config';
 import { taskConfigForModel } from '../task/from-model';
 import { WorkerBatchStream, type BatchStreamOptions } from './batch-stream';
-import type { HostBatch } from './host-batch';
+import type { HostBatch } from '../task/host-batch';
 import { SyntheticBatchMaker } from './synthetic-frames';
 import { disposeStreamBatch, type StreamBatch } from './to-tensors';
 

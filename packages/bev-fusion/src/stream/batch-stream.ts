@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { BevzipError, ERROR_CODES, type DataSource, type ErrorCode } from '@bevzip/ir';
 import { Observable } from 'rxjs';
-import type { HostBatch } from './host-batch';
+import type { HostBatch } from '../task/host-batch';
 import type { BatchWorkerData, FromWorker, ToWorker, WireError } from './protocol';
 import { validateStreamSpec, type SyntheticStreamSpec } from './synthetic-frames';
 import { disposeStreamBatch, hostBatchToTensors, type StreamBatch } from './to-tensors';

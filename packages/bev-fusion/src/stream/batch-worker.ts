@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { hostBatchTransferList } from './host-batch';
+import { hostBatchTransferList } from '../task/host-batch';
 import type { BatchWorkerData, FromWorker, ToWorker } from './protocol';
 import { toWireError } from './protocol';
 import { SyntheticBatchMaker } from './synthetic-frames';

@@ -2,7 +2,7 @@ import type { Frame } from '../data/types';
 import { generateScene } from '../synthetic/scene';
 import { disposeBatch, makeBatch } from '../task/batch';
 import { createTaskConfig, TINY_TASK_CONFIG } from '../task/config';
-import { assembleHostBatch, hostBatchTransferList } from './host-batch';
+import { assembleHostBatch, hostBatchTransferList } from '../task/host-batch';
 import { sampleAddress, SyntheticBatchMaker } from './synthetic-frames';
 import { disposeStreamBatch, hostBatchToTensors } from './to-tensors';
 

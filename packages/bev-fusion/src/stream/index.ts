@@ -3,7 +3,6 @@
  * as typed arrays; the main thread uploads them as tensors, as a runtime data source or an rxjs
  * stream, and measures how long training waited for them.
  */
-export * from './host-batch';
 export * from './synthetic-frames';
 export * from './to-tensors';
 export * from './batch-stream';

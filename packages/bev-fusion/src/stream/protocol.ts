@@ -1,4 +1,4 @@
-import type { HostBatch } from './host-batch';
+import type { HostBatch } from '../task/host-batch';
 import type { SyntheticStreamSpec } from './synthetic-frames';
 
 /** What the batch worker is started with (its `workerData`). */

@@ -4,7 +4,7 @@ import type { TaskConfig } from '../task/config';
 import { MAP_CLASSES, type MapClass } from '../synthetic/map-raster';
 import { generateScene } from '../synthetic/scene';
 import type { SceneConditions } from '../synthetic/conditions';
-import { assembleHostBatch, type HostBatch } from './host-batch';
+import { assembleHostBatch, type HostBatch } from '../task/host-batch';
 
 /** What a synthetic batch stream draws: plain data, so it can be handed to a worker thread. */
 export interface SyntheticStreamSpec {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TargetTensors } from '../task/losses';
-import type { HostBatch, HostTensor } from './host-batch';
+import { hostTensorToTf, type HostBatch } from '../task/host-batch';
 
 /**
  * A batch of the stream as tensors: graph feeds and loss targets (the runtime `Batch` shape), with
@@ -15,16 +15,12 @@ export interface StreamBatch {
   numObjects: number[];
 }
 
-function toTensor(t: HostTensor): tf.Tensor {
-  return tf.tensor(t.data, t.shape, t.data instanceof Int32Array ? 'int32' : 'float32');
-}
-
 /** Uploads a host batch to the current tfjs backend. */
 export function hostBatchToTensors(batch: HostBatch): StreamBatch {
-  const feeds = Object.fromEntries(Object.entries(batch.feeds).map(([k, v]) => [k, toTensor(v)]));
+  const feeds = Object.fromEntries(Object.entries(batch.feeds).map(([k, v]) => [k, hostTensorToTf(v)]));
   const { heatmap, reg, regWeight, map } = batch.targets;
-  const targets: TargetTensors = { heatmap: toTensor(heatmap!), reg: toTensor(reg!), regWeight: toTensor(regWeight!) };
-  if (map) targets.map = toTensor(map);
+  const targets: TargetTensors = { heatmap: hostTensorToTf(heatmap!), reg: hostTensorToTf(reg!), regWeight: hostTensorToTf(regWeight!) };
+  if (map) targets.map = hostTensorToTf(map);
   return { step: batch.step, feeds, targets, sampleTokens: batch.sampleTokens, numObjects: batch.numObjects };
 }
 

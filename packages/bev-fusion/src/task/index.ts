@@ -9,6 +9,7 @@ export * from './gaussian';
 export * from './targets';
 export * from './losses';
 export * from './batch';
+export * from './host-batch';
 export * from './data-source';
 export * from './decode';
 export * from './evaluate';

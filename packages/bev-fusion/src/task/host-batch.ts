@@ -1,10 +1,19 @@
+import * as tf from '@tensorflow/tfjs';
 import { BevzipError, ERROR_CODES } from '@bevzip/ir';
 import type { Frame } from '../data/types';
-import { FEED_NAMES } from '../task/batch';
-import { camBevIndexFor, frustumPointCount, orderedCameras } from '../task/camera-geometry';
-import { headGrid, REG_CHANNELS, usesCamera, usesLidar, type TaskConfig } from '../task/config';
-import { PILLAR_FEATURES, pillarize } from '../task/pillarize';
-import { buildDetectionTargets, buildMapTargets, egoBoxes } from '../task/targets';
+import { camBevIndexFor, frustumPointCount, orderedCameras } from './camera-geometry';
+import { headGrid, REG_CHANNELS, usesCamera, usesLidar, type TaskConfig } from './config';
+import { PILLAR_FEATURES, pillarize } from './pillarize';
+import { buildDetectionTargets, buildMapTargets, egoBoxes, type DetectionTargets } from './targets';
+
+/** Names of the model's graph inputs. */
+export const FEED_NAMES = {
+  images: 'images',
+  camBevIndex: 'cam_bev_index',
+  pillarFeatures: 'pillar_features',
+  pillarMask: 'pillar_mask',
+  pillarCoords: 'pillar_coords',
+} as const;
 
 /** A tensor as plain host data: what crosses the worker boundary (the buffer is transferred). */
 export interface HostTensor {
@@ -87,6 +96,15 @@ function lidarFeeds(frames: readonly Frame[], cfg: TaskConfig): Record<string, H
  *   missing map labels.
  */
 export function assembleHostBatch(step: number, frames: readonly Frame[], cfg: TaskConfig): HostBatch {
+  return assembleWithDetections(step, frames, cfg).batch;
+}
+
+/** {@link assembleHostBatch}, also returning each sample's detection targets (boxes, counts). */
+export function assembleWithDetections(
+  step: number,
+  frames: readonly Frame[],
+  cfg: TaskConfig,
+): { batch: HostBatch; detections: DetectionTargets[] } {
   if (frames.length === 0)
     throw new BevzipError(ERROR_CODES.BAD_FEED, `batch of step ${step}: a batch needs at least one frame`);
   const b = frames.length;
@@ -100,13 +118,14 @@ export function assembleHostBatch(step: number, frames: readonly Frame[], cfg: T
   const heat = new Float32Array(b * hh * wh * k);
   const reg = new Float32Array(b * hh * wh * r);
   const regWeight = new Float32Array(b * hh * wh * r);
-  const numObjects = frames.map((frame, s) => {
+  const detections = frames.map((frame, s) => {
     const det = buildDetectionTargets(egoBoxes(frame), cfg);
     heat.set(det.heatmap, s * hh * wh * k);
     reg.set(det.reg, s * hh * wh * r);
     regWeight.set(det.regWeight, s * hh * wh * r);
-    return det.numObjects;
+    return det;
   });
+  const numObjects = detections.map((d) => d.numObjects);
   const targets: HostBatch['targets'] = {
     heatmap: { data: heat, shape: [b, hh, wh, k] },
     reg: { data: reg, shape: [b, hh, wh, r] },
@@ -126,7 +145,15 @@ export function assembleHostBatch(step: number, frames: readonly Frame[], cfg: T
     });
     targets.map = { data: map, shape: [b, mh, mw, km] };
   }
-  return { step, feeds, targets, sampleTokens: frames.map((f) => f.sampleToken), numObjects };
+  return {
+    batch: { step, feeds, targets, sampleTokens: frames.map((f) => f.sampleToken), numObjects },
+    detections,
+  };
+}
+
+/** Uploads one host tensor to the current tfjs backend. */
+export function hostTensorToTf(t: HostTensor): tf.Tensor {
+  return tf.tensor(t.data, t.shape, t.data instanceof Int32Array ? 'int32' : 'float32');
 }
 
 /** The buffers of a host batch, for `postMessage`'s transfer list (no copy across threads). */
