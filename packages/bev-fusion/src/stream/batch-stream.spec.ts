@@ -124,7 +124,8 @@ describe('WorkerBatchStream in a plain Node process', () => {
     execFileSync(
       process.execPath,
       ['--conditions=@bevzip/source', '-r', path.join(__dirname, 'ts-hook.js'), '-e', body],
-      { encoding: 'utf8', timeout: 60_000, cwd: __dirname, stdio: ['ignore', 'pipe', 'pipe'] },
+      // Each child transpiles the sources and starts a worker: slow on a loaded machine, hence the margins.
+      { encoding: 'utf8', timeout: 120_000, cwd: __dirname, stdio: ['ignore', 'pipe', 'pipe'] },
     );
   const open = `const { WorkerBatchStream } = require(${JSON.stringify(path.join(__dirname, 'index.ts'))});
     const { TINY_TASK_CONFIG } = require(${JSON.stringify(path.join(__dirname, '../task/config.ts'))});
@@ -138,5 +139,5 @@ describe('WorkerBatchStream in a plain Node process', () => {
     expect(out.trim().split('\n')).toEqual(['got 1', 'closed', 'exit']);
     const forgotten = run(`${open} s.batch(0).then((b) => console.log('got', b.sampleTokens.length));`);
     expect(forgotten.trim()).toBe('got 1');
-  });
+  }, 300_000);
 });
