@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Batch as RuntimeBatch, DataSource } from '@bevzip/ir';
+import { hashString, type Batch as RuntimeBatch, type DataSource } from '@bevzip/ir';
 import type { Frame } from '../data/types';
 import { disposeStreamBatch } from '../stream/to-tensors';
 import type { WorkerBatchStream } from '../stream/batch-stream';
@@ -7,6 +7,7 @@ import { generateScene } from '../synthetic/scene';
 import { disposeBatch, makeBatch } from '../task/batch';
 import type { TaskConfig } from '../task/config';
 import { FrameBatchSource } from '../task/data-source';
+import { assembleHostBatch, hostTensorToTf, type HostBatch, type HostTensor } from '../task/host-batch';
 import type { TargetTensors } from '../task/losses';
 
 /** Index of the first validation scene: far above any training split, so the two never overlap. */
@@ -54,57 +55,60 @@ export function validationFrames(
 
 /** Host copies of a batch's targets; they become tensors inside the loss, so the gradient tape frees them. */
 export interface HostTargets {
-  heatmap: { data: Float32Array; shape: number[] };
-  reg: { data: Float32Array; shape: number[] };
-  regWeight: { data: Float32Array; shape: number[] };
-  map?: { data: Float32Array; shape: number[] };
-}
-
-function host(t: tf.Tensor): { data: Float32Array; shape: number[] } {
-  return { data: t.dataSync() as Float32Array, shape: t.shape };
+  heatmap: HostTensor;
+  reg: HostTensor;
+  regWeight: HostTensor;
+  map?: HostTensor;
 }
 
 /** Target tensors of host targets (call inside a tidy or a gradient function). */
 export function targetTensors(t: HostTargets): TargetTensors {
-  const make = (h: { data: Float32Array; shape: number[] }) => tf.tensor(h.data, h.shape);
   return {
-    heatmap: make(t.heatmap),
-    reg: make(t.reg),
-    regWeight: make(t.regWeight),
-    map: t.map && make(t.map),
+    heatmap: hostTensorToTf(t.heatmap),
+    reg: hostTensorToTf(t.reg),
+    regWeight: hostTensorToTf(t.regWeight),
+    map: t.map && hostTensorToTf(t.map),
+  };
+}
+
+/** A runtime batch from a host batch: feeds become tensors the runtime disposes, targets stay on the host. */
+function runtimeBatch(b: HostBatch): RuntimeBatch {
+  const { heatmap, reg, regWeight, map } = b.targets;
+  const feeds = Object.fromEntries(Object.entries(b.feeds).map(([name, t]) => [name, hostTensorToTf(t)]));
+  return {
+    feeds,
+    targets: { heatmap: heatmap!, reg: reg!, regWeight: regWeight!, map } satisfies HostTargets,
   };
 }
 
 /**
  * A runtime data source over a fixed list of frames: step s reads the batch a {@link FrameBatchSource}
- * seeded by the run seed puts at s, so a resumed run sees the same batches. Feeds are tensors the
- * runtime disposes; targets stay on the host ({@link HostTargets}).
+ * puts at s, so a resumed run sees the same batches. Its order is seeded by `seed`, or, when no seed
+ * is given, by the run seed and the stage name (each stage of a pipeline gets its own order).
+ * Feeds are tensors the runtime disposes; targets stay on the host ({@link HostTargets}).
  */
 export function frameDataSource(
   frames: readonly Frame[],
   cfg: TaskConfig,
   batchSize: number,
-  seed: number,
+  seed?: number,
 ): DataSource {
-  const source = new FrameBatchSource(frames, cfg, { batchSize, seed });
+  const sources = new Map<number, FrameBatchSource>();
   return {
-    batch(step): RuntimeBatch {
-      const b = source.batchAt(step);
-      const targets: HostTargets = {
-        heatmap: host(b.targets.heatmap),
-        reg: host(b.targets.reg),
-        regWeight: host(b.targets.regWeight),
-        map: b.targets.map && host(b.targets.map),
-      };
-      disposeBatch({ feeds: {}, targets: b.targets });
-      return { feeds: b.feeds, targets };
+    batch(step, ctx): RuntimeBatch {
+      const orderSeed = seed ?? hashString(`stage:${ctx.stage}`, ctx.seed);
+      let source = sources.get(orderSeed);
+      if (!source)
+        sources.set(orderSeed, (source = new FrameBatchSource(frames, cfg, { batchSize, seed: orderSeed })));
+      const batchFrames = source.indicesAt(step).map((i) => frames[i]);
+      return runtimeBatch(assembleHostBatch(step, batchFrames, cfg));
     },
   };
 }
 
 /**
  * A runtime data source over a synthetic batch stream made in a worker thread (fresh scenes at every
- * step, so no frame repeats); targets are moved to the host like {@link frameDataSource}'s.
+ * step, so no frame repeats); targets stay on the host like {@link frameDataSource}'s.
  */
 export function streamDataSource(stream: WorkerBatchStream): DataSource {
   return {
@@ -120,6 +124,10 @@ export function streamDataSource(stream: WorkerBatchStream): DataSource {
       return { feeds: b.feeds, targets };
     },
   };
+}
+
+function host(t: tf.Tensor): HostTensor {
+  return { data: t.dataSync() as Float32Array, shape: t.shape };
 }
 
 /** Feeds of one batch of frames (for exports and warm-up); caller disposes. */

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { disposeBatch, FrameBatchSource, generateScene, loadNuScenes, taskLoss, type Frame, type TargetTensors, type TaskConfig } from '@bevzip/bev-fusion';
-import { BevzipError, ERROR_CODES, hashString, type Batch, type DataSource } from '@bevzip/ir';
+import { generateScene, loadNuScenes, targetTensors, taskLoss, type Frame, type HostTargets, type TaskConfig } from '@bevzip/bev-fusion';
+import { BevzipError, ERROR_CODES, type Batch } from '@bevzip/ir';
 import type { DataSpec } from './schema';
 
 /** First synthetic validation scene: far above any training split, so the two never overlap. */
@@ -47,47 +47,10 @@ export function loadFrames(spec: DataSpec, options: { baseDir: string; onScene?:
   };
 }
 
-interface HostTensor {
-  data: Float32Array;
-  shape: number[];
-}
-
-/** Targets kept on the host between batches; they become tensors inside the loss, where the tape frees them. */
-interface HostTargets {
-  heatmap: HostTensor;
-  reg: HostTensor;
-  regWeight: HostTensor;
-  map?: HostTensor;
-}
-
-const host = (t: tf.Tensor): HostTensor => ({ data: Float32Array.from(t.dataSync() as Float32Array), shape: t.shape });
-
-/**
- * Training batches over `frames` for the runtime: the batch at step s of a stage is fixed by the run
- * seed, the stage name and s alone, so a resumed run reads the same batches.
- */
-export function frameDataSource(frames: readonly Frame[], cfg: TaskConfig, batchSize: number): DataSource {
-  const sources = new Map<number, FrameBatchSource>();
-  return {
-    batch(step, ctx): Batch {
-      const seed = hashString(`stage:${ctx.stage}`, ctx.seed);
-      let source = sources.get(seed);
-      if (!source) sources.set(seed, (source = new FrameBatchSource(frames, cfg, { batchSize, seed })));
-      const b = source.batchAt(step);
-      const t = b.targets;
-      const targets: HostTargets = { heatmap: host(t.heatmap), reg: host(t.reg), regWeight: host(t.regWeight), map: t.map && host(t.map) };
-      disposeBatch({ feeds: {}, targets: t });
-      return { feeds: b.feeds, targets };
-    },
-  };
-}
-
 /** The model's task loss (heat map + regression + map) for the runtime; call inside a tidy or gradient scope. */
 export function pipelineTaskLoss(cfg: TaskConfig): (outputs: Record<string, tf.Tensor>, batch: Batch) => tf.Scalar {
   return (outputs, batch) => {
-    const h = batch.targets as HostTargets;
-    const make = (x: HostTensor) => tf.tensor(x.data, x.shape);
-    const targets: TargetTensors = { heatmap: make(h.heatmap), reg: make(h.reg), regWeight: make(h.regWeight), map: h.map && make(h.map) };
+    const targets = targetTensors(batch.targets as HostTargets);
     // Called inside the runtime's gradient scope, which frees the targets and the other terms.
     return taskLoss({ heatmap: outputs.heatmap, reg: outputs.reg, map: outputs.map }, targets, cfg).total;
   };

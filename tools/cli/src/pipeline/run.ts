@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { taskConfigForModel } from '@bevzip/bev-fusion';
+import { frameDataSource, taskConfigForModel } from '@bevzip/bev-fusion';
 import { exportOnnx, initBackend, Pipeline, Rng, type StepContext, saveGraph, stripTrainOnly, type BackendChoice, type Graph, type ParamStore } from '@bevzip/ir';
 import * as tf from '@tensorflow/tfjs';
 import { writeReport, type SvgRenderer } from '../report/write-report';
 import { EVENTS_FILE, REPORT_FILE, SUMMARY_FILE, type ModelRow, type RunSummary } from '../report/summary';
-import { frameDataSource, loadFrames, pipelineTaskLoss } from './data';
+import { loadFrames, pipelineTaskLoss } from './data';
 import { scoreInterpreter, scoreOnnx } from './evaluate';
 import { loadPipelineFile } from './load-file';
 import { loadModelRef, type LoadedModel } from './model-ref';
