@@ -7,6 +7,8 @@ export interface Batch {
   feeds: Record<string, tf.Tensor>;
   /** Whatever the task loss needs (boxes, labels); opaque to the runtime. */
   targets?: unknown;
+  /** Samples in the batch, for throughput; default the first feed's leading dimension. */
+  size?: number;
 }
 
 export interface BatchContext {

@@ -130,7 +130,7 @@ export async function runStage({ config, driver, services, state, index, startSt
         }
         bad = 0;
         const seconds = (performance.now() - started) / 1000;
-        const samples = Object.values(batch.feeds)[0]?.shape[0] ?? 1;
+        const samples = batch.size ?? Object.values(batch.feeds)[0]?.shape[0] ?? 1;
         const { losses, total, gradNorm } = outcome;
         state.stream.emit({ type: 'step', stage: stage.name, step, losses, total, lr, samplesPerSec: samples / Math.max(seconds, 1e-9), gradNorm });
       } finally {
