@@ -134,10 +134,10 @@ describe('WorkerBatchStream in a plain Node process', () => {
   it('lets the process exit after close, and on its own once idle when close is forgotten', () => {
     const out = run(`${open}
       // Two batches with no prefetch leave the worker idle, the state in which closing must still hold the process.
-      s.batch(0).then(() => s.batch(1)).then(async (b) => { console.log('got', b.step); await s.close(); console.log('closed'); });
+      s.batch(0).then(() => s.batch(1)).then(async (b) => { console.log('got ' + b.step); await s.close(); console.log('closed'); });
       process.on('exit', () => console.log('exit'));`);
     expect(out.trim().split('\n')).toEqual(['got 1', 'closed', 'exit']);
-    const forgotten = run(`${open} s.batch(0).then((b) => console.log('got', b.sampleTokens.length));`);
+    const forgotten = run(`${open} s.batch(0).then((b) => console.log('got ' + b.sampleTokens.length));`);
     expect(forgotten.trim()).toBe('got 1');
   }, 300_000);
 });
