@@ -1,30 +1,24 @@
 import * as tf from '@tensorflow/tfjs';
 import { run } from '../interpreter';
-import { checkGradients, expectClose, expectNoLeak, onnxParity, randomTensor, singleOpGraph } from '../testing';
+import {
+  checkGradients,
+  expectClose,
+  expectNoLeak,
+  naivePool,
+  onnxParity,
+  randomTensor,
+  singleOpGraph,
+} from '../testing';
 import { poolAttrs, poolPads } from './pool-common';
 
 /** Float64 max over each window's real cells, the reference. */
 function naiveMaxPool(x: tf.Tensor, attrs: Record<string, unknown>): number[] {
   const a = poolAttrs.parse(attrs);
-  const [b, h, w, c] = x.shape;
-  const [[pt, pb], [pl, pr]] = poolPads(a, h, w);
-  const [kh, kw] = typeof a.kernel === 'number' ? [a.kernel, a.kernel] : a.kernel;
-  const [sh, sw] = typeof a.strides === 'number' ? [a.strides, a.strides] : a.strides;
-  const xd = x.dataSync();
-  const out: number[] = [];
-  for (let n = 0; n < b; n++)
-    for (let i = 0; i + kh <= h + pt + pb; i += sh)
-      for (let j = 0; j + kw <= w + pl + pr; j += sw)
-        for (let k = 0; k < c; k++) {
-          let best = -Infinity;
-          for (let u = 0; u < kh; u++)
-            for (let v = 0; v < kw; v++) {
-              const [y, z] = [i + u - pt, j + v - pl];
-              if (y >= 0 && y < h && z >= 0 && z < w) best = Math.max(best, xd[((n * h + y) * w + z) * c + k]);
-            }
-          out.push(best);
-        }
-  return out;
+  return naivePool(
+    x,
+    { pads: poolPads(a, x.shape[1]!, x.shape[2]!), kernel: a.kernel, strides: a.strides },
+    (cells) => Math.max(...cells),
+  );
 }
 
 const cases = [
@@ -54,19 +48,28 @@ describe('max_pool2d', () => {
       const x = randomTensor([1, 5, 6, 2], 2);
       const { graph, params, feeds } = poolGraph(x, attrs);
       const w = randomTensor(graph.values[graph.outputs[0]].shape, 3);
-      checkGradients((xi) => tf.sum(tf.mul(run(graph, params, { ...feeds, x: xi }).outputs[graph.outputs[0]], w)) as tf.Scalar, [x], { eps: 1e-3, samples: 60 });
+      checkGradients(
+        (xi) =>
+          tf.sum(tf.mul(run(graph, params, { ...feeds, x: xi }).outputs[graph.outputs[0]], w)) as tf.Scalar,
+        [x],
+        { eps: 1e-3, samples: 60 },
+      );
     }
   });
 
   it('rejects padding as large as the kernel, naming the node', () => {
-    expect(() => poolGraph(tf.zeros([1, 4, 4, 1]), { kernel: 2, pad: 2 })).toThrow(/node 'max_pool2d'.*smaller than the kernel/);
+    expect(() => poolGraph(tf.zeros([1, 4, 4, 1]), { kernel: 2, pad: 2 })).toThrow(
+      /node 'max_pool2d'.*smaller than the kernel/,
+    );
   });
 
   it('keeps the tensor count flat across runs and gradient steps', () => {
     const { graph, params, feeds } = poolGraph(randomTensor([1, 5, 5, 2], 4), { kernel: 3, pad: 'same' });
     expectNoLeak(() => {
       run(graph, params, feeds).outputs[graph.outputs[0]].dispose();
-      tf.grad((xi: tf.Tensor) => run(graph, params, { x: xi }).outputs[graph.outputs[0]].sum())(feeds.x).dispose();
+      tf.grad((xi: tf.Tensor) => run(graph, params, { x: xi }).outputs[graph.outputs[0]].sum())(
+        feeds.x,
+      ).dispose();
     });
   });
 });
