@@ -7,10 +7,14 @@ import { scaffoldFiles } from '../scaffold';
 /** Compiles the generated src/index.ts and evaluates it against this workspace's packages. */
 function loadGenerated(name: string): Record<string, any> {
   const { files } = scaffoldFiles({ name });
-  const check = ts.transpileModule(files['src/index.ts'], { reportDiagnostics: true, compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } });
+  const check = ts.transpileModule(files['src/index.ts'], {
+    reportDiagnostics: true,
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+  });
   expect(check.diagnostics ?? []).toEqual([]);
   const module = { exports: {} as Record<string, any> };
-  const localRequire = (id: string) => (id === '../package.json' ? JSON.parse(files['package.json']) : require(id));
+  const localRequire = (id: string) =>
+    id === '../package.json' ? JSON.parse(files['package.json']) : require(id);
   new Function('require', 'module', 'exports', check.outputText)(localRequire, module, module.exports);
   return module.exports;
 }
@@ -21,7 +25,9 @@ function referenceL1(seed: number, modality?: string): number {
   const params = ParamStore.init(graph, seed);
   let sum = 0;
   let count = 0;
-  for (const p of graph.params.filter((q) => q.role === 'weight' && (!modality || q.tags.modality === modality))) {
+  for (const p of graph.params.filter(
+    (q) => q.role === 'weight' && (!modality || q.tags.modality === modality),
+  )) {
     for (const v of params.get(p.name).dataSync()) sum += Math.abs(v);
     count += p.shape.reduce((a, b) => a * b, 1);
   }
@@ -39,7 +45,10 @@ describe('the generated plugin, run against this workspace', () => {
     expect(factory({}).version).toBe('0.1.0');
   });
 
-  it.each([['every weight', undefined], ['the camera weights', 'camera']])('adds mean |w| of %s, as a float64 sum gives', async (_what, modality) => {
+  it.each([
+    ['every weight', undefined],
+    ['the camera weights', 'camera'],
+  ])('adds mean |w| of %s, as a float64 sum gives', async (_what, modality) => {
     const seed = 5;
     const options = modality ? { modality: [modality], weight: 0.25 } : { weight: 0.25 };
     const { events, masks } = await runPlugin(factory(options), tinyConvGraph(), { seed });
@@ -52,6 +61,8 @@ describe('the generated plugin, run against this workspace', () => {
   });
 
   it('rejects options outside the schema with the option named', async () => {
-    await expect(runPlugin(factory({ modality: ['radar'] }), tinyConvGraph())).rejects.toThrow(/invalid options: option 'modality\[0\]'/);
+    await expect(runPlugin(factory({ modality: ['radar'] }), tinyConvGraph())).rejects.toThrow(
+      /invalid options: option 'modality\[0\]'/,
+    );
   });
 });

@@ -2,7 +2,10 @@ import type { Flavor, PluginNames } from '../names';
 
 /** The README every plugin starts from; the headings are the ones bevzip's own plugins use. */
 export function readme(n: PluginNames, description: string, flavor: Flavor): string {
-  const install = flavor === 'workspace' ? `npm install   # at the workspace root, links ${n.packageName}` : `npm install ${n.packageName}`;
+  const install =
+    flavor === 'workspace'
+      ? `npm install   # at the workspace root, links ${n.packageName}`
+      : `npm install ${n.packageName}`;
   return `# ${n.packageName}
 
 ${description}

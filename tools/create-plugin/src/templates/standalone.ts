@@ -1,21 +1,19 @@
 import type { PluginNames } from '../names';
+import { commonPackageFields, json } from './package-fields';
 import { THIRD_PARTY_VERSIONS as V, type BevzipVersions } from '../versions';
-
-const json = (value: unknown) => JSON.stringify(value, null, 2) + '\n';
 
 /** package.json of a plugin living in its own repository: bevzip packages by version range. */
 export function standalonePackageJson(n: PluginNames, b: BevzipVersions, description: string): string {
   return json({
-    name: n.packageName,
-    version: '0.1.0',
-    description,
-    license: 'Apache-2.0',
-    keywords: ['bevzip-plugin'],
-    main: './dist/index.js',
-    types: './dist/index.d.ts',
+    ...commonPackageFields(n, description),
     files: ['dist', 'README.md'],
     sideEffects: false,
-    scripts: { build: 'tsc -p tsconfig.build.json', test: 'jest', typecheck: 'tsc -p tsconfig.json --noEmit', prepack: 'npm run build' },
+    scripts: {
+      build: 'tsc -p tsconfig.build.json',
+      test: 'jest',
+      typecheck: 'tsc -p tsconfig.json --noEmit',
+      prepack: 'npm run build',
+    },
     dependencies: { '@bevzip/ir': `^${b.ir}`, '@tensorflow/tfjs': V['@tensorflow/tfjs'], zod: V.zod },
     peerDependencies: { tsyringe: `^${V.tsyringe}` },
     devDependencies: {
@@ -97,7 +95,11 @@ beforeAll(async () => {
 `;
 
 /** Everything but the sources and README, for a package in its own repository. */
-export function standaloneConfigFiles(n: PluginNames, b: BevzipVersions, description: string): Record<string, string> {
+export function standaloneConfigFiles(
+  n: PluginNames,
+  b: BevzipVersions,
+  description: string,
+): Record<string, string> {
   return {
     'package.json': standalonePackageJson(n, b, description),
     'tsconfig.json': TSCONFIG,

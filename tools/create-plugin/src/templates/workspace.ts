@@ -1,28 +1,30 @@
 import type { PluginNames } from '../names';
+import { commonPackageFields, json } from './package-fields';
 import { THIRD_PARTY_VERSIONS as V, type BevzipVersions } from '../versions';
-
-const json = (value: unknown) => JSON.stringify(value, null, 2) + '\n';
 
 /** package.json of a plugin inside the bevzip workspace, laid out like the packages beside it. */
 export function workspacePackageJson(n: PluginNames, b: BevzipVersions, description: string): string {
   return json({
-    name: n.packageName,
-    version: '0.1.0',
-    description,
-    license: 'Apache-2.0',
-    keywords: ['bevzip-plugin'],
-    main: './dist/index.js',
-    types: './dist/index.d.ts',
+    ...commonPackageFields(n, description),
     exports: {
       '.': { '@bevzip/source': './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' },
       './package.json': './package.json',
     },
     files: ['dist', 'README.md', 'CHANGELOG.md'],
     sideEffects: false,
-    scripts: { build: 'tsc -p tsconfig.lib.json', test: 'jest', typecheck: 'tsc -p tsconfig.json', lint: 'eslint src' },
+    scripts: {
+      build: 'tsc -p tsconfig.lib.json',
+      test: 'jest',
+      typecheck: 'tsc -p tsconfig.json',
+      lint: 'eslint src',
+    },
     dependencies: { '@bevzip/ir': b.ir, '@tensorflow/tfjs': V['@tensorflow/tfjs'], zod: V.zod },
     peerDependencies: { tsyringe: `^${V.tsyringe}` },
-    devDependencies: { '@bevzip/plugin-tester': b.pluginTester, tsyringe: V.tsyringe, 'reflect-metadata': V['reflect-metadata'] },
+    devDependencies: {
+      '@bevzip/plugin-tester': b.pluginTester,
+      tsyringe: V.tsyringe,
+      'reflect-metadata': V['reflect-metadata'],
+    },
   });
 }
 
@@ -30,7 +32,12 @@ export function workspacePackageJson(n: PluginNames, b: BevzipVersions, descript
  * Config files of a workspace plugin at `directory` (relative to the workspace root): they extend
  * the workspace's TypeScript base and jest preset, so the package builds and tests like its siblings.
  */
-export function workspaceConfigFiles(n: PluginNames, b: BevzipVersions, description: string, directory: string): Record<string, string> {
+export function workspaceConfigFiles(
+  n: PluginNames,
+  b: BevzipVersions,
+  description: string,
+  directory: string,
+): Record<string, string> {
   const depth = directory.split('/').filter((s) => s && s !== '.').length;
   const root = '../'.repeat(depth);
   return {
