@@ -91,16 +91,28 @@ export class WorkerBatchStream implements DataSource {
     const { prefetch = 2, failWorkerOnStart, ...spec } = options;
     validateStreamSpec(spec);
     if (!(Number.isInteger(prefetch) && prefetch >= 0)) {
-      throw new BevzipError(ERROR_CODES.CONFIG, `batch stream: prefetch must be an integer ≥ 0, got ${prefetch}`);
+      throw new BevzipError(
+        ERROR_CODES.CONFIG,
+        `batch stream: prefetch must be an integer ≥ 0, got ${prefetch}`,
+      );
     }
     this.prefetch = prefetch;
     const entry = batchWorkerEntry();
-    const data: BatchWorkerData & { entry?: string } = { spec, failOnStart: failWorkerOnStart, entry: entry.entry };
+    const data: BatchWorkerData & { entry?: string } = {
+      spec,
+      failOnStart: failWorkerOnStart,
+      entry: entry.entry,
+    };
     this.worker = new Worker(entry.file, { workerData: data, execArgv: entry.execArgv });
     this.worker.on('message', (m: FromWorker) => this.onMessage(m));
-    this.worker.on('error', (e) => this.fail(workerError('batch worker crashed', { name: e.name, message: e.message, stack: e.stack })));
+    this.worker.on('error', (e) =>
+      this.fail(workerError('batch worker crashed', { name: e.name, message: e.message, stack: e.stack })),
+    );
     this.worker.on('exit', (code) => {
-      if (!this.closed) this.fail(new BevzipError(ERROR_CODES.BAD_FEED, `batch worker exited unexpectedly with code ${code}`));
+      if (!this.closed)
+        this.fail(
+          new BevzipError(ERROR_CODES.BAD_FEED, `batch worker exited unexpectedly with code ${code}`),
+        );
     });
   }
 
@@ -111,20 +123,30 @@ export class WorkerBatchStream implements DataSource {
    *   E_CONFIG after {@link close}.
    */
   async batch(step: number): Promise<StreamBatch> {
+    return hostBatchToTensors(await this.hostBatch(step));
+  }
+
+  /**
+   * The batch of `step` as host arrays, for consumers that upload only part of it (the training
+   * data source keeps loss targets on the host). Queues and drops work like {@link batch}.
+   */
+  async hostBatch(step: number): Promise<HostBatch> {
     if (!(Number.isInteger(step) && step >= 0)) {
-      throw new BevzipError(ERROR_CODES.CONFIG, `batch stream: step must be a non-negative integer, got ${step}`);
+      throw new BevzipError(
+        ERROR_CODES.CONFIG,
+        `batch stream: step must be a non-negative integer, got ${step}`,
+      );
     }
     const start = performance.now();
     if (this.stat.first < 0) this.stat.first = start;
     this.request(step);
     const host = await this.inFlight.get(step)!.promise;
     this.inFlight.delete(step);
-    const batch = hostBatchToTensors(host);
     const end = performance.now();
     this.stat.waitMs += end - start;
     this.stat.last = end;
     this.stat.batches++;
-    return batch;
+    return host;
   }
 
   /**
@@ -183,7 +205,8 @@ export class WorkerBatchStream implements DataSource {
   }
 
   private request(step: number): void {
-    if (this.closed) throw new BevzipError(ERROR_CODES.CONFIG, `batch stream: closed (step ${step} asked for)`);
+    if (this.closed)
+      throw new BevzipError(ERROR_CODES.CONFIG, `batch stream: closed (step ${step} asked for)`);
     const to = step + this.prefetch;
     for (const s of this.inFlight.keys()) if (s < step || s > to) this.inFlight.delete(s);
     this.post({ type: 'retain', from: step, to });

@@ -1,7 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { hashString, type Batch as RuntimeBatch, type DataSource } from '@bevzip/ir';
 import type { Frame } from '../data/types';
-import { disposeStreamBatch } from '../stream/to-tensors';
 import type { WorkerBatchStream } from '../stream/batch-stream';
 import { generateScene } from '../synthetic/scene';
 import { disposeBatch, makeBatch } from '../task/batch';
@@ -112,23 +111,7 @@ export function frameDataSource(
  * step, so no frame repeats); targets stay on the host like {@link frameDataSource}'s.
  */
 export function streamDataSource(stream: WorkerBatchStream): DataSource {
-  return {
-    async batch(step): Promise<RuntimeBatch> {
-      const b = await stream.batch(step);
-      const targets: HostTargets = {
-        heatmap: host(b.targets.heatmap),
-        reg: host(b.targets.reg),
-        regWeight: host(b.targets.regWeight),
-        map: b.targets.map && host(b.targets.map),
-      };
-      disposeStreamBatch({ feeds: {}, targets: b.targets });
-      return { feeds: b.feeds, targets };
-    },
-  };
-}
-
-function host(t: tf.Tensor): HostTensor {
-  return { data: t.dataSync() as Float32Array, shape: t.shape };
+  return { batch: async (step) => runtimeBatch(await stream.hostBatch(step)) };
 }
 
 /** Feeds of one batch of frames (for exports and warm-up); caller disposes. */
