@@ -28,6 +28,8 @@ export interface CheckpointData {
   position?: { stage: number; step: number };
   /** Free-form plugin state, same rules as `quantizers`. */
   extra?: Record<string, unknown>;
+  /** Tensors beside `extra` (plugin-owned tensors), by name; float32, int32 or bool. */
+  extraTensors?: ReadonlyMap<string, tf.Tensor>;
 }
 
 /** File names inside a checkpoint directory. */
@@ -39,6 +41,8 @@ export const CHECKPOINT_FILES = {
   masks: 'masks.json',
   masksBin: 'masks.bin',
   quantizers: 'quantizers.json',
+  extraTensors: 'extra-tensors.json',
+  extraTensorsBin: 'extra-tensors.bin',
   state: 'state.json',
   manifest: 'manifest.json',
 } as const;
@@ -67,6 +71,10 @@ function encodeFiles(data: CheckpointData): { file: string; bytes: Uint8Array }[
     if (data.featureMasks) groups.featureMasks = data.featureMasks;
     const m = encodeTensorGroups(groups);
     files.push({ file: F.masks, bytes: text(m.json) }, { file: F.masksBin, bytes: m.bin });
+  }
+  if (data.extraTensors) {
+    const x = encodeTensorGroups({ extra: data.extraTensors });
+    files.push({ file: F.extraTensors, bytes: text(x.json) }, { file: F.extraTensorsBin, bytes: x.bin });
   }
   if (data.quantizers !== undefined) files.push({ file: F.quantizers, bytes: text(stringifyState(data.quantizers, F.quantizers)) });
   const state = { rng: data.rng, seed: data.seed, position: data.position, extra: data.extra };
@@ -162,13 +170,16 @@ export function readCheckpoint(dir: string): CheckpointData {
     throw checkpointError(at(F.weights), (e as Error).message, e);
   }
   let groups: Record<string, Map<string, tf.Tensor>> = {};
+  let extra: Record<string, Map<string, tf.Tensor>> = {};
   try {
     if (files.has(F.masks)) groups = decodeTensorGroups(need(F.masks), need(F.masksBin), at(F.masks), at(F.masksBin));
+    if (files.has(F.extraTensors)) extra = decodeTensorGroups(need(F.extraTensors), need(F.extraTensorsBin), at(F.extraTensors), at(F.extraTensorsBin));
   } catch (e) {
     params.dispose();
+    Object.values(groups).forEach((m) => m.forEach((t) => t.dispose()));
     throw e;
   }
-  return { graph, params, optimizer, masks: groups.masks, featureMasks: groups.featureMasks, quantizers, ...state };
+  return { graph, params, optimizer, masks: groups.masks, featureMasks: groups.featureMasks, quantizers, ...state, extraTensors: extra.extra };
 }
 
 /** `root/step-000123`: the directory name runs use for the checkpoint after `step` steps. */

@@ -162,4 +162,25 @@ export type HookOrder = 'pre' | 'post';
 /** A hook is its handler, or `{ handler, order }` to run it before ('pre') or after ('post') the others. */
 export type ObjectHook<H> = H | { handler: H; order?: HookOrder };
 
-export type PluginHooks<O = unknown> = { [K in HookName]?: ObjectHook<HookHandlers<O>[K]> };
+/**
+ * What a plugin saves at a checkpoint: JSON-compatible data (typed arrays are kept bit-exact) and
+ * named tensors. The runtime copies the tensors when it writes; the plugin keeps owning them.
+ */
+export interface PluginStateSnapshot {
+  json?: unknown;
+  tensors?: ReadonlyMap<string, tf.Tensor>;
+}
+
+/**
+ * Optional cross-step state of a plugin (calibrated ranges, counters, plugin-owned tensors), so a
+ * resumed run continues exactly where the interrupted one stopped. Not a hook: the runtime calls
+ * `save` whenever it writes a checkpoint and `restore` once, after `setup`, when it resumes from a
+ * checkpoint that holds state of this plugin.
+ */
+export interface PluginState {
+  save(): PluginStateSnapshot;
+  /** The tensors are disposed when `restore` returns: copy (`tf.clone`, `tf.keep`) what you keep. */
+  restore(snapshot: { json: unknown; tensors: ReadonlyMap<string, tf.Tensor> }): void;
+}
+
+export type PluginHooks<O = unknown> = { [K in HookName]?: ObjectHook<HookHandlers<O>[K]> } & { state?: PluginState };

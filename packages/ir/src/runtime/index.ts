@@ -12,3 +12,5 @@ export { Pipeline } from './pipeline';
 export type { PipelineResult } from './pipeline';
 export { fileCheckpointStore } from './checkpoint-store';
 export * from './ort-teacher';
+export { canonicalJson, fingerprintDifferences, describeDifferences } from './fingerprint';
+export type { FingerprintDifference } from './fingerprint';

@@ -31,8 +31,18 @@ export interface CheckpointOptions {
   dir: string;
   /** Write a checkpoint every N completed steps of a stage (and at the end of each stage). */
   every: number;
-  /** Resume from the newest checkpoint under `dir` when there is one. Default true. */
-  resume?: boolean;
+  /**
+   * Resume from the newest checkpoint under `dir` when there is one (default true). `'required'`
+   * fails with E_CHECKPOINT when there is none to resume from, naming incomplete ones it skipped.
+   */
+  resume?: boolean | 'required';
+  /** Mid-stage checkpoints kept (the newest ones); every stage-end checkpoint is kept too. Default 3. */
+  keepLast?: number;
+  /**
+   * What the run is (resolved pipeline, model hash, …), stored in each checkpoint. Resuming from a
+   * checkpoint whose fingerprint differs fails with E_CHECKPOINT naming each differing field.
+   */
+  fingerprint?: Record<string, unknown>;
   /** Default: directories in the format of the checkpoint module. */
   store?: CheckpointStore;
 }

@@ -11,7 +11,8 @@ import type { Masks } from './hooks';
 import { HeldMasks } from './masks';
 import type { PipelineConfig } from './pipeline-config';
 import type { Plugin } from './plugin';
-import { PluginDriver } from './plugin-driver';
+import { hookError, PluginDriver, type LoadedPlugin } from './plugin-driver';
+import { describeDifferences, fingerprintDifferences } from './fingerprint';
 import { DEFAULT_TRAINING_SERVICES, type RestoredCheckpoint } from './services';
 import { runStage } from './stage-runner';
 
@@ -82,6 +83,7 @@ export class Pipeline {
         resumedFrom: restored ? { stage: config.stages[position.stage]?.name ?? '(end)', step: position.step } : undefined,
       });
       await this.driver.hookSequential('setup', (p) => [{ ...baseContext(state, p, 'setup'), graph: state.graph, params: state.params }]);
+      if (restored) restorePluginStates(plugins, restored);
       const services = config.services ?? DEFAULT_TRAINING_SERVICES;
       for (let index = position.stage; index < config.stages.length; index++) {
         const resuming = index === position.stage && position.step > 0;
@@ -111,14 +113,51 @@ export class Pipeline {
     const ck = this.config.checkpoint;
     if (!ck) return undefined;
     if (!(ck.every >= 1 && Number.isInteger(ck.every))) throw new BevzipError(ERROR_CODES.CONFIG, `checkpoint.every must be a positive integer, got ${ck.every}`);
-    if (ck.resume === false) return undefined;
     const store = ck.store ?? fileCheckpointStore;
+    for (const line of (await store.recover?.(ck.dir)) ?? []) this.stream.emit({ type: 'warning', code: 'W_CHECKPOINT_RECOVERED', message: `${ck.dir}: ${line}` });
+    if (ck.resume === false) return undefined;
     const dir = await store.latest(ck.dir);
-    if (!dir) return undefined;
+    if (!dir) {
+      if (ck.resume !== 'required') return undefined;
+      const incomplete = (await store.incomplete?.(ck.dir)) ?? [];
+      const why = incomplete.length ? `; incomplete checkpoint(s) without a manifest were skipped: ${incomplete.join(', ')}` : '';
+      throw new BevzipError(ERROR_CODES.CHECKPOINT, `nothing to resume: no complete checkpoint in ${ck.dir}${why}. Start without resume to run from step 0`);
+    }
     const restored = await store.read(dir);
+    if (ck.fingerprint) {
+      const diffs = fingerprintDifferences(restored.extra?.fingerprint, ck.fingerprint);
+      if (diffs.length) {
+        disposeRestored(restored);
+        throw new BevzipError(ERROR_CODES.CHECKPOINT, `checkpoint '${dir}' was written by a different pipeline or model, so it cannot be resumed: ${describeDifferences(diffs)}`);
+      }
+    }
     if (restored.position.stage > this.config.stages.length) {
       throw new BevzipError(ERROR_CODES.CHECKPOINT, `checkpoint '${dir}' is at stage ${restored.position.stage}, but the pipeline has ${this.config.stages.length} stages`);
     }
     return restored;
+  }
+}
+
+function disposeRestored(r: RestoredCheckpoint): void {
+  r.params.dispose();
+  for (const t of [...(r.masks?.params.values() ?? []), ...(r.masks?.features.values() ?? []), ...(r.extraTensors?.values() ?? [])]) t.dispose();
+}
+
+/** Hands each stateful plugin what it saved in the checkpoint; the tensors are disposed afterwards. */
+function restorePluginStates(plugins: readonly LoadedPlugin[], restored: RestoredCheckpoint): void {
+  const saved = (restored.extra?.plugins ?? {}) as Record<string, unknown>;
+  try {
+    for (const p of plugins) {
+      if (!p.hooks.state || !(p.name in saved)) continue;
+      const prefix = `${p.name}/`;
+      const tensors = new Map([...(restored.extraTensors ?? [])].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
+      try {
+        p.hooks.state.restore({ json: saved[p.name], tensors });
+      } catch (e) {
+        throw hookError(p.name, 'state.restore', e);
+      }
+    }
+  } finally {
+    for (const t of restored.extraTensors?.values() ?? []) t.dispose();
   }
 }

@@ -205,6 +205,11 @@ function loadPlugin(p: Plugin): LoadedPlugin {
     throw hookError(p.name, 'hooks', e);
   }
   for (const key of Object.keys(hooks)) {
+    if (key === 'state') {
+      const st = hooks.state;
+      if (typeof st?.save !== 'function' || typeof st?.restore !== 'function') throw new BevzipError(ERROR_CODES.PLUGIN_HOOK, `plugin '${p.name}' defines 'state' without both save() and restore()`);
+      continue;
+    }
     if (!(key in HOOK_NAMES)) {
       throw new BevzipError(ERROR_CODES.PLUGIN_HOOK, `plugin '${p.name}' defines unknown hook '${key}'; hooks are: ${Object.keys(HOOK_NAMES).join(', ')}`);
     }

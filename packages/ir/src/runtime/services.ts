@@ -18,6 +18,8 @@ export interface RuntimeCheckpoint {
   masks?: { params: ReadonlyMap<string, tf.Tensor>; features: ReadonlyMap<string, tf.Tensor> };
   position: RunPosition;
   extra?: Record<string, unknown>;
+  /** Plugin-owned tensors as `<plugin>/<name>`. */
+  extraTensors?: ReadonlyMap<string, tf.Tensor>;
 }
 
 /** What a checkpoint gives back. The caller owns `params` and mask tensors. */
@@ -28,6 +30,7 @@ export interface RestoredCheckpoint {
   masks?: { params: Map<string, tf.Tensor>; features: Map<string, tf.Tensor> };
   position: RunPosition;
   extra?: Record<string, unknown>;
+  extraTensors?: ReadonlyMap<string, tf.Tensor>;
 }
 
 /** The storage seam for checkpoints (directories under a root). */
@@ -37,6 +40,13 @@ export interface CheckpointStore {
   read(dir: string): RestoredCheckpoint | Promise<RestoredCheckpoint>;
   /** The newest complete checkpoint directory under `root`, if any. */
   latest(root: string): string | undefined | Promise<string | undefined>;
+  /** Every checkpoint under `root` with the global step it was taken after; with `remove`, enables retention. */
+  list?(root: string): { dir: string; globalStep: number }[] | Promise<{ dir: string; globalStep: number }[]>;
+  remove?(dir: string): void | Promise<void>;
+  /** Cleans what interrupted writes left under `root`; returns one line per folder removed or put back. */
+  recover?(root: string): string[] | Promise<string[]>;
+  /** Folders under `root` that look like checkpoints but are not complete (e.g. no manifest). */
+  incomplete?(root: string): string[] | Promise<string[]>;
 }
 
 /** The optimizer, schedule and clipping the runtime calls; swappable for tests and other backends. */

@@ -7,10 +7,10 @@ import type { Optimizer, OptimizerConfig, OptimizerState } from '../train';
 import { validateGraph } from '../validate';
 import { fileCheckpointStore } from './checkpoint-store';
 import { scoreContext, stageContext, stepContexts, type RunState } from './hook-contexts';
-import type { StageInfo } from './hooks';
+import type { PluginStateSnapshot, StageInfo } from './hooks';
 import type { PipelineConfig, StageConfig } from './pipeline-config';
 import type { TapRequest } from './plugin';
-import type { ActiveSet, LoadedPlugin, PluginDriver } from './plugin-driver';
+import { hookError, type ActiveSet, type LoadedPlugin, type PluginDriver } from './plugin-driver';
 import type { TrainingServices } from './services';
 import { ortTeacher } from './ort-teacher';
 import type { TeacherRunner } from './teacher';
@@ -138,20 +138,52 @@ export async function runStage({ config, driver, services, state, index, startSt
         for (const t of Object.values(teacherTaps ?? {})) t.dispose();
       }
       const ck = config.checkpoint;
-      if (ck && (step + 1) % ck.every === 0 && step + 1 < stage.steps) await writeCheckpoint(config, state, optimizer, { stage: index, step: step + 1 }, stage.name);
+      if (ck && (step + 1) % ck.every === 0 && step + 1 < stage.steps) await writeCheckpoint(config, driver, state, optimizer, { stage: index, step: step + 1 }, stage.name);
     }
     state.stream.emit({ type: 'stage-end', stage: stage.name, index, steps: stage.steps });
-    if (config.checkpoint) await writeCheckpoint(config, state, undefined, { stage: index + 1, step: 0 }, stage.name);
+    if (config.checkpoint) await writeCheckpoint(config, driver, state, undefined, { stage: index + 1, step: 0 }, stage.name);
   } finally {
     optimizer.dispose();
     for (const t of scores.values()) t.dispose();
   }
 }
 
-async function writeCheckpoint(config: PipelineConfig, state: RunState, optimizer: Optimizer | undefined, position: { stage: number; step: number }, stageName: string) {
+/** Each stateful plugin's saved JSON (by plugin name) and tensors (as `<plugin>/<name>`). */
+function pluginStates(driver: PluginDriver): { json: Record<string, unknown>; tensors: Map<string, tf.Tensor> } {
+  const json: Record<string, unknown> = {};
+  const tensors = new Map<string, tf.Tensor>();
+  for (const p of driver.plugins) {
+    if (!p.hooks.state) continue;
+    let snapshot: PluginStateSnapshot;
+    try {
+      snapshot = p.hooks.state.save();
+    } catch (e) {
+      throw hookError(p.name, 'state.save', e);
+    }
+    json[p.name] = snapshot.json ?? null;
+    for (const [name, t] of snapshot.tensors ?? []) tensors.set(`${p.name}/${name}`, t);
+  }
+  return { json, tensors };
+}
+
+/** Global steps at which stages end: their checkpoints are never removed by retention. */
+function stageEndSteps(config: PipelineConfig): Set<number> {
+  let at = 0;
+  return new Set(config.stages.map((s) => (at += s.steps)));
+}
+
+async function writeCheckpoint(config: PipelineConfig, driver: PluginDriver, state: RunState, optimizer: Optimizer | undefined, position: { stage: number; step: number }, stageName: string) {
   const ck = config.checkpoint!;
   const globalStep = config.stages.slice(0, position.stage).reduce((n, s) => n + s.steps, 0) + position.step;
-  const data = { graph: state.graph, params: state.params, optimizer: optimizer?.getState(), seed: state.seed, masks: state.masks.view, position, extra: { stage: stageName } };
-  const dir = await (ck.store ?? fileCheckpointStore).write(ck.dir, globalStep, data);
+  const plugins = pluginStates(driver);
+  const extra = { stage: stageName, fingerprint: ck.fingerprint, plugins: plugins.json };
+  const data = { graph: state.graph, params: state.params, optimizer: optimizer?.getState(), seed: state.seed, masks: state.masks.view, position, extra, extraTensors: plugins.tensors };
+  const store = ck.store ?? fileCheckpointStore;
+  const dir = await store.write(ck.dir, globalStep, data);
   state.stream.emit({ type: 'checkpoint', stage: stageName, step: position.step, dir });
+  if (store.list && store.remove) {
+    const ends = stageEndSteps(config);
+    const mid = (await store.list(ck.dir)).filter((c) => !ends.has(c.globalStep)).sort((a, b) => b.globalStep - a.globalStep);
+    for (const old of mid.slice(ck.keepLast ?? 3)) await store.remove(old.dir);
+  }
 }
