@@ -110,6 +110,17 @@ export const qdbevQuantize = definePlugin({
         }
         return { weights: cached.weights, activations: cached.activations };
       },
+      // Ranges calibrated in a stage's `score` must outlive a kill: a resumed stage skips `score`.
+      state: {
+        save: () => ({ json: { ranges: { ...ranges } } }),
+        restore: ({ json }) => {
+          const saved = (json as { ranges?: Record<string, number> } | null)?.ranges;
+          if (!saved || typeof saved !== 'object') throw new Error('checkpoint state has no calibrated ranges');
+          for (const k of Object.keys(ranges)) delete ranges[k];
+          Object.assign(ranges, saved);
+          cached = undefined;
+        },
+      },
       finalize: () => {
         if (plan) o.onState?.({ plan, ranges: { ...ranges }, enabled: [...enabled] });
       },
