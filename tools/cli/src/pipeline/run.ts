@@ -1,7 +1,8 @@
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { frameDataSource, taskConfigForModel } from '@bevzip/bev-fusion';
-import { exportOnnx, initBackend, Pipeline, Rng, type StepContext, saveGraph, stripTrainOnly, type BackendChoice, type Graph, type ParamStore } from '@bevzip/ir';
+import { exportOnnx, initBackend, Pipeline, Rng, type StepContext, saveGraph, serializeGraph, stripTrainOnly, type BackendChoice, type Graph, type ParamStore } from '@bevzip/ir';
 import * as tf from '@tensorflow/tfjs';
 import { writeReport, type SvgRenderer } from '../report/write-report';
 import { EVENTS_FILE, REPORT_FILE, SUMMARY_FILE, type ModelRow, type RunSummary } from '../report/summary';
@@ -100,6 +101,18 @@ function bakeWeights(params: ParamStore, quant: FinalQuantizers | undefined): Pa
 }
 
 /**
+ * What a checkpoint must match to be resumed: the resolved pipeline (seed, model ref and modality,
+ * teacher, data, stages with plugin options, training settings but the checkpoint interval) and a
+ * hash of the starting weights and graph.
+ */
+function runFingerprint(pipeline: PipelineFile, dense: LoadedModel): Record<string, unknown> {
+  const { json, weights } = serializeGraph(dense.graph, dense.params, 'weights.bin');
+  const hash = crypto.createHash('sha256').update(json).update(weights ?? new Uint8Array()).digest('hex');
+  const { checkpointEvery: _every, ...training } = pipeline.training;
+  return JSON.parse(JSON.stringify({ seed: pipeline.seed, model: pipeline.model, modality: dense.modality, modelSha256: hash, teacher: pipeline.teacher, data: pipeline.data, stages: pipeline.stages, training }));
+}
+
+/**
  * Runs a pipeline file end to end: validates it, loads the plugin packages it names (failing
  * before any work when one is missing), builds or loads the model and teacher, trains the stages
  * with checkpoints in `<out>/checkpoints`, exports dense and compressed models to ONNX, evaluates
@@ -135,7 +148,7 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
       graph: dense.graph,
       params: dense.params,
       stages: runtimeStages(pipeline, { data: frameDataSource(frames.train, task, pipeline.data.batchSize), taskLoss: pipelineTaskLoss(task), teacher, stagePlugins }),
-      checkpoint: { dir: checkpoints, every: pipeline.training.checkpointEvery, resume: options.resume ?? false },
+      checkpoint: { dir: checkpoints, every: pipeline.training.checkpointEvery, resume: options.resume ? 'required' : false, fingerprint: runFingerprint(pipeline, dense) },
     });
     const probe = new QuantizerProbe();
     for (const p of plugins) run.use(probe.wrap(p));
