@@ -32,7 +32,6 @@ tester.run('qdbev-vgd', qdbevDistill, {
   valid: [{ name: 'distils a tapped image feature and a BEV-shaped output', options: { imageTap: TINY_FEATURE, bevTap: TINY_OUTPUT, temperature: 2 } }],
   invalid: [
     { name: 'a BEV tap the graph lacks', options: { imageTap: TINY_FEATURE, bevTap: 'nowhere' }, expect: { error: /requires teacher tap 'nowhere'/ } },
-    { name: 'a BEV tap off the given grid', options: { imageTap: TINY_FEATURE, bevTap: TINY_OUTPUT, grid: { xmin: 0, ymin: 0, cell: 1, size: [4, 4] } }, expect: { error: /BEV tap 'head.conv2' is \[-1,6,6,2\], but the view-mask grid is 4×4/ } },
   ],
 });
 

@@ -54,20 +54,26 @@ export function bevDistillLoss(teacher: tf.Tensor, student: tf.Tensor, o: VgdLos
 
 /**
  * The VGD objective (QD-BEV Eq. 5–6): L = (1/B)·Σ_b Σ_n Σ_p L_img[b, n]·M̄[n, p]·L_bev[b, p], where the
- * view mask M̄ [N, H·W] spreads each camera's image loss over the BEV cells it sees.
+ * view mask M̄ [N, H·W] spreads each camera's image loss over the BEV cells it sees. A per-sample
+ * mask [B, N, H·W] uses M̄[b] for sample b (frames seen by differently calibrated rigs).
  */
 export function vgdLoss(
   features: { teacherImg: tf.Tensor; studentImg: tf.Tensor; teacherBev: tf.Tensor; studentBev: tf.Tensor },
-  viewMask: tf.Tensor2D,
+  viewMask: tf.Tensor2D | tf.Tensor3D,
   o: VgdLossOptions,
 ): tf.Scalar {
   return tf.tidy(() => {
-    const [n, cells] = viewMask.shape;
+    const [n, cells] = viewMask.shape.slice(-2);
     const img = imageDistillLoss(features.teacherImg, features.studentImg, n, o);
     const bev = bevDistillLoss(features.teacherBev, features.studentBev, o);
     if (bev.shape[1] !== cells || bev.shape[0] !== img.shape[0]) {
       throw new BevzipError(ERROR_CODES.SHAPE_MISMATCH, `view-guided distillation: BEV loss [${bev.shape}] does not match ${img.shape[0]} samples × the view mask's ${cells} cells`);
     }
-    return tf.div(tf.sum(tf.mul(tf.matMul(img, viewMask), bev)), img.shape[0]) as tf.Scalar;
+    if (viewMask.rank === 3 && viewMask.shape[0] !== img.shape[0]) {
+      throw new BevzipError(ERROR_CODES.SHAPE_MISMATCH, `view-guided distillation: the view mask has ${viewMask.shape[0]} samples, the features ${img.shape[0]}`);
+    }
+    // Σ_n L_img[b, n]·M̄[(b,) n, p]: the image loss each cell receives.
+    const spread = viewMask.rank === 3 ? tf.sum(tf.mul(img.expandDims(2), viewMask), 1) : tf.matMul(img, viewMask as tf.Tensor2D);
+    return tf.div(tf.sum(tf.mul(spread, bev)), img.shape[0]) as tf.Scalar;
   });
 }

@@ -1,17 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { definePlugin, type Graph } from '@bevzip/ir';
+import { BevzipError, definePlugin, ERROR_CODES, type SensorGeometry } from '@bevzip/ir';
 import { z } from 'zod';
 import { vgdLoss } from './vgd-loss';
-import { cameraViewMask, type MaskCamera, type MaskGrid } from './view-mask';
+import { cameraViewMask, type ViewMaskOptions } from './view-mask';
 
 const num = z.number();
-const camera = z.object({
-  calib: z.object({ translation: z.tuple([num, num, num]), rotation: z.tuple([num, num, num, num]) }),
-  intrinsic: z.tuple([num, num, num, num, num, num, num, num, num]),
-  width: z.number().positive(),
-  height: z.number().positive(),
-});
-const grid = z.object({ xmin: num, ymin: num, cell: z.number().positive(), size: z.tuple([z.number().int().positive(), z.number().int().positive()]) });
 
 /** Options of {@link qdbevDistill}. */
 export const distillOptions = z.strictObject({
@@ -25,18 +18,33 @@ export const distillOptions = z.strictObject({
   axis: z.enum(['spatial', 'channel']).default('spatial'),
   /** λ of the VGD term added to the task loss. */
   weight: z.number().positive().default(1),
-  /** Cameras (sensor → ego calibration, intrinsics, image size) in the model's camera order; without them every camera weighs every cell by 1. */
-  cameras: z.array(camera).min(1).optional(),
-  /** BEV grid of `bevTap`; default the graph's `meta.grid`. */
-  grid: grid.optional(),
   zRange: z.tuple([num, num]).default([-5, 3]),
   pillarPoints: z.number().int().min(1).default(4),
 });
 export type QdbevDistillOptions = z.input<typeof distillOptions>;
 
-function metaGrid(graph: Graph): MaskGrid | undefined {
-  const g = grid.safeParse(graph.meta?.grid);
-  return g.success ? (g.data as MaskGrid) : undefined;
+/**
+ * The per-sample view masks [B, N_cam, cells] of a batch's sensor geometry. Masks are cached by
+ * calibration, so a rig that does not change between frames is projected once.
+ */
+export function batchViewMask(geometry: SensorGeometry, cells: number, cache: Map<string, Float32Array>, options: ViewMaskOptions): tf.Tensor3D {
+  const { grid, cameras } = geometry;
+  if (grid.size[0] * grid.size[1] !== cells) {
+    throw new BevzipError(ERROR_CODES.SHAPE_MISMATCH, `view-guided distillation: the batch's BEV grid is ${grid.size[0]}×${grid.size[1]}, but the BEV tap has ${cells} cells`);
+  }
+  const n = cameras[0]?.length ?? 0;
+  const out = new Float32Array(cameras.length * n * cells);
+  cameras.forEach((sample, b) => {
+    if (sample.length !== n) throw new BevzipError(ERROR_CODES.BAD_FEED, `view-guided distillation: sample ${b} of the batch has ${sample.length} cameras, sample 0 has ${n}`);
+    const key = JSON.stringify([sample, grid]);
+    let mask = cache.get(key);
+    if (!mask) {
+      if (cache.size >= 64) cache.clear();
+      cache.set(key, (mask = cameraViewMask(sample, grid, options)));
+    }
+    out.set(mask, b * n * cells);
+  });
+  return tf.tensor3d(out, [cameras.length, n, cells]);
 }
 
 /**
@@ -52,35 +60,31 @@ export const qdbevDistill = definePlugin({
   options: distillOptions,
   requires: (o) => ({ taps: [o.imageTap, o.bevTap], teacher: { taps: [o.imageTap, o.bevTap] } }),
   hooks: (o) => {
-    let mask: tf.Tensor2D | undefined;
+    const masks = new Map<string, Float32Array>();
+    let warned = false;
     return {
-      setup: (ctx) => {
-        const bev = ctx.graph.values[o.bevTap]?.shape;
-        const g = o.grid ?? metaGrid(ctx.graph);
-        if (bev && g && (bev[1] !== g.size[0] || bev[2] !== g.size[1])) {
-          throw new Error(`BEV tap '${o.bevTap}' is [${bev}], but the view-mask grid is ${g.size[0]}×${g.size[1]}`);
-        }
-        const cells = bev && bev.length === 4 ? bev[1] * bev[2] : (g?.size[0] ?? 1) * (g?.size[1] ?? 1);
-        if (o.cameras && g) {
-          mask = tf.keep(tf.tensor2d(cameraViewMask(o.cameras as MaskCamera[], g, { zRange: o.zRange, pillarPoints: o.pillarPoints }), [o.cameras.length, cells]));
-        } else {
-          const n = typeof ctx.graph.meta?.cameras === 'number' ? ctx.graph.meta.cameras : 1;
-          ctx.warn(`no ${o.cameras ? 'BEV grid' : 'camera calibration'} given: the view mask weighs all ${n} camera(s) by 1 on every cell`);
-          mask = tf.keep(tf.ones([n, cells]) as tf.Tensor2D);
-        }
-      },
       loss: (ctx) => {
+        const studentBev = ctx.student.taps[o.bevTap];
+        const cells = studentBev.shape.length === 4 ? studentBev.shape[1] * studentBev.shape[2] : 1;
+        const geometry = ctx.batch.geometry;
+        const mask = tf.tidy(() => {
+          if (geometry && geometry.cameras.length > 0 && geometry.cameras[0].length > 0) {
+            return batchViewMask(geometry, cells, masks, { zRange: o.zRange, pillarPoints: o.pillarPoints });
+          }
+          const n = typeof ctx.graph.meta?.cameras === 'number' ? ctx.graph.meta.cameras : 1;
+          if (!warned) ctx.warn(`the batch carries no camera geometry: the view mask weighs all ${n} camera(s) by 1 on every cell`);
+          warned = true;
+          return tf.ones([n, cells]) as tf.Tensor2D;
+        });
         const value = vgdLoss(
-          { teacherImg: ctx.teacher!.taps[o.imageTap], studentImg: ctx.student.taps[o.imageTap], teacherBev: ctx.teacher!.taps[o.bevTap], studentBev: ctx.student.taps[o.bevTap] },
-          mask!,
+          { teacherImg: ctx.teacher!.taps[o.imageTap], studentImg: ctx.student.taps[o.imageTap], teacherBev: ctx.teacher!.taps[o.bevTap], studentBev },
+          mask,
           { temperature: o.temperature, axis: o.axis },
         );
+        mask.dispose();
         return { vgd: { value, weight: o.weight } };
       },
-      finalize: () => {
-        mask?.dispose();
-        mask = undefined;
-      },
+      finalize: () => masks.clear(),
     };
   },
 });

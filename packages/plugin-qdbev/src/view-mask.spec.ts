@@ -1,5 +1,5 @@
-import { cameraCalib, TINY_RIG } from '@bevzip/bev-fusion';
-import { cameraViewMask, type MaskCamera } from './view-mask';
+import { cameraCalib, projectToCamera, TINY_RIG } from '@bevzip/bev-fusion';
+import { cameraViewMask, projectEgoPoint, type MaskCamera } from './view-mask';
 
 // A pinhole camera at the ego origin looking along +x: f = 8 px, principal point (10, 10), 20×20
 // image, so a point (x, y, z) with x > 0 lands at u = 10 − 8y/x, v = 10 − 8z/x.
@@ -45,5 +45,18 @@ describe('cameraViewMask', () => {
   it('rejects a bad pillar point count and an empty height range with coded errors', () => {
     expect(() => cameraViewMask([front], grid, { pillarPoints: 0 })).toThrow(/pillarPoints must be a positive integer, got 0/);
     expect(() => cameraViewMask([front], grid, { zRange: [1, 1] })).toThrow(/zRange must be \[zmin, zmax\] with zmax > zmin/);
+  });
+});
+
+describe('projectEgoPoint', () => {
+  it('agrees with the data package projection on every camera of the tiny rig', () => {
+    const points: [number, number, number][] = [[5, 1, 0.5], [-8, 3, -1], [2, -12, 2], [20, 20, 0], [0.3, -0.2, 1.1]];
+    for (const cam of TINY_RIG.cameras) {
+      for (const p of points) {
+        const want = projectToCamera(cam, p, 1e-5);
+        const got = projectEgoPoint(cam, p, 1e-5);
+        got.forEach((v, k) => (Number.isNaN(want[k]) ? expect(v).toBeNaN() : expect(v).toBeCloseTo(want[k], 9)));
+      }
+    }
   });
 });

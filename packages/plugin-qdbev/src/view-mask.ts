@@ -1,15 +1,34 @@
-import { BevzipError, ERROR_CODES } from '@bevzip/ir';
-import { projectToCamera, type CameraModel } from '@bevzip/bev-fusion';
+import { BevzipError, ERROR_CODES, type BevGridGeometry, type CameraCalibration } from '@bevzip/ir';
 
 /** A camera as the view mask needs it: sensor → ego calibration, 3×3 intrinsics, image size. */
-export type MaskCamera = CameraModel & { width: number; height: number };
+export type MaskCamera = CameraCalibration;
 
 /** A BEV grid: row i ↔ x ∈ [xmin + iΔ, xmin + (i+1)Δ), column j ↔ y. */
-export interface MaskGrid {
-  xmin: number;
-  ymin: number;
-  cell: number;
-  size: [number, number];
+export type MaskGrid = BevGridGeometry;
+
+/**
+ * Ego point → [u, v, depth] in a camera: p_cam = Rᵀ·(p − t) for the sensor → ego pose (R, t),
+ * [u·z, v·z, z] = K·p_cam. u and v are NaN when the point is not in front (depth ≤ minDepth).
+ */
+export function projectEgoPoint(cam: Pick<CameraCalibration, 'calib' | 'intrinsic'>, p: readonly [number, number, number], minDepth = 0): [number, number, number] {
+  const [w, qx, qy, qz] = cam.calib.rotation;
+  // Rows of R for the unit quaternion; Rᵀ·d takes its columns.
+  const r = [
+    1 - 2 * (qy * qy + qz * qz), 2 * (qx * qy - w * qz), 2 * (qx * qz + w * qy),
+    2 * (qx * qy + w * qz), 1 - 2 * (qx * qx + qz * qz), 2 * (qy * qz - w * qx),
+    2 * (qx * qz - w * qy), 2 * (qy * qz + w * qx), 1 - 2 * (qx * qx + qy * qy),
+  ];
+  const [tx, ty, tz] = cam.calib.translation;
+  const dx = p[0] - tx;
+  const dy = p[1] - ty;
+  const dz = p[2] - tz;
+  const x = r[0] * dx + r[3] * dy + r[6] * dz;
+  const y = r[1] * dx + r[4] * dy + r[7] * dz;
+  const z = r[2] * dx + r[5] * dy + r[8] * dz;
+  if (!(z > minDepth)) return [NaN, NaN, z];
+  const k = cam.intrinsic;
+  const h = k[6] * x + k[7] * y + k[8] * z;
+  return [(k[0] * x + k[1] * y + k[2] * z) / h, (k[3] * x + k[4] * y + k[5] * z) / h, z];
 }
 
 export interface ViewMaskOptions {
@@ -40,7 +59,7 @@ export function cameraViewMask(cameras: readonly MaskCamera[], grid: MaskGrid, o
         let seen = 0;
         for (let k = 0; k < d; k++) {
           const z = zmin + ((k + 0.5) / d) * (zmax - zmin);
-          const [u, v, depth] = projectToCamera(cam, [x, y, z], 1e-5);
+          const [u, v, depth] = projectEgoPoint(cam, [x, y, z], 1e-5);
           if (depth > 1e-5 && u > 0 && u < cam.width && v > 0 && v < cam.height) seen++;
         }
         out[(n * rows + i) * cols + j] = seen / d;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { BevzipError, ERROR_CODES } from '@bevzip/ir';
+import { BevzipError, ERROR_CODES, type SensorGeometry } from '@bevzip/ir';
 import type { Frame } from '../data/types';
 import { camBevIndexFor, frustumPointCount, orderedCameras } from './camera-geometry';
 import { headGrid, REG_CHANNELS, usesCamera, usesLidar, type TaskConfig } from './config';
@@ -37,6 +37,16 @@ export interface HostBatch {
   sampleTokens: string[];
   /** Regression-target cells per sample (objects the heat map has a peak for). */
   numObjects: number[];
+  /** Each sample's cameras (model order) and the BEV grid, for hooks that need calibrations. */
+  geometry: SensorGeometry;
+}
+
+/** The sensor geometry of a batch of frames: their cameras in the model's order and the task's BEV grid. */
+export function batchGeometry(frames: readonly Frame[], cfg: TaskConfig): SensorGeometry {
+  const cameras = usesCamera(cfg.modality)
+    ? frames.map((f) => orderedCameras(f).map(({ calib, intrinsic, width, height }) => ({ calib, intrinsic, width, height })))
+    : frames.map(() => []);
+  return { cameras, grid: cfg.grid };
 }
 
 function stackImages(frames: readonly Frame[], cfg: TaskConfig): Float32Array {
@@ -146,7 +156,7 @@ export function assembleWithDetections(
     targets.map = { data: map, shape: [b, mh, mw, km] };
   }
   return {
-    batch: { step, feeds, targets, sampleTokens: frames.map((f) => f.sampleToken), numObjects },
+    batch: { step, feeds, targets, sampleTokens: frames.map((f) => f.sampleToken), numObjects, geometry: batchGeometry(frames, cfg) },
     detections,
   };
 }

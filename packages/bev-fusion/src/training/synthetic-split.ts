@@ -78,6 +78,7 @@ function runtimeBatch(b: HostBatch): RuntimeBatch {
     feeds,
     targets: { heatmap: heatmap!, reg: reg!, regWeight: regWeight!, map } satisfies HostTargets,
     size: b.sampleTokens.length,
+    geometry: b.geometry,
   };
 }
 

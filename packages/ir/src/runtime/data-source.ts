@@ -2,6 +2,36 @@ import type * as tf from '@tensorflow/tfjs';
 import { BevzipError, ERROR_CODES } from '../errors';
 import { Rng } from '../rng';
 
+/** A camera as the model saw it in one sample. */
+export interface CameraCalibration {
+  /** Sensor → ego pose: p_ego = R(rotation)·p_sensor + translation; rotation a unit quaternion [w, x, y, z]. */
+  calib: { translation: readonly [number, number, number]; rotation: readonly [number, number, number, number] };
+  /** 3×3 row-major intrinsics: [u·z, v·z, z] = K·p_sensor. */
+  intrinsic: readonly [number, number, number, number, number, number, number, number, number];
+  /** Image size in pixels, as the intrinsics address it. */
+  width: number;
+  height: number;
+}
+
+/** A BEV grid in the ego frame: row i ↔ x ∈ [xmin + i·cell, xmin + (i+1)·cell), column j ↔ y. */
+export interface BevGridGeometry {
+  xmin: number;
+  ymin: number;
+  cell: number;
+  /** [rows, cols]. */
+  size: readonly [number, number];
+}
+
+/**
+ * Where a batch's samples were seen from: per sample, its cameras in the model's camera order
+ * (calibrations may differ between samples, e.g. across nuScenes logs), and the BEV grid the model's
+ * BEV features live on.
+ */
+export interface SensorGeometry {
+  cameras: readonly (readonly CameraCalibration[])[];
+  grid: BevGridGeometry;
+}
+
 /** One training batch. The runtime takes ownership of `feeds` and disposes them after the step. */
 export interface Batch {
   feeds: Record<string, tf.Tensor>;
@@ -9,6 +39,8 @@ export interface Batch {
   targets?: unknown;
   /** Samples in the batch, for throughput; default the first feed's leading dimension. */
   size?: number;
+  /** Sensor geometry of the samples, for hooks that need calibrations (loss hooks read it as `ctx.batch.geometry`). */
+  geometry?: SensorGeometry;
 }
 
 export interface BatchContext {

@@ -12,7 +12,6 @@ import {
   targetTensors,
   taskConfigForModel,
   taskLoss,
-  TINY_RIG,
   validationFrames,
   type Frame,
   type HostTargets,
@@ -209,10 +208,9 @@ export async function benchQdbev(o: QdbevBenchOptions): Promise<QdbevBenchReport
   const progressive = await quantize(s, params, names.map((n) => stage(s, n, k)), { wBits: 4, aBits: 6, schedule: progressiveSchedule(names) });
   await addRow('QAT progressive', 4, 6, progressive.params, progressive.state);
   if (meta.modality !== 'lidar' && o.phase2Steps > 0) {
-    const cameras = TINY_RIG.cameras.slice(0, meta.cameras).map(({ calib, intrinsic, width, height }) => ({ calib, intrinsic, width, height }));
     for (const vgd of [false, true]) {
       o.log(`phase 2 ${vgd ? 'with' : 'without'} VGD, ${o.phase2Steps} steps`);
-      const extra = vgd ? [qdbevDistill({ cameras, temperature: o.temperature })] : [];
+      const extra = vgd ? [qdbevDistill({ temperature: o.temperature })] : [];
       const p2 = await quantize(s, progressive.params, [stage(s, 'phase2', o.phase2Steps, vgd ? { teacher: { graph, params } } : {})], { wBits: 4, aBits: 6, ranges: progressive.state.ranges }, extra);
       await addRow(vgd ? 'QAT progressive + VGD' : 'QAT progressive + phase 2 (no VGD)', 4, 6, p2.params, p2.state);
       p2.params.dispose();
