@@ -63,6 +63,12 @@ export function installOffline(dir, { specs = [], workspaceLock, save = true, lo
   const pkgFile = path.join(dir, 'package.json');
   const pins = {};
   const flags = ['--offline', '--no-audit', '--no-fund', '--omit-lockfile-registry-resolved=false', ...(save ? [] : ['--no-save'])];
+  // A workspace install from a lockfile caches tarballs but not the registry metadata a fresh
+  // project needs to resolve ranges, so fetch that metadata once (npm registry only, no tarballs);
+  // the install below still runs offline and proves every tarball comes from the cache.
+  const warm = npm(['install', '--package-lock-only', '--prefer-offline', '--no-audit', '--no-fund', '--no-save', ...specs], dir);
+  if (!warm.ok) throw new Error(`fetching registry metadata for the fresh project failed:\n${warm.output}`);
+  fs.rmSync(path.join(dir, 'package-lock.json'), { force: true });
   for (let round = 0; round < 5; round++) {
     const r = npm(['install', '--package-lock-only', ...flags, ...specs], dir, NO_NETWORK);
     if (!r.ok) throw new Error(`resolving the dependency tree from the npm cache failed:\n${r.output}`);
