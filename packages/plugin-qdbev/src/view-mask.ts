@@ -6,11 +6,14 @@ export type MaskCamera = CameraCalibration;
 /** A BEV grid: row i ↔ x ∈ [xmin + iΔ, xmin + (i+1)Δ), column j ↔ y. */
 export type MaskGrid = BevGridGeometry;
 
+type Point3 = readonly [number, number, number];
+
 /**
- * Ego point → [u, v, depth] in a camera: p_cam = Rᵀ·(p − t) for the sensor → ego pose (R, t),
- * [u·z, v·z, z] = K·p_cam. u and v are NaN when the point is not in front (depth ≤ minDepth).
+ * A camera's ego point → [u, v, depth] map: p_cam = Rᵀ·(p − t) for the sensor → ego pose (R, t),
+ * [u·z, v·z, z] = K·p_cam. u and v are NaN when the point is not in front (depth ≤ minDepth). R is
+ * built once per camera, not once per projected point.
  */
-export function projectEgoPoint(cam: Pick<CameraCalibration, 'calib' | 'intrinsic'>, p: readonly [number, number, number], minDepth = 0): [number, number, number] {
+export function egoToImage(cam: Pick<CameraCalibration, 'calib' | 'intrinsic'>, minDepth = 0): (p: Point3) => [number, number, number] {
   const [w, qx, qy, qz] = cam.calib.rotation;
   // Rows of R for the unit quaternion; Rᵀ·d takes its columns.
   const r = [
@@ -19,16 +22,23 @@ export function projectEgoPoint(cam: Pick<CameraCalibration, 'calib' | 'intrinsi
     2 * (qx * qz - w * qy), 2 * (qy * qz + w * qx), 1 - 2 * (qx * qx + qy * qy),
   ];
   const [tx, ty, tz] = cam.calib.translation;
-  const dx = p[0] - tx;
-  const dy = p[1] - ty;
-  const dz = p[2] - tz;
-  const x = r[0] * dx + r[3] * dy + r[6] * dz;
-  const y = r[1] * dx + r[4] * dy + r[7] * dz;
-  const z = r[2] * dx + r[5] * dy + r[8] * dz;
-  if (!(z > minDepth)) return [NaN, NaN, z];
   const k = cam.intrinsic;
-  const h = k[6] * x + k[7] * y + k[8] * z;
-  return [(k[0] * x + k[1] * y + k[2] * z) / h, (k[3] * x + k[4] * y + k[5] * z) / h, z];
+  return (p) => {
+    const dx = p[0] - tx;
+    const dy = p[1] - ty;
+    const dz = p[2] - tz;
+    const x = r[0] * dx + r[3] * dy + r[6] * dz;
+    const y = r[1] * dx + r[4] * dy + r[7] * dz;
+    const z = r[2] * dx + r[5] * dy + r[8] * dz;
+    if (!(z > minDepth)) return [NaN, NaN, z];
+    const h = k[6] * x + k[7] * y + k[8] * z;
+    return [(k[0] * x + k[1] * y + k[2] * z) / h, (k[3] * x + k[4] * y + k[5] * z) / h, z];
+  };
+}
+
+/** One ego point projected into `cam`; see {@link egoToImage}. */
+export function projectEgoPoint(cam: Pick<CameraCalibration, 'calib' | 'intrinsic'>, p: Point3, minDepth = 0): [number, number, number] {
+  return egoToImage(cam, minDepth)(p);
 }
 
 export interface ViewMaskOptions {
@@ -52,6 +62,7 @@ export function cameraViewMask(cameras: readonly MaskCamera[], grid: MaskGrid, o
   const [rows, cols] = grid.size;
   const out = new Float32Array(cameras.length * rows * cols);
   cameras.forEach((cam, n) => {
+    const project = egoToImage(cam, 1e-5);
     for (let i = 0; i < rows; i++) {
       const x = grid.xmin + (i + 0.5) * grid.cell;
       for (let j = 0; j < cols; j++) {
@@ -59,7 +70,7 @@ export function cameraViewMask(cameras: readonly MaskCamera[], grid: MaskGrid, o
         let seen = 0;
         for (let k = 0; k < d; k++) {
           const z = zmin + ((k + 0.5) / d) * (zmax - zmin);
-          const [u, v, depth] = projectEgoPoint(cam, [x, y, z], 1e-5);
+          const [u, v, depth] = project([x, y, z]);
           if (depth > 1e-5 && u > 0 && u < cam.width && v > 0 && v < cam.height) seen++;
         }
         out[(n * rows + i) * cols + j] = seen / d;

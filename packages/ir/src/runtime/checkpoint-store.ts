@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { checkpointPath, latestCheckpoint, readCheckpoint, writeCheckpoint } from '../checkpoint';
+import { CHECKPOINT_FILES, checkpointPath, latestCheckpoint, readCheckpoint, writeCheckpoint } from '../checkpoint';
 import { BevzipError, ERROR_CODES } from '../errors';
 import type { CheckpointStore, RestoredCheckpoint } from './services';
 
@@ -9,6 +9,17 @@ const FEATURE = 'feature:';
 const STEP_DIR = /^step-(\d+)$/;
 /** `<checkpoint>.tmp-<pid>` (being written) and `<checkpoint>.old-<pid>` (the version being replaced). */
 const LEFTOVER = /^(.+)\.(tmp|old)-(\d+)$/;
+
+/** The `step-N` folders under `root`, with their step and whether their manifest was written (the write's last act). */
+function stepFolders(root: string): { dir: string; globalStep: number; complete: boolean }[] {
+  if (!fs.existsSync(root)) return [];
+  return fs.readdirSync(root).flatMap((name) => {
+    const m = STEP_DIR.exec(name);
+    if (!m) return [];
+    const dir = path.join(root, name);
+    return [{ dir, globalStep: Number(m[1]), complete: fs.existsSync(path.join(dir, CHECKPOINT_FILES.manifest)) }];
+  });
+}
 
 function processAlive(pid: number): boolean {
   if (pid === process.pid) return false;
@@ -46,12 +57,7 @@ export const fileCheckpointStore: CheckpointStore = {
   },
   latest: latestCheckpoint,
   list(root) {
-    if (!fs.existsSync(root)) return [];
-    return fs.readdirSync(root).flatMap((name) => {
-      const m = STEP_DIR.exec(name);
-      const dir = path.join(root, name);
-      return m && fs.existsSync(path.join(dir, 'manifest.json')) ? [{ dir, globalStep: Number(m[1]) }] : [];
-    });
+    return stepFolders(root).flatMap(({ dir, globalStep, complete }) => (complete ? [{ dir, globalStep }] : []));
   },
   remove(dir) {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -75,10 +81,6 @@ export const fileCheckpointStore: CheckpointStore = {
     return lines;
   },
   incomplete(root) {
-    if (!fs.existsSync(root)) return [];
-    return fs
-      .readdirSync(root)
-      .filter((name) => STEP_DIR.test(name) && !fs.existsSync(path.join(root, name, 'manifest.json')))
-      .map((name) => path.join(root, name));
+    return stepFolders(root).flatMap(({ dir, complete }) => (complete ? [] : [dir]));
   },
 };
