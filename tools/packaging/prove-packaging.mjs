@@ -145,7 +145,7 @@ async function main() {
     }
     const out = path.join(dirs.app, 'out-missing');
     const r = bevzip(['compress', '--pipeline', pipelineFile('missing-plugin', [{ use: args.other, options: {} }]), '--out', out], { expectFailure: true });
-    check(r.stderr.includes(`npm install ${args.other}`), `the error does not give the install command 'npm install ${args.other}':\n${tail(r.stderr, 10)}`);
+    check(r.stderr.includes(`npm install '${args.other}'`), `the error does not give the install command "npm install '${args.other}'":\n${tail(r.stderr, 10)}`);
     check(!fs.existsSync(path.join(out, 'events.jsonl')), 'the run started training before failing on the missing plugin');
     note(tail(r.stderr, 2));
   });

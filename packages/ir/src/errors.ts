@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   PLUGIN_HOOK: 'E_PLUGIN_HOOK',
   PLUGIN_DUPLICATE: 'E_PLUGIN_DUPLICATE',
   PLUGIN_REQUIREMENT: 'E_PLUGIN_REQUIREMENT',
+  /** A package named as a plugin that is not one: no `bevzip` field in its package.json, or no register(). */
+  PLUGIN_PACKAGE: 'E_PLUGIN_PACKAGE',
   FROZEN: 'E_FROZEN',
   CHECKPOINT: 'E_CHECKPOINT',
   NON_FINITE_LOSS: 'E_NON_FINITE_LOSS',

@@ -14,7 +14,7 @@ describe('scaffoldFiles', () => {
       ['.gitignore', '.npmrc', 'README.md', 'jest.config.js', 'jest.environment.js', 'jest.setup.js', 'package.json', 'src/index.spec.ts', 'src/index.ts', 'tsconfig.build.json', 'tsconfig.json'].sort(),
     );
     const pkg = JSON.parse(files['package.json']);
-    expect(pkg).toMatchObject({ name: 'my-method', keywords: ['bevzip-plugin'], main: './dist/index.js', scripts: { build: 'tsc -p tsconfig.build.json', test: 'jest' } });
+    expect(pkg).toMatchObject({ name: 'my-method', keywords: ['bevzip-plugin'], bevzip: { pluginApi: '^1.0.0' }, main: './dist/index.js', scripts: { build: 'tsc -p tsconfig.build.json', test: 'jest' } });
     expect(pkg.dependencies['@bevzip/ir']).toBe('^1.2.3');
     expect(pkg.devDependencies['@bevzip/plugin-tester']).toBe('^1.2.4');
     expect(JSON.parse(files['tsconfig.json']).compilerOptions).toMatchObject({ strict: true, module: 'node16' });

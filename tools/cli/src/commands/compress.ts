@@ -19,9 +19,15 @@ export function registerCompress(program: Command): void {
     .description('run a compression pipeline file (JSON or YAML): stages of plugins, then ONNX export, evaluation and a report')
     .requiredOption('-p, --pipeline <file>', 'pipeline file (see examples/)')
     .option('-o, --out <dir>', 'output folder', 'bevzip-out')
-    .option('--resume', 'continue from the newest checkpoint in <out>/checkpoints')
-    .action(async (options: { pipeline: string; out: string; resume?: boolean }) => {
-      const summary = await runCompress({ pipeline: options.pipeline, out: options.out, resume: options.resume });
+    .option('--resume', 'continue the run in <out> from its newest checkpoint; refused, naming the differences, when the pipeline, model or data are not the ones that run used, and when there is no run to continue')
+    .option(
+      '--plugin-dev <folder>',
+      'load a plugin in development from this folder (its package.json must declare "bevzip": { "pluginApi": ... }); the pipeline names it by that package name. Repeatable',
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
+    .action(async (options: { pipeline: string; out: string; resume?: boolean; pluginDev: string[] }) => {
+      const summary = await runCompress({ pipeline: options.pipeline, out: options.out, resume: options.resume, pluginDev: options.pluginDev });
       process.stdout.write(`\n${formatResults(summary.models)}\n\nwrote ${options.out}/summary.json and ${options.out}/report.html in ${summary.seconds.toFixed(0)} s\n`);
     });
 }

@@ -2,13 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { loadPipelineFile } from '../pipeline/load-file';
-import { instantiatePlugins } from '../pipeline/plugins';
+import { instantiatePlugins, pluginLookup } from '../pipeline/plugins';
 import { DEMO_PIPELINES } from './demo';
 
 describe('demo pipelines', () => {
   it.each(Object.entries(DEMO_PIPELINES))('%s validates, with AlterMOMA pruning then QD-BEV QAT from the shipped teacher', (_, file) => {
     const loaded = loadPipelineFile(file);
-    const { plugins, stagePlugins } = instantiatePlugins(loaded.pipeline, { cwd: loaded.dir, fileDir: loaded.dir });
+    const { plugins, stagePlugins } = instantiatePlugins(loaded.pipeline, pluginLookup(loaded.dir));
     expect(loaded.pipeline.model).toBe('builtin:tiny-fusion');
     expect(plugins.map((p) => p.name)).toEqual(['altermoma', 'qdbev', 'qdbev-vgd']);
     expect(stagePlugins[0]).toEqual(['altermoma']);

@@ -1,35 +1,19 @@
 import type { Command } from 'commander';
 import { PLUGIN_API_VERSION } from '@bevzip/ir';
-import { findInstalledPluginPackages, inspectPluginPackage } from '../plugins/discover';
+import { formatPluginList, listPluginPackages } from '../plugins/discover';
+import { pluginLookup } from '../pipeline/plugins';
 
 export function registerPlugins(program: Command): void {
   program
     .command('plugins')
-    .description('list installed bevzip plugin packages with version and plugin-API range')
-    .argument('[packages...]', 'also inspect these package names (e.g. those a pipeline names)')
+    .description('list the installed bevzip plugin packages with version and plugin-API range, read from their package.json files (no plugin code is run)')
+    .argument('[packages...]', 'also check these package names (e.g. those a pipeline names) and say why any is not usable')
     .option('--json', 'print JSON')
-    .option('--from <dir>', 'resolve packages from this folder', process.cwd())
-    .action((extra: string[], options: { json?: boolean; from: string }) => {
-      const names = [...new Set([...findInstalledPluginPackages(options.from), ...extra])];
-      const infos = names.map((n) => inspectPluginPackage(n, options.from));
-      if (options.json) {
-        process.stdout.write(JSON.stringify({ apiVersion: PLUGIN_API_VERSION, packages: infos }, null, 2) + '\n');
-        return;
-      }
-      const lines = [`bevzip plugin API ${PLUGIN_API_VERSION}`];
-      if (infos.length === 0) lines.push('no plugin packages installed (install one, e.g. npm install @bevzip/plugin-altermoma)');
-      for (const info of infos) {
-        if (info.error) {
-          lines.push(`✗ ${info.packageName}${info.packageVersion ? '@' + info.packageVersion : ''}: ${info.error}`);
-          continue;
-        }
-        for (const p of info.plugins) {
-          const mark = p.compatible ? '✓' : '✗';
-          const note = p.compatible ? '' : ` — needs plugin API ${p.apiVersion}, this bevzip has ${PLUGIN_API_VERSION}`;
-          lines.push(`${mark} ${info.packageName}@${info.packageVersion ?? '?'}  plugin ${p.name} ${p.version}  api ${p.apiVersion}${note}`);
-          if (p.description) lines.push(`    ${p.description}`);
-        }
-      }
-      process.stdout.write(lines.join('\n') + '\n');
+    .option('--from <dir>', 'the project folder whose node_modules are searched', process.cwd())
+    .option('--plugin-dev <folder>', 'also list a plugin in development in this folder. Repeatable', (value: string, all: string[]) => [...all, value], [] as string[])
+    .action((extra: string[], options: { json?: boolean; from: string; pluginDev: string[] }) => {
+      const infos = listPluginPackages(pluginLookup(options.from).roots, { devDirs: options.pluginDev, extra });
+      if (options.json) process.stdout.write(JSON.stringify({ apiVersion: PLUGIN_API_VERSION, packages: infos }, null, 2) + '\n');
+      else process.stdout.write(formatPluginList(infos) + '\n');
     });
 }

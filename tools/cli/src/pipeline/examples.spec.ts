@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadPipelineFile } from './load-file';
-import { instantiatePlugins } from './plugins';
+import { instantiatePlugins, pluginLookup } from './plugins';
 import { runCompress } from './run';
 
 const EXAMPLES = path.resolve(__dirname, '..', '..', '..', '..', 'examples');
@@ -15,14 +15,14 @@ describe('example pipelines', () => {
 
   it.each(files)('%s validates against the pipeline schema and its plugins’ option schemas', (file) => {
     const loaded = loadPipelineFile(path.join(EXAMPLES, file));
-    const { plugins, stagePlugins } = instantiatePlugins(loaded.pipeline, { cwd: EXAMPLES, fileDir: loaded.dir });
+    const { plugins, stagePlugins } = instantiatePlugins(loaded.pipeline, pluginLookup(EXAMPLES));
     expect(plugins.length).toBeGreaterThan(0);
     expect(stagePlugins.length).toBe(loaded.pipeline.stages.length);
   });
 
   it('QD-BEV listed with the same options in every QAT stage is one quantizer and one distiller', () => {
     const loaded = loadPipelineFile(path.join(EXAMPLES, 'altermoma-qdbev.yaml'));
-    const { plugins, stagePlugins } = instantiatePlugins(loaded.pipeline, { cwd: EXAMPLES, fileDir: loaded.dir });
+    const { plugins, stagePlugins } = instantiatePlugins(loaded.pipeline, pluginLookup(EXAMPLES));
     expect(plugins.map((p) => p.name)).toEqual(['altermoma', 'qdbev', 'qdbev-vgd']);
     expect(stagePlugins).toEqual([['altermoma'], ...Array(4).fill(['qdbev', 'qdbev-vgd'])]);
   });

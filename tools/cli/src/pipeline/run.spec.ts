@@ -36,7 +36,7 @@ stages:
   - name: prune
     steps: 0
     plugins:
-      - use: ${over.prune ?? JSON.stringify(path.join(FIXTURES, 'toy-prune'))}
+      - use: ${over.prune ?? 'toy-prune'}
         options: { sparsity: 0.5 }
   - name: finetune
     steps: 3
@@ -50,7 +50,8 @@ export: { latencyRuns: 2 }
   return file;
 }
 
-const quiet = { cwd: '', log: () => undefined, richProgress: false, render: stubSvg, quietBackend: true };
+// toy-prune is loaded as a plugin in development (--plugin-dev), toy-distill as an installed package.
+const quiet = { cwd: '', pluginDev: [path.join(FIXTURES, 'toy-prune')], log: () => undefined, richProgress: false, render: stubSvg, quietBackend: true };
 
 describe('bevzip compress on the micro model', () => {
   let summary: RunSummary;
@@ -159,7 +160,7 @@ describe('bevzip compress fails before any work', () => {
     const file = writePipeline('missing', { finetune: '"@bevzip/plugin-not-installed"' });
     await expect(runCompress({ ...quiet, cwd: root, pipeline: file, out })).rejects.toMatchObject({
       code: 'E_CONFIG',
-      message: "the pipeline uses plugin packages that are not installed: '@bevzip/plugin-not-installed' (stages[1].plugins[0].use); install with: npm install @bevzip/plugin-not-installed",
+      message: "stages[1].plugins[0].use: plugin package '@bevzip/plugin-not-installed' is not installed\n  install with: npm install '@bevzip/plugin-not-installed'",
     });
     expect(fs.existsSync(out)).toBe(false);
   });

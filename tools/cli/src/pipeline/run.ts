@@ -10,7 +10,7 @@ import { loadFrames, pipelineTaskLoss } from './data';
 import { scoreInterpreter, scoreOnnx } from './evaluate';
 import { loadPipelineFile } from './load-file';
 import { loadModelRef, type LoadedModel } from './model-ref';
-import { instantiatePlugins } from './plugins';
+import { instantiatePlugins, pluginLookup } from './plugins';
 import { appendJsonLines, attachProgress } from './progress-lines';
 import type { PipelineFile } from './schema';
 import { expandOptions, runtimeStages } from './stages';
@@ -27,6 +27,8 @@ export interface CompressOptions {
   resume?: boolean;
   /** Where plugin packages are looked up first; default `process.cwd()`. */
   cwd?: string;
+  /** Development folders of plugins (`--plugin-dev`), loaded for the package names their package.json gives. */
+  pluginDev?: string[];
   /** Progress and log lines; default stdout. */
   log?: (line: string) => void;
   /** Use the CLI's progress renderer when present (default true). */
@@ -124,7 +126,8 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
   const out = path.resolve(options.out ?? 'bevzip-out');
   const loaded = loadPipelineFile(options.pipeline);
   const pipeline = withOptions(loaded.pipeline, out);
-  const { plugins, stagePlugins } = instantiatePlugins(pipeline, { cwd: options.cwd ?? process.cwd(), fileDir: loaded.dir });
+  const { plugins, stagePlugins, packages } = instantiatePlugins(pipeline, pluginLookup(options.cwd ?? process.cwd(), options.pluginDev));
+  for (const m of packages.values()) if (m.dev) log(`plugin ${m.name} ${m.version}: loaded from the development folder ${m.dir} (--plugin-dev)`);
   await initBackend({ backend: options.backend, quiet: options.quietBackend });
   const dense: LoadedModel = loadModelRef(pipeline.model, { seed: pipeline.seed, baseDir: loaded.dir, field: 'model' });
   const owned: ParamStore[] = [dense.params];

@@ -1,41 +1,53 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { findInstalledPluginPackages, inspectPluginPackage } from './discover';
+import { formatPluginList, listPluginPackages } from './discover';
+import { didYouMean, packageNameProblem } from './manifest';
 
-/** Writes a fake plugin package; its register() uses the PLUGIN token's global symbol directly. */
-function fakePackage(root: string, name: string, body: string, keywords: string[] = []) {
-  const dir = path.join(root, 'node_modules', ...name.split('/'));
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, version: '1.2.3', main: 'index.js', keywords }));
-  fs.writeFileSync(path.join(dir, 'index.js'), body);
-}
+const TOY_PRUNE = path.join(__dirname, '..', 'pipeline', 'fixtures', 'toy-prune');
 
-const registering = (apiVersion: string) => `exports.register = (c) => c.register(Symbol.for('@bevzip/ir:plugin'), { useValue: {
-  name: 'fake', version: '0.0.1', apiVersion: '${apiVersion}', description: 'a fake plugin' } });`;
-
-describe('plugin discovery', () => {
-  let root: string;
-  beforeEach(() => (root = fs.mkdtempSync(path.join(os.tmpdir(), 'bevzip-plugins-'))));
-  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
-
-  it('finds @bevzip/plugin-* and keyword-tagged packages and reads their plugins', () => {
-    fakePackage(root, '@bevzip/plugin-good', registering('^1.0.0'));
-    fakePackage(root, 'third-party-method', registering('^1.0.0'), ['bevzip-plugin']);
-    fakePackage(root, 'unrelated', 'exports.x = 1');
-    expect(findInstalledPluginPackages(root)).toEqual(expect.arrayContaining(['@bevzip/plugin-good', 'third-party-method']));
-    expect(findInstalledPluginPackages(root)).not.toContain('unrelated');
-    const info = inspectPluginPackage('@bevzip/plugin-good', root);
-    expect(info).toMatchObject({ packageVersion: '1.2.3', plugins: [{ name: 'fake', compatible: true }] });
+describe('bevzip plugins listing', () => {
+  it('lists the shipped plugins of the workspace and a development folder, marked as such', () => {
+    const infos = listPluginPackages([__dirname], { devDirs: [TOY_PRUNE] });
+    const names = infos.map((i) => i.name);
+    expect(names).toEqual(expect.arrayContaining(['@bevzip/plugin-altermoma', '@bevzip/plugin-qdbev', 'toy-prune']));
+    // plugin-tester is a test harness for plugins, not one: it declares no plugin API.
+    expect(names).not.toContain('@bevzip/plugin-tester');
+    const text = formatPluginList(infos);
+    expect(text).toMatch(/^bevzip plugin API 1\.0\.0$/m);
+    expect(text).toMatch(/^✓ @bevzip\/plugin-altermoma@0\.1\.0 {2}api \^1\.0\.0$/m);
+    expect(text).toContain(`✓ toy-prune@0.0.1  api ^1.0.0  (development folder ${TOY_PRUNE})`);
   });
 
-  it('marks an incompatible API range and lists broken packages with the reason', () => {
-    fakePackage(root, '@bevzip/plugin-old', registering('^0.3.0'));
-    fakePackage(root, '@bevzip/plugin-broken', 'throw new Error("boom at load")');
-    fakePackage(root, '@bevzip/plugin-empty', 'exports.nothing = true');
-    expect(inspectPluginPackage('@bevzip/plugin-old', root).plugins[0].compatible).toBe(false);
-    expect(inspectPluginPackage('@bevzip/plugin-broken', root).error).toMatch(/failed to load: boom at load/);
-    expect(inspectPluginPackage('@bevzip/plugin-empty', root).error).toMatch(/no register\(container\)/);
-    expect(inspectPluginPackage('@bevzip/plugin-missing', root).error).toMatch(/not installed \(npm install @bevzip\/plugin-missing\)/);
+  it('marks an incompatible package and a broken name with the reason', () => {
+    const text = formatPluginList([
+      { name: 'old', version: '2.0.0', description: '', dir: '/x', pluginApi: '^0.3.0', compatible: false, dev: false },
+      { name: 'gone', error: "not installed (npm install 'gone')" },
+    ]);
+    expect(text).toContain('✗ old@2.0.0  api ^0.3.0 — needs plugin API ^0.3.0, this bevzip has 1.0.0');
+    expect(text).toContain("✗ gone: not installed (npm install 'gone')");
+  });
+});
+
+describe('plugin package names', () => {
+  it.each([
+    ['@bevzip/plugin-altermoma', undefined],
+    ['my-method', undefined],
+    ['./local', 'is a path'],
+    ['C:\\plugins\\x', 'is a path'],
+    ['JSONStream', undefined],
+    ['_private', 'is not an npm package name'],
+    ['a b', 'is not an npm package name'],
+    ['git+https://host/repo.git', 'is not an npm package name'],
+  ])('%s', (name, problem) => {
+    if (problem === undefined) expect(packageNameProblem(name)).toBeUndefined();
+    else expect(packageNameProblem(name)).toContain(problem);
+  });
+
+  it('suggests a close installed name, by suffix or edit distance, and nothing far off', () => {
+    const installed = ['@bevzip/plugin-altermoma', '@bevzip/plugin-qdbev'];
+    expect(didYouMean('altermoma', installed)).toBe('@bevzip/plugin-altermoma');
+    expect(didYouMean('@bevzip/plugin-altermona', installed)).toBe('@bevzip/plugin-altermoma');
+    expect(didYouMean('@bevzip/plugin-qd-bev', installed)).toBe('@bevzip/plugin-qdbev');
+    expect(didYouMean('@bevzip/plugin-unidistill', installed)).toBeUndefined();
+    expect(didYouMean('x', [])).toBeUndefined();
   });
 });

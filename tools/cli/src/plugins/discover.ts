@@ -1,86 +1,45 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import 'reflect-metadata';
-import { container as rootContainer } from 'tsyringe';
-import * as semver from 'semver';
-import { PLUGIN, PLUGIN_API_VERSION, type Plugin } from '@bevzip/ir';
+import { PLUGIN_API_VERSION } from '@bevzip/ir';
+import { findPluginManifests, installHint, isProblem, locatePackage, packageNameProblem, readDevManifests, readManifest, type PluginManifest } from './manifest';
 
-/** What `bevzip plugins` knows of one package. */
-export interface PluginPackageInfo {
-  packageName: string;
-  packageVersion?: string;
-  /** Plugins the package registered (usually one). */
-  plugins: { name: string; version: string; apiVersion: string; description: string; compatible: boolean }[];
-  /** Why the package could not be loaded, when it could not. */
-  error?: string;
-}
-
-/** Package names that look like bevzip plugins in the node_modules folders above `from`. */
-export function findInstalledPluginPackages(from: string): string[] {
-  const found = new Set<string>();
-  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
-    const modules = path.join(dir, 'node_modules');
-    const scoped = path.join(modules, '@bevzip');
-    if (fs.existsSync(scoped)) for (const name of fs.readdirSync(scoped)) if (name.startsWith('plugin-') && name !== 'plugin-tester') found.add(`@bevzip/${name}`);
-    if (fs.existsSync(modules)) {
-      for (const entry of fs.readdirSync(modules)) {
-        if (entry.startsWith('.') || entry.startsWith('@')) continue;
-        const pkgFile = path.join(modules, entry, 'package.json');
-        if (!fs.existsSync(pkgFile)) continue;
-        try {
-          const keywords: unknown = JSON.parse(fs.readFileSync(pkgFile, 'utf8')).keywords;
-          if (Array.isArray(keywords) && keywords.includes('bevzip-plugin')) found.add(entry);
-        } catch {
-          // An unreadable package.json of some unrelated package is not our concern.
-        }
-      }
-    }
-    if (path.dirname(dir) === dir) break;
-  }
-  return [...found].sort();
-}
-
-/** The install command to suggest for a missing plugin package. */
-export function installHint(packageName: string): string {
-  return `npm install ${packageName}`;
-}
+/** What `bevzip plugins` knows of one package, all from its package.json. */
+export type PluginPackageInfo = Pick<PluginManifest, 'name' | 'version' | 'description' | 'pluginApi' | 'compatible' | 'dev' | 'dir'> | { name: string; error: string };
 
 /**
- * Loads a plugin package from `from` and asks it to register into a throw-away child container, so
- * its plugins can be listed without running anything.
+ * The plugin packages installed in the node_modules folders above `roots`, the development folders
+ * given, and any extra names asked for (reported with the reason when they are not plugins). Reads
+ * package.json files only: listing runs no package's code.
  */
-export function inspectPluginPackage(packageName: string, from: string): PluginPackageInfo {
-  let entry: string;
-  try {
-    entry = require.resolve(packageName, { paths: [from] });
-  } catch {
-    return { packageName, plugins: [], error: `not installed (${installHint(packageName)})` };
+export function listPluginPackages(roots: readonly string[], options: { devDirs?: readonly string[]; extra?: readonly string[] } = {}): PluginPackageInfo[] {
+  const dev = readDevManifests(options.devDirs ?? []);
+  const byName = new Map<string, PluginPackageInfo>(findPluginManifests(roots).map((m) => [m.name, m]));
+  for (const m of dev.values()) byName.set(m.name, m);
+  for (const name of options.extra ?? []) {
+    if (byName.has(name)) continue;
+    const badName = packageNameProblem(name);
+    const dir = badName ? undefined : locatePackage(name, roots);
+    if (badName) byName.set(name, { name, error: badName });
+    else if (!dir) byName.set(name, { name, error: `not installed (${installHint([name])})` });
+    else {
+      const m = readManifest(dir, { expectName: name });
+      byName.set(name, isProblem(m) ? { name, error: m.problem } : m);
+    }
   }
-  let packageVersion: string | undefined;
-  try {
-    packageVersion = JSON.parse(fs.readFileSync(require.resolve(`${packageName}/package.json`, { paths: [from] }), 'utf8')).version;
-  } catch {
-    packageVersion = undefined;
+  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The human-readable listing of {@link listPluginPackages}. */
+export function formatPluginList(infos: readonly PluginPackageInfo[]): string {
+  const lines = [`bevzip plugin API ${PLUGIN_API_VERSION}`];
+  if (infos.length === 0) lines.push(`no plugin packages installed (install one, e.g. ${installHint(['@bevzip/plugin-altermoma'])})`);
+  for (const info of infos) {
+    if ('error' in info) {
+      lines.push(`✗ ${info.name}: ${info.error}`);
+      continue;
+    }
+    const mark = info.compatible ? '✓' : '✗';
+    const note = info.compatible ? '' : ` — needs plugin API ${info.pluginApi}, this bevzip has ${PLUGIN_API_VERSION}`;
+    lines.push(`${mark} ${info.name}@${info.version}  api ${info.pluginApi}${info.dev ? `  (development folder ${info.dir})` : ''}${note}`);
+    if (info.description) lines.push(`    ${info.description}`);
   }
-  try {
-    const mod = require(entry) as { register?: (c: unknown) => void };
-    if (typeof mod.register !== 'function') return { packageName, packageVersion, plugins: [], error: 'exports no register(container) function' };
-    const child = rootContainer.createChildContainer();
-    mod.register(child);
-    const plugins = child.isRegistered(PLUGIN) ? (child.resolveAll(PLUGIN) as Plugin[]) : [];
-    if (plugins.length === 0) return { packageName, packageVersion, plugins: [], error: 'register(container) registered no plugin under the PLUGIN token' };
-    return {
-      packageName,
-      packageVersion,
-      plugins: plugins.map((p) => ({
-        name: p.name,
-        version: p.version,
-        apiVersion: p.apiVersion,
-        description: p.description,
-        compatible: semver.validRange(p.apiVersion) !== null && semver.satisfies(PLUGIN_API_VERSION, p.apiVersion),
-      })),
-    };
-  } catch (e) {
-    return { packageName, packageVersion, plugins: [], error: `failed to load: ${(e as Error).message.split('\n')[0]}` };
-  }
+  return lines.join('\n');
 }

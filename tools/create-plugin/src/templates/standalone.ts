@@ -5,7 +5,7 @@ import { THIRD_PARTY_VERSIONS as V, type BevzipVersions } from '../versions';
 /** package.json of a plugin living in its own repository: bevzip packages by version range. */
 export function standalonePackageJson(n: PluginNames, b: BevzipVersions, description: string): string {
   return json({
-    ...commonPackageFields(n, description),
+    ...commonPackageFields(n, b, description),
     files: ['dist', 'README.md'],
     sideEffects: false,
     scripts: {

@@ -5,7 +5,7 @@ import { THIRD_PARTY_VERSIONS as V, type BevzipVersions } from '../versions';
 /** package.json of a plugin inside the bevzip workspace, laid out like the packages beside it. */
 export function workspacePackageJson(n: PluginNames, b: BevzipVersions, description: string): string {
   return json({
-    ...commonPackageFields(n, description),
+    ...commonPackageFields(n, b, description),
     exports: {
       '.': { '@bevzip/source': './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' },
       './package.json': './package.json',
