@@ -22,7 +22,7 @@ export interface RunOptions {
   masks?: ReadonlyMap<string, tf.Tensor>;
   /** Per-param transforms applied after the mask (fake quantizers with a straight-through gradient). */
   weightTransforms?: ReadonlyMap<string, TensorTransform>;
-  /** Per-value transforms applied to node outputs before any consumer sees them (activation quantizers, feature masks). */
+  /** Per-value transforms applied to node outputs and graph inputs before any consumer sees them (activation quantizers, feature masks). */
   activationTransforms?: ReadonlyMap<string, TensorTransform>;
 }
 
@@ -94,7 +94,7 @@ function checkFeeds(graph: Graph, feeds: Readonly<Record<string, tf.Tensor>>, pl
 /**
  * Runs a graph on feeds. Everything happens inside one `tf.tidy`: only the returned tensors survive,
  * so the live tensor count is flat across repeated runs. Param values flow through mask → weight
- * transform before any node reads them; node outputs flow through their activation transform.
+ * transform before any node reads them; node outputs and fed inputs flow through their activation transform.
  */
 export function run(graph: Graph, params: ParamLookup, feeds: Readonly<Record<string, tf.Tensor>>, options: RunOptions = {}): RunResult {
   const outputs = options.outputs ?? graph.outputs;
@@ -120,8 +120,11 @@ export function run(graph: Graph, params: ParamLookup, feeds: Readonly<Record<st
       }
       const fed = feeds[name];
       if (!fed) throw new BevzipError(ERROR_CODES.MISSING_FEED, `no value for '${name}'`);
-      env.set(name, fed);
-      return fed;
+      // A graph input may be quantized like any activation (the first layer's input).
+      const transform = options.activationTransforms?.get(name);
+      const value = transform ? transform(fed) : fed;
+      env.set(name, value);
+      return value;
     };
     for (const { node, attrs } of plan.nodes) {
       const op = getOp(node.op);

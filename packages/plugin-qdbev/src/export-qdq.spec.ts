@@ -1,7 +1,10 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { onnx } from 'onnx-proto';
 import { buildBevFusion, MICRO_CONFIG, randomModelFeeds } from '@bevzip/bev-fusion';
-import { createOrtSession, foldBatchNorm, ParamStore, run, runOrt, type Graph } from '@bevzip/ir';
+import { createOrtSession, foldBatchNorm, ort, ParamStore, run, runOrt, type Graph } from '@bevzip/ir';
 import { quantTransforms, RangeTracker, type QuantState } from './calibration';
 import { exportQdq, quantizeWeightHost } from './export-qdq';
 import { DEFAULT_PARTS, enabledSubset, planQuantization } from './plan';
@@ -10,8 +13,8 @@ import { fakeQuantPerChannel } from './quantizer';
 const PARTS = Object.keys(DEFAULT_PARTS);
 
 /** A folded micro camera model with ranges calibrated (max) on two random batches. */
-function calibratedMicro(wBits: number, aBits: number): { graph: Graph; params: ParamStore; state: QuantState } {
-  const built = buildBevFusion(MICRO_CONFIG, 'camera');
+function calibratedMicro(wBits: number, aBits: number, modality: 'camera' | 'fusion' = 'camera'): { graph: Graph; params: ParamStore; state: QuantState } {
+  const built = buildBevFusion(MICRO_CONFIG, modality);
   const raw = ParamStore.init(built, 11);
   const { graph, params } = foldBatchNorm(built, raw);
   raw.dispose();
@@ -19,7 +22,7 @@ function calibratedMicro(wBits: number, aBits: number): { graph: Graph; params: 
   const values = enabledSubset(plan, PARTS).activations;
   const tracker = new RangeTracker({ kind: 'max' });
   for (const seed of [1, 2]) {
-    const feeds = randomModelFeeds(MICRO_CONFIG, 'camera', { seed });
+    const feeds = randomModelFeeds(MICRO_CONFIG, modality, { seed });
     const { taps } = run(graph, params, feeds, { outputs: [], taps: values });
     for (const v of values) tracker.update(v, taps[v]);
     tf.dispose([...Object.values(taps), ...Object.values(feeds)]);
@@ -97,6 +100,30 @@ describe('QDQ ONNX export', () => {
       await session.release();
       await fused.release();
       tf.dispose([...Object.values(ref.outputs), ...Object.values(ref.taps), ...Object.values(feeds)]);
+      params.dispose();
+    });
+  }
+
+  for (const [wBits, aBits] of [[8, 8], [4, 6]]) {
+    it(`has onnxruntime run every quantized layer as an integer kernel (fusion model, W${wBits}A${aBits})`, async () => {
+      const { graph, params, state } = calibratedMicro(wBits, aBits, 'fusion');
+      const { model } = exportQdq(graph, params, state, PARTS);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bevzip-qdq-'));
+      const optimized = path.join(dir, 'optimized.onnx');
+      const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', optimizedModelFilePath: optimized });
+      await session.release();
+      const ops = onnx.ModelProto.decode(fs.readFileSync(optimized)).graph!.node!.map((n) => n.opType!);
+      fs.rmSync(dir, { recursive: true, force: true });
+      const count = (t: string) => ops.filter((o) => o === t).length;
+      const convs = state.plan.layers.filter((l) => l.op === 'conv2d').length;
+      const denses = state.plan.layers.filter((l) => l.op === 'dense').length;
+      expect(convs).toBeGreaterThan(10);
+      expect(denses).toBeGreaterThan(0);
+      expect(count('QLinearConv')).toBe(convs);
+      expect(count('Conv') + count('FusedConv')).toBe(0);
+      // A quantized dense runs as an integer matmul; no float MatMul/Gemm is left.
+      expect(count('MatMulIntegerToFloat') + count('QLinearMatMul')).toBe(denses);
+      expect(count('MatMul') + count('Gemm') + count('FusedMatMul')).toBe(0);
       params.dispose();
     });
   }

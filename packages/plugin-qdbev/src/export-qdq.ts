@@ -42,8 +42,10 @@ export function quantizeWeightHost(data: Float32Array, dims: readonly number[], 
 /**
  * Exports the quantized model as QDQ ONNX: each quantized weight becomes an int8 initializer with
  * a per-output-channel DequantizeLinear (axis 0 of Conv's [O, I, kh, kw] layout), each calibrated
- * activation a QuantizeLinear/DequantizeLinear pair (int8, or uint8 for unsigned ranges; a Clip to
- * the k-bit range first when k < 8). onnxruntime fuses the pairs into integer kernels.
+ * activation a QuantizeLinear/DequantizeLinear pair (int8, or uint8 for unsigned ranges; when
+ * k < 8, then a Clip to the k-bit range and a second pair). Pairs after a channels-first op go
+ * before its Transpose back to channels-last. onnxruntime fuses every quantized conv into
+ * QLinearConv and every quantized dense into an integer matmul (tested).
  */
 export function exportQdq(graph: Graph, params: ParamLookup, state: QuantState, enabled: readonly string[], options: QdqExportOptions = {}): { model: Uint8Array; weights: QdqWeightReport[] } {
   const { layers, activations } = enabledSubset(state.plan, enabled);
@@ -75,16 +77,27 @@ export function exportQdq(graph: Graph, params: ParamLookup, state: QuantState, 
       const { qmin, qmax } = intRange(a.bits, a.signed);
       const s = builder.constant([scale], [], 'float32', `${value}_scale`);
       const zp = builder.constant([0], [], a.signed ? 'int8' : 'uint8', `${value}_zero_point`);
-      let x = value;
-      if (a.bits < 8) {
-        x = builder.temp(`${value}_clipped`);
-        builder.add('Clip', [value, builder.constant([qmin * scale], [], 'float32', 'clip_min'), builder.constant([qmax * scale], [], 'float32', 'clip_max')], [x]);
-      }
-      const q = builder.temp(`${value}_quantized`);
-      const out = builder.temp(`${value}_dequantized`);
-      builder.add('QuantizeLinear', [x, s, zp], [q]);
-      builder.add('DequantizeLinear', [q, s, zp], [out]);
-      return out;
+      // Per-tensor Q/DQ commutes with a transpose. A channels-first op ends in a Transpose back to
+      // the IR's channels-last layout; quantizing before that Transpose puts QuantizeLinear right
+      // after the Conv, the pattern onnxruntime fuses into QLinearConv (after a Transpose it cannot).
+      const transpose = builder.producerOf(value);
+      const hoist = transpose?.opType === 'Transpose' ? transpose : undefined;
+      const source = hoist ? hoist.input![0] : value;
+      let at = hoist ? builder.nodes.indexOf(hoist) : builder.nodes.length;
+      const emit = (op: string, inputs: string[], hint: string) => {
+        const out = builder.temp(`${value}_${hint}`);
+        builder.insert(at++, op, inputs, [out]);
+        return out;
+      };
+      const qdq = (x: string) => emit('DequantizeLinear', [emit('QuantizeLinear', [x, s, zp], 'quantized'), s, zp], 'dequantized');
+      let dequantized = qdq(source);
+      // Below 8 bits the codes are clamped to the k-bit range. The Clip comes after the first pair,
+      // on exact multiples of the step, and a second pair re-quantizes losslessly: a Clip between
+      // the layer and its QuantizeLinear would keep onnxruntime from fusing the layer.
+      if (a.bits < 8) dequantized = qdq(emit('Clip', [dequantized, builder.constant([qmin * scale], [], 'float32', 'clip_min'), builder.constant([qmax * scale], [], 'float32', 'clip_max')], 'clipped'));
+      if (!hoist) return dequantized;
+      hoist.input![0] = dequantized;
+      return undefined;
     },
   });
   return { model, weights };

@@ -27,6 +27,12 @@ export interface PlanOptions {
   lastLayer: EdgeLayerPolicy;
   /** Quantize activations known to be non-negative (ReLU outputs) with the unsigned range. */
   unsignedAfterRelu: boolean;
+  /**
+   * Also quantize each quantized layer's output (after its ReLU when a ReLU is its only reader), so
+   * every quantized layer sits between a DequantizeLinear and a QuantizeLinear in the exported model
+   * and onnxruntime runs it as an integer kernel. `false` quantizes layer inputs only.
+   */
+  quantizeOutputs?: boolean;
 }
 
 /** One quantized layer: its weight (per output channel) and the activation it reads. */
@@ -39,8 +45,10 @@ export interface QuantLayer {
   weightAxis: number;
   wBits: number;
   aBits: number;
-  /** The value quantized per tensor before this layer; undefined when it reads a graph input. */
-  input?: string;
+  /** The value quantized per tensor before this layer (a graph input for a first layer). */
+  input: string;
+  /** The value quantized after this layer (its output, or its ReLU's), when outputs are quantized. */
+  output?: string;
   edge: 'first' | 'last' | 'inner';
 }
 
@@ -80,7 +88,8 @@ export function partOf(stage: string | undefined, parts: PlanOptions['parts']): 
 
 /**
  * Chooses the layers to quantize: every node of a quantized op whose weight is a param and whose
- * stage tag belongs to a part. First and last layers follow their policy.
+ * stage tag belongs to a part. First and last layers follow their policy. Each layer's input is
+ * quantized (for a first layer, the graph input) and, unless `quantizeOutputs` is false, its output.
  * @throws BevzipError (E_CONFIG) when nothing in the graph matches.
  */
 export function planQuantization(graph: Graph, o: PlanOptions): QuantPlan {
@@ -88,6 +97,8 @@ export function planQuantization(graph: Graph, o: PlanOptions): QuantPlan {
   const inputs = new Set(graph.inputs.map((i) => i.name));
   const outputs = new Set(graph.outputs);
   const nonNeg = nonNegativeValues(graph);
+  const readers = new Map<string, typeof graph.nodes>();
+  for (const n of graph.nodes) for (const v of n.inputs) readers.set(v, [...(readers.get(v) ?? []), n]);
   const layers: QuantLayer[] = [];
   const activations: Record<string, QuantActivation> = {};
   for (const node of graph.nodes) {
@@ -99,10 +110,11 @@ export function planQuantization(graph: Graph, o: PlanOptions): QuantPlan {
     if (policy === 'skip') continue;
     const wBits = policy === '8bit' ? 8 : o.wBits;
     const aBits = policy === '8bit' ? 8 : o.aBits;
-    const input = inputs.has(node.inputs[0]) ? undefined : node.inputs[0];
-    layers.push({ node: node.name, op: node.op, part, weight: node.inputs[1], weightAxis: WEIGHT_AXIS[node.op], wBits, aBits, input, edge });
-    if (input) {
-      const a = (activations[input] ??= { bits: aBits, signed: !(o.unsignedAfterRelu && nonNeg.has(input)), parts: [] });
+    const input = node.inputs[0];
+    const output = o.quantizeOutputs === false ? undefined : outputSite(node.outputs[0], readers);
+    layers.push({ node: node.name, op: node.op, part, weight: node.inputs[1], weightAxis: WEIGHT_AXIS[node.op], wBits, aBits, input, output, edge });
+    for (const v of output ? [input, output] : [input]) {
+      const a = (activations[v] ??= { bits: aBits, signed: !(o.unsignedAfterRelu && nonNeg.has(v)), parts: [] });
       a.bits = Math.max(a.bits, aBits);
       if (!a.parts.includes(part)) a.parts.push(part);
     }
@@ -113,6 +125,12 @@ export function planQuantization(graph: Graph, o: PlanOptions): QuantPlan {
     throw new BevzipError(ERROR_CODES.CONFIG, `quantization plan: no ${o.ops.join('/')} layer of graph '${graph.name}' has a weight param and a stage tag in parts {${Object.keys(o.parts).join(', ')}}${hint}`);
   }
   return { layers, activations };
+}
+
+/** Where a layer's output is quantized: after its ReLU when the ReLU is the output's only reader (ORT fuses the pair), else the output itself. */
+function outputSite(output: string, readers: ReadonlyMap<string, readonly { op: string; outputs: string[] }[]>): string {
+  const r = readers.get(output) ?? [];
+  return r.length === 1 && r[0].op === 'relu' ? r[0].outputs[0] : output;
 }
 
 /** The layers and activations switched on when `enabled` parts are quantized. */

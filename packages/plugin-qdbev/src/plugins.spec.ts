@@ -58,7 +58,12 @@ describe('qdbev in a pipeline', () => {
       want = Math.max(want, tf.max(tf.abs(f)).dataSync()[0]);
       tf.dispose([f, ...Object.values(b.feeds)]);
     }
-    expect(Object.keys(state!.ranges)).toEqual([TINY_FEATURE]);
+    // The first layer's graph input and each quantized layer's output are quantized too (so ORT fuses every layer).
+    expect(Object.keys(state!.ranges).sort()).toEqual(['camera.backbone.conv1', 'head.conv2', 'image', TINY_FEATURE].sort());
+    expect(state!.plan.layers.map((l) => [l.input, l.output])).toEqual([
+      ['image', 'camera.backbone.conv1'],
+      [TINY_FEATURE, 'head.conv2'],
+    ]);
     expect(state!.ranges[TINY_FEATURE]).toBeCloseTo(want, 6);
     expect(state!.plan.activations[TINY_FEATURE]).toMatchObject({ bits: 6, signed: false });
     expect(state!.enabled).toEqual(['backbone', 'neck', 'encoder', 'decoder']);

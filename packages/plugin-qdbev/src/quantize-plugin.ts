@@ -23,6 +23,12 @@ export const quantizeOptions = z.strictObject({
   lastLayer: edge.default('8bit'),
   /** ReLU outputs use the unsigned range [0, 2^k − 1] (zero point still 0). */
   unsignedAfterRelu: z.boolean().default(true),
+  /**
+   * Quantize each quantized layer's output as well as its input, so that the exported model has
+   * every quantized conv/dense between DequantizeLinear and QuantizeLinear and onnxruntime runs it
+   * as an integer kernel. `false` quantizes inputs only (those convs then run in float in ORT).
+   */
+  quantizeOutputs: z.boolean().default(true),
   calibration: z
     .strictObject({
       mode: z.enum(['max', 'ema', 'percentile']).default('max'),

@@ -24,7 +24,7 @@ export interface OnnxExportOptions {
    * consumers read, or undefined to keep a plain float initializer.
    */
   paramHook?: (ctx: { name: string; data: Float32Array; dims: number[]; perm?: number[]; builder: OnnxModelBuilder }) => string | undefined;
-  /** Called after each node's output is produced, e.g. to insert activation QDQ pairs; returns the replacement name. */
+  /** Called for each graph input and after each node's output is produced, e.g. to insert activation QDQ pairs; returns the replacement name. */
   activationHook?: (ctx: { value: string; builder: OnnxModelBuilder }) => string | undefined;
   producer?: string;
 }
@@ -80,15 +80,28 @@ export class OnnxModelBuilder {
     return name;
   }
 
+  private nodeCounter = 0;
+
   add(opType: string, inputs: string[], outputs: string[], attrs: Record<string, OnnxAttrValue> = {}, domain = ''): void {
-    this.nodes.push({
+    this.insert(this.nodes.length, opType, inputs, outputs, attrs, domain);
+  }
+
+  /** Adds a node at position `index` of the node list (which stays topologically sorted only if its inputs exist by then). */
+  insert(index: number, opType: string, inputs: string[], outputs: string[], attrs: Record<string, OnnxAttrValue> = {}, domain = ''): void {
+    this.nodes.splice(index, 0, {
       opType,
       domain,
-      name: `${opType}_${this.nodes.length}`,
+      name: `${opType}_${this.nodeCounter++}`,
       input: inputs,
       output: outputs,
       attribute: Object.entries(attrs).map(([k, v]) => toAttribute(k, v)),
     });
+  }
+
+  /** The node that writes `value`, or undefined for graph inputs and initializers. */
+  producerOf(value: string): onnx.INodeProto | undefined {
+    for (let i = this.nodes.length - 1; i >= 0; i--) if (this.nodes[i].output?.includes(value)) return this.nodes[i];
+    return undefined;
   }
 
   constant(values: ArrayLike<number>, dims: number[], dtype: OnnxConstDType, hint = 'const', exactName?: string): string {
@@ -161,7 +174,19 @@ export function exportOnnx(graph: Graph, params: ParamLookup, options: OnnxExpor
     return out;
   };
   const rename = new Map<string, string>();
-  const onnxName = (v: string) => (v === '' ? '' : paramNames.has(v) ? emitParam(v) : (rename.get(v) ?? v));
+  const inputNames = new Set(graph.inputs.map((i) => i.name));
+  const hookedInputs = new Set<string>();
+  const onnxName = (v: string) => {
+    if (v === '') return '';
+    if (paramNames.has(v)) return emitParam(v);
+    // A graph input meets the activation hook at its first use, so unread inputs gain no nodes.
+    if (inputNames.has(v) && !hookedInputs.has(v)) {
+      hookedInputs.add(v);
+      const replaced = options.activationHook?.({ value: v, builder });
+      if (replaced) rename.set(v, replaced);
+    }
+    return rename.get(v) ?? v;
+  };
 
   const baseOutputs = options.outputs ?? graph.outputs;
   const outputNames = [...baseOutputs, ...(options.extraOutputs ?? []).filter((t) => !baseOutputs.includes(t))];
