@@ -10,7 +10,7 @@ import {
   synflowOptionsSchema,
   type PruningOptions,
 } from './options';
-import { channelLayers, channelMasks, type ChannelLayer } from './structured';
+import { channelLayers, channelMasks, removePrunedChannels, type ChannelLayer } from './structured';
 import { globalTopK, keepCount } from './threshold';
 
 type Criterion<O> = (ctx: ScoreContext<O>, plan: GroupPlan) => UnitScores | Promise<UnitScores>;
@@ -78,6 +78,43 @@ function pruningHooks<O extends PruningOptions>(name: string, o: O, criterion: C
           tf.tensor(Float32Array.from(k), ctx.graph.params.find((p) => p.name === param)!.shape),
         );
       return { params };
+    },
+    export: (artifact, ctx) => {
+      const mine = [...ctx.masks.params.keys()].filter((n) => artifact.graph.params.some((p) => p.name === n && p.role === 'weight'));
+      if (o.structured) {
+        const before = new Map(artifact.graph.params.map((p) => [p.name, p.shape[p.shape.length - 1]]));
+        const removed = removePrunedChannels(artifact.graph, artifact.params, ctx.masks);
+        let from = 0;
+        let gone = 0;
+        let layers = 0;
+        for (const [weight, kept] of removed.plan.kept) {
+          if (!ctx.masks.params.has(weight)) continue;
+          layers++;
+          from += before.get(weight) ?? kept.length;
+          gone += (before.get(weight) ?? kept.length) - kept.length;
+        }
+        const pinned = removed.plan.pinned.length ? `; ${removed.plan.pinned.length} layer(s) kept all channels because they reach an output or an op that cannot drop channels` : '';
+        return {
+          graph: removed.graph,
+          params: removed.params,
+          report: { summary: `structured: removed ${gone} of ${from} output channels in ${layers} pruned layers${pinned}`, data: { removedChannels: gone, channels: from, pinned: removed.plan.pinned } },
+        };
+      }
+      let size = 0;
+      let zeros = 0;
+      for (const name of mine) {
+        const v = artifact.params.get(name).dataSync();
+        size += v.length;
+        for (let i = 0; i < v.length; i++) if (v[i] === 0) zeros++;
+      }
+      if (size === 0) return;
+      const pct = ((100 * zeros) / size).toFixed(1);
+      return {
+        report: {
+          summary: `unstructured: ${pct}% of the weights of ${mine.length} pruned layers are zero; ONNX stores them densely, so the file is not smaller and dense kernels are not faster`,
+          data: { zeros, size, layers: mine.length },
+        },
+      };
     },
   };
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ParamStore, Pipeline, run, type Graph } from '@bevzip/ir';
+import { createOrtSession, ParamStore, Pipeline, run, runOrt, type Graph } from '@bevzip/ir';
 import { syntheticData } from '@bevzip/plugin-tester';
 import { alterMoma, magnitudePrune } from './plugin';
 import { channelLayers, channelMasks, removePrunedChannels } from './structured';
@@ -109,4 +109,33 @@ describe('structured pruning', () => {
       expect(tf.memory().numTensors).toBe(before);
     },
   );
+
+  it('exports the artifact with the pruned channels removed (structured) or says the file stays dense (unstructured)', async () => {
+    const stage = { name: 'prune', steps: 2, data: syntheticData(graph), taskLoss };
+    const structured = await new Pipeline({ seed: 3, graph, stages: [stage], export: {} })
+      .use(magnitudePrune({ sparsity: 0.5, structured: true }))
+      .run();
+    const artifact = structured.artifact!;
+    expect(artifact.reports).toEqual([
+      expect.objectContaining({ plugin: 'prune-magnitude', summary: expect.stringMatching(/^structured: removed 10 of 19 output channels in 4 pruned layers$/) }),
+    ]);
+    const conv2 = artifact.graph.params.find((p) => p.name === 'camera.backbone.conv2.weight')!;
+    expect(conv2.shape[3]).toBeLessThan(5);
+    expect(artifact.params.total).toBeLessThan(graph.params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0));
+    // The file onnxruntime runs computes what the masked training model computed.
+    const session = await createOrtSession(artifact.onnx);
+    const f = feeds();
+    const got = Object.values(await runOrt(session, f))[0].data;
+    await session.release();
+    tf.dispose(Object.values(f));
+    expect(maxAbsDiff(outputOf(structured.graph, structured.params, structured.masks.params), Float32Array.from(got))).toBeLessThanOrEqual(1e-4);
+    structured.params.dispose();
+    structured.masks.params.forEach((m) => m.dispose());
+
+    const unstructured = await new Pipeline({ seed: 3, graph, stages: [stage], export: {} }).use(magnitudePrune({ sparsity: 0.5 })).run();
+    expect(unstructured.artifact!.reports[0].summary).toMatch(/^unstructured: 50\.\d% of the weights of 5 pruned layers are zero; ONNX stores them densely/);
+    expect(unstructured.artifact!.params.nonZero).toBeLessThan(unstructured.artifact!.params.total * 0.6);
+    unstructured.params.dispose();
+    unstructured.masks.params.forEach((m) => m.dispose());
+  });
 });

@@ -1,4 +1,4 @@
-import { exportOnnx, type Graph, type OnnxExportOptions, type ParamLookup } from '@bevzip/ir';
+import { exportOnnx, type Graph, type OnnxExportOptions, type OnnxRewrite, type ParamLookup } from '@bevzip/ir';
 import type * as tf from '@tensorflow/tfjs';
 import { activationScale, type QuantState } from './calibration';
 import { enabledSubset } from './plan';
@@ -40,23 +40,20 @@ export function quantizeWeightHost(data: Float32Array, dims: readonly number[], 
 }
 
 /**
- * Exports the quantized model as QDQ ONNX: each quantized weight becomes an int8 initializer with
- * a per-output-channel DequantizeLinear (axis 0 of Conv's [O, I, kh, kw] layout), each calibrated
- * activation a QuantizeLinear/DequantizeLinear pair (int8, or uint8 for unsigned ranges; when
- * k < 8, then a Clip to the k-bit range and a second pair). Pairs after a channels-first op go
- * before its Transpose back to channels-last. onnxruntime fuses every quantized conv into
- * QLinearConv and every quantized dense into an integer matmul (tested).
+ * The QDQ rewrite of a quantized model, for the ONNX serializer: each quantized weight becomes an
+ * int8 initializer with a per-output-channel DequantizeLinear (axis 0 of Conv's [O, I, kh, kw]
+ * layout), each calibrated activation a QuantizeLinear/DequantizeLinear pair (int8, or uint8 for
+ * unsigned ranges; when k < 8, then a Clip to the k-bit range and a second pair). Pairs after a
+ * channels-first op go before its Transpose back to channels-last. onnxruntime fuses every
+ * quantized conv into QLinearConv and every quantized dense into an integer matmul (tested).
+ * `weights` fills in as the serializer writes the weights.
  */
-export function exportQdq(graph: Graph, params: ParamLookup, state: QuantState, enabled: readonly string[], options: QdqExportOptions = {}): { model: Uint8Array; weights: QdqWeightReport[] } {
+export function qdqRewrite(state: QuantState, enabled: readonly string[]): { rewrite: OnnxRewrite; weights: QdqWeightReport[] } {
   const { layers, activations } = enabledSubset(state.plan, enabled);
   const byWeight = new Map(layers.map((l) => [l.weight, l]));
   const quantized = new Set(activations.filter((v) => state.ranges[v] !== undefined));
   const weights: QdqWeightReport[] = [];
-  const model = exportOnnx(graph, params, {
-    opset: options.opset,
-    outputs: options.outputs,
-    extraOutputs: options.extraOutputs,
-    masks: options.masks,
+  const rewrite: OnnxRewrite = {
     paramHook: ({ name, data, dims, perm, builder }) => {
       const layer = byWeight.get(name);
       if (!layer) return undefined;
@@ -99,6 +96,13 @@ export function exportQdq(graph: Graph, params: ParamLookup, state: QuantState, 
       hoist.input![0] = dequantized;
       return undefined;
     },
-  });
+  };
+  return { rewrite, weights };
+}
+
+/** Exports a quantized model as QDQ ONNX with {@link qdqRewrite}. */
+export function exportQdq(graph: Graph, params: ParamLookup, state: QuantState, enabled: readonly string[], options: QdqExportOptions = {}): { model: Uint8Array; weights: QdqWeightReport[] } {
+  const { rewrite, weights } = qdqRewrite(state, enabled);
+  const model = exportOnnx(graph, params, { opset: options.opset, outputs: options.outputs, extraOutputs: options.extraOutputs, masks: options.masks, ...rewrite });
   return { model, weights };
 }

@@ -1,7 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
-import { definePlugin, STAGES, type TensorTransform } from '@bevzip/ir';
+import { definePlugin, foldBatchNorm, STAGES, type Graph, type ParamStore, type TensorTransform } from '@bevzip/ir';
 import { z } from 'zod';
 import { quantTransforms, RangeTracker, type QuantState } from './calibration';
+import { qdqRewrite } from './export-qdq';
 import { DEFAULT_PARTS, enabledSubset, planQuantization, type QuantPlan } from './plan';
 
 const bits = z.number().int().min(2).max(8);
@@ -29,6 +30,12 @@ export const quantizeOptions = z.strictObject({
    * as an integer kernel. `false` quantizes inputs only (those convs then run in float in ORT).
    */
   quantizeOutputs: z.boolean().default(true),
+  /**
+   * Fold each batch norm into the conv/dense before it when the plugin's first stage starts, so QAT
+   * trains (and calibrates) the folded weights that are deployed; `false` quantizes the unfolded
+   * conv weights, and the exported file then keeps its BatchNormalization nodes in float.
+   */
+  foldBatchNorm: z.boolean().default(true),
   calibration: z
     .strictObject({
       mode: z.enum(['max', 'ema', 'percentile']).default('max'),
@@ -54,6 +61,22 @@ type Resolved = z.output<typeof quantizeOptions>;
 /** The parts quantized in a pipeline stage under the options' schedule. */
 export function partsForStage(o: Pick<Resolved, 'schedule' | 'parts'>, stage: string): string[] {
   return o.schedule?.[stage] ?? Object.keys(o.parts);
+}
+
+/**
+ * Folds the graph's batch norms into the layers before them and writes the folded weights into
+ * `params` (names are kept: a layer's weight stays its weight); undefined when there is none to fold.
+ */
+function foldInto(graph: Graph, params: ParamStore): Graph | undefined {
+  if (!graph.nodes.some((n) => n.op === 'batchnorm')) return undefined;
+  const folded = foldBatchNorm(graph, params);
+  try {
+    if (folded.graph.nodes.length === graph.nodes.length) return undefined;
+    for (const p of folded.graph.params) params.set(p.name, folded.params.get(p.name), p.trainable);
+    return folded.graph;
+  } finally {
+    folded.params.dispose();
+  }
 }
 
 /**
@@ -86,6 +109,13 @@ export const qdbevQuantize = definePlugin({
     return {
       setup: (ctx) => {
         plan = planQuantization(ctx.graph, o);
+      },
+      transform: (graph, ctx) => {
+        const folded = o.foldBatchNorm ? foldInto(graph, ctx.params) : undefined;
+        // The plan follows the graph as it is now (folding renames layer outputs; other plugins may rewrite).
+        plan = planQuantization(folded ?? graph, o);
+        cached = undefined;
+        return folded;
       },
       score: async (ctx) => {
         enabled = partsForStage(o, ctx.stage.name);
@@ -126,6 +156,28 @@ export const qdbevQuantize = definePlugin({
           Object.assign(ranges, saved);
           cached = undefined;
         },
+      },
+      export: (_artifact, ctx) => {
+        if (!plan) return;
+        const parts = partsForStage(o, ctx.stage.name);
+        const { layers, activations } = enabledSubset(plan, parts);
+        const calibrated = activations.filter((v) => ranges[v] !== undefined);
+        const uncalibrated = activations.length - calibrated.length;
+        if (uncalibrated > 0) ctx.warn(`${uncalibrated} activation(s) of parts ${parts.join(', ')} were never calibrated and stay float in the exported model`);
+        const { rewrite, weights } = qdqRewrite(state(), parts);
+        const bitsOf = [...new Set(layers.map((l) => l.wBits))].sort((a, b) => a - b);
+        const storage = bitsOf.some((b) => b < 8) ? `; ${bitsOf.filter((b) => b < 8).join('/')}-bit weights are stored as int8 codes in the k-bit range (ONNX opset ${ctx.opset})` : '';
+        return {
+          onnx: rewrite,
+          report: {
+            summary: `QDQ: ${layers.length} conv/dense weights per output channel (W${bitsOf.join('/')}), ${calibrated.length} activations per tensor (A${[...new Set(calibrated.map((v) => plan!.activations[v].bits))].sort().join('/')})${storage}`,
+            data: { parts, weights, activations: calibrated.map((v) => ({ value: v, bits: plan!.activations[v].bits, signed: plan!.activations[v].signed })) },
+            bitWidths: [
+              ...layers.map((l) => ({ name: l.weight, kind: 'weight' as const, bits: l.wBits })),
+              ...calibrated.map((v) => ({ name: v, kind: 'activation' as const, bits: plan!.activations[v].bits })),
+            ],
+          },
+        };
       },
       finalize: () => {
         if (plan) o.onState?.({ plan, ranges: { ...ranges }, enabled: [...enabled] });

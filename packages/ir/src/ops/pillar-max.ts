@@ -71,11 +71,13 @@ export const pillarMax = defineOp<PillarMaxAttrs>({
       emit.opset >= 18
         ? node('ReduceMax', [v, emit.constant([axis], [1], 'int64', 'axes')], 'max', { keepdims })
         : node('ReduceMax', [v], 'max', { axes: [axis], keepdims });
-    const real = node('Cast', [emit.input(1)], 'real', { to: 9 });
-    const fill = emit.constant([PAD_FILL], [], 'float32', 'pad_fill');
-    const masked = node('Where', [node('Unsqueeze', [real, emit.constant([-1], [1], 'int64', 'axis')], 'real_col'), emit.input(0), fill], 'masked');
+    const realF = node('Cast', [node('Cast', [emit.input(1)], 'real', { to: 9 })], 'real_f', { to: 1 });
+    // As the forward: add a huge negative penalty to padded points. A broadcast Add is about twice
+    // as fast in onnxruntime as a broadcast Where on the [B, pillars, points, C] features.
+    const penalty = node('Mul', [node('Sub', [emit.constant([1], [], 'float32', 'one'), realF], 'padded'), emit.constant([PAD_FILL], [], 'float32', 'pad_fill')], 'penalty');
+    const masked = node('Add', [emit.input(0), node('Unsqueeze', [penalty, emit.constant([-1], [1], 'int64', 'axis')], 'penalty_col')], 'masked');
     const pooled = reduceMax(masked, rank - 2, 0);
-    const anyReal = reduceMax(node('Cast', [real], 'real_f', { to: 1 }), rank - 2, 1);
+    const anyReal = reduceMax(realF, rank - 2, 1);
     const nonEmpty = node('Greater', [anyReal, emit.constant([0], [], 'float32', 'zero')], 'non_empty');
     emit.add('Where', [nonEmpty, pooled, emit.constant([0], [], 'float32', 'zero')], [emit.output(0)]);
   },

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Observable } from 'rxjs';
 import type { Graph } from '../graph';
 import type { RunOptions, RunResult, TensorTransform } from '../interpreter';
+import type { OnnxExportOptions } from '../onnx/export';
 import type { ParamStore } from '../params';
 import type { Rng } from '../rng';
 import type { Batch } from './data-source';
@@ -19,15 +20,16 @@ import type { TrainEvent } from './events';
  * | `quantize`  | first      | every step, before the forward         | weight / activation transforms, first wins    |
  * | `loss`      | reduce     | every step, inside the gradient tape   | named scalar terms, weighted and summed       |
  * | `observe`   | parallel   | once, at run start                     | a teardown, run in reverse at run end         |
+ * | `export`    | sequential | once, after the last stage, in order   | graph passes, ONNX rewrites, a report         |
  * | `finalize`  | sequential | once, at run end, in reverse order     | nothing                                       |
  */
-export type HookName = 'setup' | 'transform' | 'score' | 'mask' | 'quantize' | 'loss' | 'observe' | 'finalize';
+export type HookName = 'setup' | 'transform' | 'score' | 'mask' | 'quantize' | 'loss' | 'observe' | 'export' | 'finalize';
 
 /** Every hook name once; a compile error here means a new hook was not given a kind. */
-export const HOOK_NAMES: Record<HookName, 1> = { setup: 1, transform: 1, score: 1, mask: 1, quantize: 1, loss: 1, observe: 1, finalize: 1 };
+export const HOOK_NAMES: Record<HookName, 1> = { setup: 1, transform: 1, score: 1, mask: 1, quantize: 1, loss: 1, observe: 1, export: 1, finalize: 1 };
 
 /** Hooks awaited one after another; a returned value (a graph) replaces the first argument for the next plugin. */
-export type SequentialHookName = 'setup' | 'transform' | 'finalize';
+export type SequentialHookName = 'setup' | 'transform' | 'export' | 'finalize';
 /** Hooks started together and awaited together; results are collected. */
 export type ParallelHookName = 'score' | 'observe';
 /** Synchronous hooks whose results are folded into one value (mask: product; loss: named terms). */
@@ -41,6 +43,7 @@ export type HookKind = 'sequential' | 'parallel' | 'reduce' | 'first';
 export const HOOK_KIND: { [K in HookName]: K extends SequentialHookName ? 'sequential' : K extends ParallelHookName ? 'parallel' : K extends ReduceHookName ? 'reduce' : 'first' } = {
   setup: 'sequential',
   transform: 'sequential',
+  export: 'sequential',
   finalize: 'sequential',
   score: 'parallel',
   observe: 'parallel',
@@ -142,6 +145,47 @@ export interface FinalizeContext<O = unknown> extends RunContext<O> {
   readonly completed: boolean;
 }
 
+/** The artifact as it stands when a plugin's `export` hook runs (read-only: return a contribution). */
+export interface ExportArtifact {
+  /** The inference graph: train-only nodes stripped, earlier plugins' passes applied. */
+  readonly graph: Graph;
+  /** Its weights, the held masks multiplied in (pruned weights are exactly zero). */
+  readonly params: ParamStore;
+}
+
+export interface ExportContext<O = unknown> extends HookContext<O> {
+  /** The last stage this plugin was active in. */
+  readonly stage: StageInfo;
+  /** The masks the run held at its end (already multiplied into the artifact's weights). */
+  readonly masks: Masks;
+  /** ONNX opset the artifact is written in. */
+  readonly opset: number;
+}
+
+/** How a plugin changes the way tensors are written to ONNX (a QDQ rewrite); see `OnnxExportOptions`. */
+export type OnnxRewrite = Pick<OnnxExportOptions, 'paramHook' | 'activationHook'>;
+
+/** What a plugin says it did to the artifact, for the run summary. */
+export interface ExportReport {
+  /** One line, e.g. "removed 412 of 1024 output channels". */
+  summary: string;
+  /** Structured detail (JSON-compatible), e.g. per-weight storage. */
+  data?: unknown;
+  /** Weights (by param) and activations (by value) the plugin stores below float32, with their bits. */
+  bitWidths?: { name: string; kind: 'weight' | 'activation'; bits: number }[];
+}
+
+/**
+ * A plugin's part of the deployable artifact: a rewritten graph with its weights (the runtime takes
+ * ownership of `params`), an ONNX rewrite applied when the file is written, and a report.
+ */
+export interface ExportContribution {
+  graph?: Graph;
+  params?: ParamStore;
+  onnx?: OnnxRewrite;
+  report?: ExportReport;
+}
+
 type Awaitable<T> = T | Promise<T>;
 
 /** Every hook's handler signature, keyed by name. */
@@ -154,6 +198,12 @@ export interface HookHandlers<O = unknown> {
   loss: (ctx: LossContext<O>) => Record<string, LossTerm> | void;
   /** Subscribe to the event stream; return the teardown (or a Subscription). Must not change training. */
   observe: (ctx: ObserveContext<O>) => Awaitable<(() => void) | { unsubscribe(): void } | void>;
+  /**
+   * Contribute to the deployable model, after the last stage of a completed run. Graph passes
+   * apply in hook order (each plugin sees the previous one's graph); ONNX rewrites are composed
+   * when the file is written, the first plugin to handle a tensor writing it.
+   */
+  export: (artifact: ExportArtifact, ctx: ExportContext<O>) => Awaitable<ExportContribution | void>;
   finalize: (ctx: FinalizeContext<O>) => Awaitable<void>;
 }
 

@@ -14,3 +14,5 @@ export { fileCheckpointStore } from './checkpoint-store';
 export * from './ort-teacher';
 export { canonicalJson, fingerprintDifferences, describeDifferences } from './fingerprint';
 export type { FingerprintDifference } from './fingerprint';
+export { buildExportArtifact, composeRewrites } from './export-artifact';
+export type { ExportOptions, ExportResult } from './export-artifact';

@@ -3,6 +3,7 @@ import type { Graph } from '../graph';
 import type { ParamStore } from '../params';
 import type { OptimizerConfig, ScheduleConfig } from '../train';
 import type { Batch, DataSource } from './data-source';
+import type { ExportOptions } from './export-artifact';
 import type { CheckpointStore, TrainingServices } from './services';
 import type { TeacherRunner } from './teacher';
 
@@ -56,6 +57,11 @@ export interface PipelineConfig {
   params?: ParamStore;
   stages: StageConfig[];
   checkpoint?: CheckpointOptions;
+  /**
+   * Build the deployable ONNX artifact after the last stage (plugins' `export` hooks, then one
+   * serialization); the result is `PipelineResult.artifact`. Default: no artifact.
+   */
+  export?: ExportOptions;
   /** Stop with E_NON_FINITE_LOSS after this many consecutive skipped steps. Default 5. */
   maxNonFiniteSteps?: number;
   services?: TrainingServices;

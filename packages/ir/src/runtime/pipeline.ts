@@ -4,6 +4,7 @@ import { BevzipError, ERROR_CODES } from '../errors';
 import type { Graph } from '../graph';
 import { ParamStore } from '../params';
 import { fileCheckpointStore } from './checkpoint-store';
+import { buildExportArtifact, type ExportResult } from './export-artifact';
 import { EventStream, type TrainEvent } from './events';
 import type { RunState } from './hook-contexts';
 import { baseContext } from './hook-contexts';
@@ -23,6 +24,8 @@ export interface PipelineResult {
   masks: Masks;
   /** Set when the run started from a checkpoint. */
   resumedFrom?: { stage: number; step: number };
+  /** The deployable model, when the config asked for one. */
+  artifact?: ExportResult;
 }
 
 /**
@@ -71,6 +74,7 @@ export class Pipeline {
     const teardowns: (() => void)[] = [];
     let completed = false;
     let failure: unknown;
+    let artifact: ExportResult | undefined;
     try {
       const observed = await this.driver.hookParallel('observe', (p) => [{ ...baseContext(state, p, 'observe'), events: this.events }]);
       for (const { result } of observed) if (result) teardowns.push(typeof result === 'function' ? result : () => result.unsubscribe());
@@ -89,6 +93,7 @@ export class Pipeline {
         const resuming = index === position.stage && position.step > 0;
         await runStage({ config, driver: this.driver, services, state, index, startStep: resuming ? position.step : 0, optimizerState: resuming ? restored?.optimizerState : undefined });
       }
+      if (config.export) artifact = await buildExportArtifact(config, this.driver, state, config.export);
       completed = true;
     } catch (e) {
       failure = e;
@@ -106,7 +111,7 @@ export class Pipeline {
       masks.dispose();
       throw failure;
     }
-    return { graph: state.graph, params: state.params, masks: masks.view, resumedFrom: restored?.position };
+    return { graph: state.graph, params: state.params, masks: masks.view, resumedFrom: restored?.position, artifact };
   }
 
   private async restore(): Promise<RestoredCheckpoint | undefined> {

@@ -6,11 +6,13 @@ import type { ModelRow } from '../report/summary';
 export function formatResults(models: readonly ModelRow[]): string {
   const cell = (v: number | null, d: number) => (v === null ? '—' : v.toFixed(d));
   const rows = [
-    ['model', 'mAP', 'NDS', 'mIoU', 'params', 'size MB', 'ORT ms'],
-    ...models.map((m) => [m.name, cell(m.mAP, 4), cell(m.NDS, 4), cell(m.mIoU, 4), String(m.params), cell(m.sizeMB, 3), cell(m.latencyMs, 1)]),
+    ['model', 'mAP', 'NDS', 'mIoU', 'params', 'non-zero', 'file MB', 'ORT ms'],
+    ...models.map((m) => [m.name, cell(m.mAP, 4), cell(m.NDS, 4), cell(m.mIoU, 4), String(m.params), String(m.nonZero), cell(m.onnxMB, 3), cell(m.latencyMs, 1)]),
   ];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ')).join('\n');
+  const table = rows.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ')).join('\n');
+  const notes = models.flatMap((m) => m.notes.map((n) => `  ${n}`));
+  return notes.length ? `${table}\n\nhow the compressed file was made:\n${notes.join('\n')}` : table;
 }
 
 export function registerCompress(program: Command): void {

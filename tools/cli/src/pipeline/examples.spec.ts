@@ -33,10 +33,13 @@ describe('example pipelines', () => {
       const summary = await runCompress({ pipeline: path.join(EXAMPLES, 'micro-smoke.json'), out, cwd: EXAMPLES, log: () => undefined, richProgress: false, quietBackend: true, render: async () => '<svg></svg>' });
       const [dense, compressed] = summary.models;
       expect(summary.sparsity.total.zeros / summary.sparsity.total.size).toBeGreaterThanOrEqual(0.45);
-      expect(compressed.params).toBeLessThan(dense.params * 0.6);
+      expect(compressed.nonZero).toBeLessThan(dense.nonZero * 0.6);
       expect(summary.bitWidths.filter((b) => b.kind === 'weight').every((b) => b.bits <= 8)).toBe(true);
       expect(summary.bitWidths.length).toBeGreaterThan(0);
-      expect(compressed.sizeMB).toBeLessThan(dense.sizeMB / 4);
+      // W8 weights are int8 initializers; on a model this small, node and value names are a third of the file.
+      expect(compressed.onnxMB).toBeLessThan(dense.onnxMB * 0.4);
+      expect(compressed.notes.some((n) => n.startsWith('qdbev: QDQ:'))).toBe(true);
+      expect(compressed.notes.some((n) => n.startsWith('altermoma: unstructured:'))).toBe(true);
       for (const m of summary.models) for (const k of ['mAP', 'NDS', 'mIoU'] as const) expect(m[k]).toEqual(expect.any(Number));
     } finally {
       fs.rmSync(out, { recursive: true, force: true });

@@ -96,18 +96,21 @@ describe('bevzip compress on the micro model', () => {
       const cam = summary.sparsity.modalities.find((m) => m.modality === 'camera')!;
       const camLayers = summary.sparsity.layers.filter((l) => l.modality === 'camera');
       expect(cam.zeros).toBe(camLayers.reduce((n, l) => n + l.zeros, 0));
-      // Size: non-zero learnable scalars at the bit-widths the fixture reported (8/4 bits alternately).
-      const bits = new Map(summary.bitWidths.map((b) => [b.name, b.bits]));
+      // The compressed row describes the exported file: every scalar of the inference graph, the
+      // non-zero ones counted apart (unstructured pruning zeroes weights; the file stays dense).
       let params = 0;
-      let bytes = 0;
-      for (const p of saved.graph.params.filter((p) => p.role !== 'state')) {
-        const nz = Array.from(saved.params.get(p.name).dataSync()).filter((v) => v !== 0).length;
-        params += nz;
-        bytes += (nz * (bits.get(p.name) ?? 32)) / 8;
+      let nonZero = 0;
+      for (const p of saved.graph.params) {
+        const v = Array.from(saved.params.get(p.name).dataSync());
+        params += v.length;
+        nonZero += v.filter((x) => x !== 0).length;
       }
       const compressed = summary.models.find((m) => m.name === 'compressed')!;
       expect(compressed.params).toBe(params);
-      expect(compressed.sizeMB).toBeCloseTo(bytes / 1e6, 9);
+      expect(compressed.nonZero).toBe(nonZero);
+      expect(compressed.onnxMB).toBeCloseTo(fs.statSync(path.join(out, 'compressed.onnx')).size / 1e6, 9);
+      expect(compressed.evaluatedWith).toBe('onnxruntime');
+      expect(compressed.notes).toEqual(['toy-distill: reports bit-widths only']);
       expect(summary.bitWidths.length).toBe(saved.graph.params.filter((p) => p.role === 'weight').length);
     } finally {
       saved.params.dispose();

@@ -2,20 +2,18 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { frameDataSource, taskConfigForModel } from '@bevzip/bev-fusion';
-import { exportOnnx, initBackend, Pipeline, Rng, type StepContext, saveGraph, serializeGraph, stripTrainOnly, type BackendChoice, type Graph, type ParamStore } from '@bevzip/ir';
-import * as tf from '@tensorflow/tfjs';
+import { exportOnnx, initBackend, Pipeline, saveGraph, serializeGraph, stripTrainOnly, type BackendChoice, type Graph, type ParamStore } from '@bevzip/ir';
 import { writeReport, type SvgRenderer } from '../report/write-report';
 import { EVENTS_FILE, REPORT_FILE, SUMMARY_FILE, type ModelRow, type RunSummary } from '../report/summary';
 import { loadFrames, pipelineTaskLoss } from './data';
-import { scoreInterpreter, scoreOnnx } from './evaluate';
+import { scoreOnnx } from './evaluate';
 import { loadPipelineFile } from './load-file';
 import { loadModelRef, type LoadedModel } from './model-ref';
 import { instantiatePlugins, pluginLookup } from './plugins';
 import { appendJsonLines, attachProgress } from './progress-lines';
 import type { PipelineFile } from './schema';
 import { expandOptions, runtimeStages } from './stages';
-import { quantizedBitWidths, QuantizerProbe, type FinalQuantizers } from './quant-probe';
-import { bitWidthsOf, modelSize, sparsityOf, type BitWidth } from './stats';
+import { sparsityOf } from './stats';
 
 /** Options of {@link runCompress}. */
 export interface CompressOptions {
@@ -41,6 +39,8 @@ export interface CompressOptions {
 }
 
 const CHECKPOINTS = 'checkpoints';
+/** ONNX opset of both exported files. */
+const ONNX_OPSET = 17;
 
 function withOptions(pipeline: PipelineFile, out: string): PipelineFile {
   const vars = { out };
@@ -55,51 +55,53 @@ function listFiles(dir: string, under = ''): string[] {
   });
 }
 
-async function exportAndScore(
+/** A model file to write, evaluate and describe as one row of the results table. */
+interface ModelFile {
+  onnx: Uint8Array;
+  params: { total: number; nonZero: number };
+  /** What the plugins did to it (empty for the dense model). */
+  notes: string[];
+}
+
+/** Writes `<name>.onnx` (when asked) and evaluates exactly that file in onnxruntime (when asked). */
+async function writeAndScore(
   name: ModelRow['name'],
-  model: { graph: Graph; params: ParamStore; masks?: ReadonlyMap<string, tf.Tensor>; bits?: BitWidth[]; quant?: FinalQuantizers },
+  model: ModelFile,
   ctx: { out: string; pipeline: PipelineFile; val: Parameters<typeof scoreOnnx>[1]; task: Parameters<typeof scoreOnnx>[2]; log: (l: string) => void },
 ): Promise<ModelRow> {
-  const graph = stripTrainOnly(model.graph);
-  const size = modelSize(graph, model.params, model.masks, model.bits ?? []);
-  const row: ModelRow = { name, mAP: null, NDS: null, mIoU: null, params: size.params, sizeMB: size.bytes / 1e6, onnxMB: null, latencyMs: null, evaluatedWith: null };
-  if (!ctx.pipeline.export.onnx && !ctx.pipeline.export.evaluate) return row;
-  // Quantized weights are exported as their fake-quantized float values, so ONNX computes what training saw.
-  const baked = bakeWeights(model.params, model.quant);
-  let onnx: Uint8Array;
-  try {
-    onnx = exportOnnx(graph, baked ?? model.params, { masks: model.masks, producer: 'bevzip' });
-  } finally {
-    baked?.dispose();
-  }
-  row.onnxMB = onnx.byteLength / 1e6;
-  if (ctx.pipeline.export.onnx) fs.writeFileSync(path.join(ctx.out, `${name}.onnx`), onnx);
+  const row: ModelRow = { name, mAP: null, NDS: null, mIoU: null, params: model.params.total, nonZero: model.params.nonZero, onnxMB: model.onnx.byteLength / 1e6, latencyMs: null, evaluatedWith: null, notes: model.notes };
+  if (ctx.pipeline.export.onnx) writeFileAtomic(path.join(ctx.out, `${name}.onnx`), model.onnx);
   if (ctx.pipeline.export.evaluate) {
-    ctx.log(`evaluating ${name} in onnxruntime on ${ctx.val.length} held-out frames`);
-    const s = await scoreOnnx(onnx, ctx.val, ctx.task, { latencyRuns: ctx.pipeline.export.latencyRuns });
+    ctx.log(`evaluating ${name}.onnx in onnxruntime on ${ctx.val.length} held-out frames`);
+    const s = await scoreOnnx(model.onnx, ctx.val, ctx.task, { latencyRuns: ctx.pipeline.export.latencyRuns });
     const finite = (v: number) => (Number.isFinite(v) ? v : null);
     Object.assign(row, { mAP: finite(s.mAP), NDS: finite(s.NDS), mIoU: finite(s.mIoU), latencyMs: finite(s.latencyMs), evaluatedWith: 'onnxruntime' });
-    if (model.quant && model.quant.activations.size > 0) {
-      ctx.log(`evaluating ${name} again in the tfjs interpreter: its ${model.quant.activations.size} quantized activations have no ONNX form here`);
-      const options = { masks: model.masks, weightTransforms: model.quant.weights, activationTransforms: model.quant.activations };
-      const t = await scoreInterpreter({ graph: model.graph, params: model.params, options }, ctx.val, ctx.task);
-      Object.assign(row, { mAP: finite(t.mAP), NDS: finite(t.NDS), mIoU: finite(t.mIoU), evaluatedWith: 'tfjs interpreter (fake-quant activations); latency from onnxruntime' });
-    }
   }
   return row;
 }
 
-/** A copy of the weights with each quantizer's weight transform applied, or undefined when there are none. */
-function bakeWeights(params: ParamStore, quant: FinalQuantizers | undefined): ParamStore | undefined {
-  if (!quant || quant.weights.size === 0) return undefined;
-  const copy = params.clone();
-  for (const [name, t] of quant.weights) {
-    if (!copy.has(name)) continue;
-    const q = tf.tidy(() => t(params.get(name)));
-    copy.set(name, q, copy.get(name).trainable);
-    q.dispose();
+/** Writes through a temporary name and a rename, so a crash or a full disk never leaves a truncated file under the real name. */
+function writeFileAtomic(file: string, data: Uint8Array | string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
   }
-  return copy;
+}
+
+/** Scalars of a model and how many are not zero. */
+function countParams(graph: Graph, params: ParamStore): { total: number; nonZero: number } {
+  let total = 0;
+  let nonZero = 0;
+  for (const p of graph.params) {
+    const v = params.get(p.name).dataSync();
+    total += v.length;
+    for (let i = 0; i < v.length; i++) if (v[i] !== 0) nonZero++;
+  }
+  return { total, nonZero };
 }
 
 /**
@@ -152,9 +154,10 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
       params: dense.params,
       stages: runtimeStages(pipeline, { data: frameDataSource(frames.train, task, pipeline.data.batchSize), taskLoss: pipelineTaskLoss(task), teacher, stagePlugins }),
       checkpoint: { dir: checkpoints, every: pipeline.training.checkpointEvery, resume: options.resume ? 'required' : false, fingerprint: runFingerprint(pipeline, dense) },
+      // The plugins' export hooks shape the deployable file; the run hands it back as `artifact`.
+      export: { opset: ONNX_OPSET, producer: 'bevzip' },
     });
-    const probe = new QuantizerProbe();
-    for (const p of plugins) run.use(probe.wrap(p));
+    for (const p of plugins) run.use(p);
     const log$ = appendJsonLines(run.events, path.join(out, EVENTS_FILE), options.resume ?? false);
     const stopProgress = attachProgress(run.events, log, options.richProgress ?? true);
     run.events.subscribe((e) => e.type === 'warning' && warnings.push(`[${e.code}] ${e.message}`));
@@ -169,21 +172,16 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
     try {
       saveGraph(path.join(out, 'compressed'), result.graph, result.params);
       const ctx = { out, pipeline, val: frames.val, task, log };
-      const lastStage = (plugin: string) => stagePlugins.reduce((at, names, i) => (names.includes(plugin) ? i : at), -1);
-      const quant = probe.finalTransforms((plugin, pluginOptions): StepContext<unknown> | undefined => {
-        const i = lastStage(plugin);
-        if (i < 0) return undefined;
-        const stage = { name: pipeline.stages[i].name, index: i, steps: pipeline.stages[i].steps };
-        const warn = (m: string) => warnings.push(`[${plugin}] ${m}`);
-        return { options: pluginOptions, rng: Rng.derive(pipeline.seed, `export:${plugin}`), seed: pipeline.seed, warn, stage, graph: result.graph, params: result.params, step: stage.steps, scores: new Map() };
-      });
-      const declared = bitWidthsOf(result.graph);
-      const known = new Set(declared.map((b) => `${b.kind}:${b.name}`));
-      const bitWidths = [...declared, ...quantizedBitWidths(quant, result.graph, result.params).filter((b) => !known.has(`${b.kind}:${b.name}`))];
-      const models = [await exportAndScore('dense', dense, ctx), await exportAndScore('compressed', { ...result, masks: result.masks.params, bits: bitWidths, quant }, ctx)];
+      const artifact = result.artifact!;
+      const denseGraph = stripTrainOnly(dense.graph);
+      const denseFile: ModelFile = { onnx: exportOnnx(denseGraph, dense.params, { opset: ONNX_OPSET, producer: 'bevzip' }), params: countParams(denseGraph, dense.params), notes: [] };
+      const compressedFile: ModelFile = { onnx: artifact.onnx, params: artifact.params, notes: artifact.reports.map((r) => `${r.plugin}: ${r.summary}`) };
+      for (const note of compressedFile.notes) log(`export ${note}`);
+      const models = [await writeAndScore('dense', denseFile, ctx), await writeAndScore('compressed', compressedFile, ctx)];
+      const bitWidths = artifact.reports.flatMap((r) => r.bitWidths ?? []);
       const summary: RunSummary = {
         format: 'bevzip-summary',
-        version: 1,
+        version: 2,
         pipeline: { file: loaded.file, name: pipeline.name, text: loaded.text, stages: pipeline.stages.map((s, i) => ({ name: s.name, steps: s.steps, plugins: stagePlugins[i] })) },
         model: dense.source,
         teacher: teacher && (teacher === dense ? 'model' : teacher.source),
@@ -201,7 +199,7 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
       const written = [...listFiles(out), SUMMARY_FILE, ...(pipeline.export.report ? [REPORT_FILE] : [])];
       summary.artifacts = [...new Set(written)].sort();
       summary.seconds = (Date.now() - started) / 1000;
-      fs.writeFileSync(path.join(out, SUMMARY_FILE), JSON.stringify(summary, null, 2) + '\n');
+      writeFileAtomic(path.join(out, SUMMARY_FILE), JSON.stringify(summary, null, 2) + '\n');
       if (pipeline.export.report) log(`report: ${await writeReport(out, { render: options.render })}`);
       return summary;
     } finally {

@@ -17,17 +17,11 @@ export interface SparsityReport {
   total: { size: number; zeros: number };
 }
 
-/** A bit-width a quantizer reported for a weight param or an activation. */
+/** A bit-width a quantizer reported (in its export report) for a weight param or an activation. */
 export interface BitWidth {
   name: string;
   kind: 'weight' | 'activation';
   bits: number;
-}
-
-/** Stored size of a model: non-zero learnable scalars, and their bytes at their bit-widths. */
-export interface ModelSize {
-  params: number;
-  bytes: number;
 }
 
 /** Host values of a param with its mask (if any) applied. */
@@ -55,36 +49,4 @@ export function sparsityOf(graph: Graph, params: ParamStore, masks?: ReadonlyMap
   }
   const total = layers.reduce((t, l) => ({ size: t.size + l.size, zeros: t.zeros + l.zeros }), { size: 0, zeros: 0 });
   return { layers, modalities: [...byModality.values()], total };
-}
-
-/**
- * Bit-widths a quantizer left in `graph.meta.quantization` ({ weights?: {param: bits},
- * activations?: {value: bits} }) — the way a quantization plugin's `transform` reports them.
- */
-export function bitWidthsOf(graph: Graph): BitWidth[] {
-  const q = graph.meta?.quantization as { weights?: Record<string, unknown>; activations?: Record<string, unknown> } | undefined;
-  const list = (kind: BitWidth['kind'], rec: Record<string, unknown> | undefined): BitWidth[] =>
-    Object.entries(rec ?? {})
-      .filter((e): e is [string, number] => typeof e[1] === 'number' && e[1] > 0)
-      .map(([name, bits]) => ({ name, kind, bits }));
-  return [...list('weight', q?.weights), ...list('activation', q?.activations)];
-}
-
-/**
- * Non-zero learnable scalars (everything but running statistics) and their storage: 32 bits each
- * unless a weight bit-width is reported. Sparse index overhead is not counted.
- */
-export function modelSize(graph: Graph, params: ParamStore, masks?: ReadonlyMap<string, tf.Tensor>, bits: readonly BitWidth[] = []): ModelSize {
-  const weightBits = new Map(bits.filter((b) => b.kind === 'weight').map((b) => [b.name, b.bits]));
-  let count = 0;
-  let bitsTotal = 0;
-  for (const p of graph.params) {
-    if (p.role === 'state') continue;
-    const v = maskedValues(params, p.name, masks);
-    let nonZero = 0;
-    for (const x of v) if (x !== 0) nonZero++;
-    count += nonZero;
-    bitsTotal += nonZero * (weightBits.get(p.name) ?? 32);
-  }
-  return { params: count, bytes: bitsTotal / 8 };
 }

@@ -85,10 +85,10 @@ export function bitWidthChart(summary: RunSummary): VegaLiteSpec {
   } as VegaLiteSpec;
 }
 
-/** Accuracy (mAP, NDS, mIoU) against stored size for the dense and the compressed model. */
+/** Accuracy (mAP, NDS, mIoU) against ONNX file size for the dense and the compressed model. */
 export function accuracySizeChart(summary: RunSummary): VegaLiteSpec {
   const values = summary.models.flatMap((m) =>
-    (['mAP', 'NDS', 'mIoU'] as const).filter((k) => m[k] !== null).map((k) => ({ model: m.name, metric: k, value: m[k] as number, sizeMB: m.sizeMB })),
+    (['mAP', 'NDS', 'mIoU'] as const).filter((k) => m[k] !== null).map((k) => ({ model: m.name, metric: k, value: m[k] as number, onnxMB: m.onnxMB })),
   );
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -98,7 +98,7 @@ export function accuracySizeChart(summary: RunSummary): VegaLiteSpec {
     data: { values },
     mark: { type: 'point', filled: true, size: 90 },
     encoding: {
-      x: { field: 'sizeMB', type: 'quantitative', title: 'size (MB)', scale: { zero: true } },
+      x: { field: 'onnxMB', type: 'quantitative', title: 'ONNX file (MB)', scale: { zero: true } },
       y: { field: 'value', type: 'quantitative', title: 'score', scale: { domain: [0, 1] } },
       color: { field: 'metric', type: 'nominal' },
       shape: { field: 'model', type: 'nominal' },

@@ -8,9 +8,9 @@ export function escapeHtml(s: string): string {
 const num = (v: number | null, digits: number) => (v === null ? '—' : v.toFixed(digits));
 
 function metricsTable(models: readonly ModelRow[]): string {
-  const head = ['model', 'mAP', 'NDS', 'mIoU', 'params', 'size (MB)', 'ONNX (MB)', 'ORT latency (ms)'];
+  const head = ['model', 'mAP', 'NDS', 'mIoU', 'params', 'non-zero', 'ONNX file (MB)', 'ORT latency (ms)'];
   const rows = models.map((m) =>
-    [m.name, num(m.mAP, 4), num(m.NDS, 4), num(m.mIoU, 4), m.params.toLocaleString('en-US'), num(m.sizeMB, 3), num(m.onnxMB, 3), num(m.latencyMs, 1)]
+    [m.name, num(m.mAP, 4), num(m.NDS, 4), num(m.mIoU, 4), m.params.toLocaleString('en-US'), m.nonZero.toLocaleString('en-US'), num(m.onnxMB, 3), num(m.latencyMs, 1)]
       .map((c, i) => (i === 0 ? `<th scope="row">${escapeHtml(c)}</th>` : `<td>${escapeHtml(c)}</td>`))
       .join(''),
   );

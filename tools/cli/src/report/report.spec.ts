@@ -39,8 +39,8 @@ describe('report page', () => {
       expect(html).toContain('no quantizer reported bit-widths');
       expect(html).toContain('name: &lt;b&gt;bold&lt;/b&gt;');
       expect(html).toMatch(/<th scope="row">compressed<\/th><td>0\.2500<\/td>/);
-      const accuracy = specs[3] as { data: { values: { model: string; metric: string; value: number; sizeMB: number }[] } };
-      expect(accuracy.data.values).toContainEqual({ model: 'compressed', metric: 'NDS', value: 0.3, sizeMB: 0.5 });
+      const accuracy = specs[3] as { data: { values: { model: string; metric: string; value: number; onnxMB: number }[] } };
+      expect(accuracy.data.values).toContainEqual({ model: 'compressed', metric: 'NDS', value: 0.3, onnxMB: 0.6 });
       await expect(writeReport(path.join(dir, 'none'))).rejects.toMatchObject({ code: 'E_CONFIG' });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

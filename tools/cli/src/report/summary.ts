@@ -1,27 +1,29 @@
 import type { BitWidth, SparsityReport } from '../pipeline/stats';
 
-/** One model's row of the results table; null where a figure was not measured. */
+/** One model's row of the results table: the ONNX file as written; null where a figure was not measured. */
 export interface ModelRow {
   name: 'dense' | 'compressed';
   mAP: number | null;
   NDS: number | null;
   mIoU: number | null;
-  /** Non-zero learnable scalars. */
+  /** Scalars in the exported model (structured pruning removes some; unstructured only zeroes them). */
   params: number;
-  /** Those scalars at their bit-widths, in MB (10⁶ bytes); sparse index overhead not counted. */
-  sizeMB: number;
-  /** Size of the exported ONNX file, in MB. */
-  onnxMB: number | null;
-  /** Median onnxruntime single-frame forward time. */
+  /** Of those, the non-zero ones. */
+  nonZero: number;
+  /** Size of the exported ONNX file, in MB (10⁶ bytes). */
+  onnxMB: number;
+  /** Median onnxruntime single-frame forward time of that file. */
   latencyMs: number | null;
-  /** Which runtime produced the metrics. */
-  evaluatedWith: string | null;
+  /** Which runtime produced the metrics (always the file itself in onnxruntime). */
+  evaluatedWith: 'onnxruntime' | null;
+  /** What each plugin did to the exported file, one line each (`plugin: summary`). */
+  notes: string[];
 }
 
 /** What `bevzip compress` writes to `summary.json` and the report is drawn from (with `events.jsonl`). */
 export interface RunSummary {
   format: 'bevzip-summary';
-  version: 1;
+  version: 2;
   pipeline: {
     file: string;
     name?: string;

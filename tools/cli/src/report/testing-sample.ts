@@ -11,7 +11,7 @@ export function sampleSummary(): RunSummary {
   }));
   return {
     format: 'bevzip-summary',
-    version: 1,
+    version: 2,
     pipeline: { file: '/x/p.yaml', name: 'sample run', text: 'seed: 1\n', stages: [{ name: 'prune', steps: 0, plugins: ['p'] }, { name: 'tune', steps: 20, plugins: ['q'] }] },
     model: 'builtin:tiny-fusion',
     teacher: 'model',
@@ -20,8 +20,8 @@ export function sampleSummary(): RunSummary {
     startedAt: '2026-01-01T00:00:00.000Z',
     seconds: 12,
     models: [
-      { name: 'dense', mAP: 0.3, NDS: 0.35, mIoU: 0.6, params: 4000, sizeMB: 2, onnxMB: 2.1, latencyMs: 10, evaluatedWith: 'onnxruntime' },
-      { name: 'compressed', mAP: 0.25, NDS: 0.3, mIoU: 0.55, params: 1050, sizeMB: 0.5, onnxMB: 2.1, latencyMs: 9, evaluatedWith: 'onnxruntime' },
+      { name: 'dense', mAP: 0.3, NDS: 0.35, mIoU: 0.6, params: 4000, nonZero: 4000, onnxMB: 2.1, latencyMs: 10, evaluatedWith: 'onnxruntime', notes: [] },
+      { name: 'compressed', mAP: 0.25, NDS: 0.3, mIoU: 0.55, params: 4000, nonZero: 1050, onnxMB: 0.6, latencyMs: 4, evaluatedWith: 'onnxruntime', notes: ['q: QDQ int8'] },
     ],
     sparsity: {
       layers,
