@@ -128,6 +128,31 @@ describe('QDQ ONNX export', () => {
     });
   }
 
+  it('packs 4-bit weights two a byte as INT4 and computes exactly what the int8 codes compute', async () => {
+    const { graph, params, state } = calibratedMicro(4, 8);
+    const int8 = exportQdq(graph, params, state, PARTS);
+    const int4 = exportQdq(graph, params, state, PARTS, { weightStorage: 'int4' });
+    const four = state.plan.layers.filter((l) => l.wBits === 4);
+    expect(int4.weights.filter((w) => w.storage === 'int4').map((w) => w.param)).toEqual(four.map((l) => l.weight));
+    expect(int4.weights.filter((w) => w.bits === 8).every((w) => w.storage === 'int8')).toBe(true);
+    const decoded = onnx.ModelProto.decode(int4.model);
+    const packed = decoded.graph!.initializer!.filter((t) => t.dataType === 22);
+    const initBytes = (m: Uint8Array) => onnx.ModelProto.decode(m).graph!.initializer!.reduce((n, t) => n + (t.rawData?.byteLength ?? 0), 0);
+    expect(packed.length).toBe(2 * four.length); // codes and zero points
+    expect(initBytes(int4.model)).toBeLessThan(initBytes(int8.model) * 0.75);
+    expect(decoded.opsetImport!.map((o) => o.domain)).toEqual(['', 'com.microsoft']);
+    const feeds = randomModelFeeds(MICRO_CONFIG, 'camera', { seed: 9 });
+    const [a, b] = await Promise.all([int8.model, int4.model].map(async (m) => {
+      const session = await createOrtSession(m, { optimization: 'disabled' });
+      const out = await runOrt(session, feeds);
+      await session.release();
+      return out;
+    }));
+    for (const o of graph.outputs) expect(Array.from(b[o].data)).toEqual(Array.from(a[o].data));
+    tf.dispose(Object.values(feeds));
+    params.dispose();
+  });
+
   it('bakes pruning masks in: masked weights export as code 0', () => {
     const { graph, params, state } = calibratedMicro(4, 6);
     const name = state.plan.layers[2].weight;

@@ -8,12 +8,29 @@ import { intRange, roundHalfEven } from './quantizer';
 export interface QdqWeightReport {
   param: string;
   bits: number;
-  /** ONNX opset 17 has no 4-bit type: k < 8 bits are int8 codes restricted to the k-bit range. */
-  storage: 'int8' | 'int8 (k-bit range)';
+  /** `int4`: packed two a byte; otherwise int8 codes, restricted to the k-bit range below 8 bits. */
+  storage: 'int8' | 'int8 (k-bit range)' | 'int4';
   channels: number;
 }
 
+/**
+ * How weights of 4 bits or fewer are stored. `int8`: int8 codes in the k-bit range, read by the
+ * standard DequantizeLinear, so onnxruntime fuses the layers into integer kernels. `int4`: packed
+ * two codes a byte and read by onnxruntime's `com.microsoft` DequantizeLinear (the standard INT4
+ * form needs opset 21, whose transpose optimisation in onnxruntime 1.30 mistypes moved uint8
+ * QuantizeLinear nodes); a file only onnxruntime reads, whose layers dequantize to float convs.
+ */
+export type WeightStorage = 'int8' | 'int4';
+
+/** The storage a k-bit weight gets. */
+export function weightStorageFor(bits: number, storage: WeightStorage): QdqWeightReport['storage'] {
+  if (bits <= 4 && storage === 'int4') return 'int4';
+  return bits === 8 ? 'int8' : 'int8 (k-bit range)';
+}
+
 export interface QdqExportOptions extends Pick<OnnxExportOptions, 'outputs' | 'extraOutputs' | 'opset'> {
+  /** Default 'int8'. */
+  weightStorage?: WeightStorage;
   /** Param masks baked in before quantization (pruned weights quantize to code 0). */
   masks?: ReadonlyMap<string, tf.Tensor>;
 }
@@ -48,7 +65,7 @@ export function quantizeWeightHost(data: Float32Array, dims: readonly number[], 
  * quantized conv into QLinearConv and every quantized dense into an integer matmul (tested).
  * `weights` fills in as the serializer writes the weights.
  */
-export function qdqRewrite(state: QuantState, enabled: readonly string[]): { rewrite: OnnxRewrite; weights: QdqWeightReport[] } {
+export function qdqRewrite(state: QuantState, enabled: readonly string[], options: { weightStorage?: WeightStorage } = {}): { rewrite: OnnxRewrite; weights: QdqWeightReport[] } {
   const { layers, activations } = enabledSubset(state.plan, enabled);
   const byWeight = new Map(layers.map((l) => [l.weight, l]));
   const quantized = new Set(activations.filter((v) => state.ranges[v] !== undefined));
@@ -59,12 +76,14 @@ export function qdqRewrite(state: QuantState, enabled: readonly string[]): { rew
       if (!layer) return undefined;
       const axis = perm ? perm.indexOf(layer.weightAxis) : layer.weightAxis;
       const { codes, scales } = quantizeWeightHost(data, dims, axis, layer.wBits);
-      const q = builder.constant(codes, dims, 'int8', `${name}_int8`);
+      const storage = weightStorageFor(layer.wBits, options.weightStorage ?? 'int8');
+      const type = storage === 'int4' ? 'int4' : 'int8';
+      const q = builder.constant(codes, dims, type, `${name}_${type}`);
       const s = builder.constant(scales, [scales.length], 'float32', `${name}_scale`);
-      const zp = builder.constant(new Int8Array(scales.length), [scales.length], 'int8', `${name}_zero_point`);
+      const zp = builder.constant(new Int8Array(scales.length), [scales.length], type, `${name}_zero_point`);
       const out = builder.temp(`${name}_dequantized`);
-      builder.add('DequantizeLinear', [q, s, zp], [out], { axis });
-      weights.push({ param: name, bits: layer.wBits, storage: layer.wBits === 8 ? 'int8' : 'int8 (k-bit range)', channels: scales.length });
+      builder.add('DequantizeLinear', [q, s, zp], [out], { axis }, type === 'int4' ? 'com.microsoft' : '');
+      weights.push({ param: name, bits: layer.wBits, storage, channels: scales.length });
       return out;
     },
     activationHook: ({ value, builder }) => {
@@ -81,9 +100,9 @@ export function qdqRewrite(state: QuantState, enabled: readonly string[]): { rew
       const hoist = transpose?.opType === 'Transpose' ? transpose : undefined;
       const source = hoist ? hoist.input![0] : value;
       let at = hoist ? builder.nodes.indexOf(hoist) : builder.nodes.length;
-      const emit = (op: string, inputs: string[], hint: string) => {
+      const emit = (op: string, inputs: string[], hint: string, attrs = {}) => {
         const out = builder.temp(`${value}_${hint}`);
-        builder.insert(at++, op, inputs, [out]);
+        builder.insert(at++, op, inputs, [out], attrs);
         return out;
       };
       const qdq = (x: string) => emit('DequantizeLinear', [emit('QuantizeLinear', [x, s, zp], 'quantized'), s, zp], 'dequantized');
@@ -102,7 +121,7 @@ export function qdqRewrite(state: QuantState, enabled: readonly string[]): { rew
 
 /** Exports a quantized model as QDQ ONNX with {@link qdqRewrite}. */
 export function exportQdq(graph: Graph, params: ParamLookup, state: QuantState, enabled: readonly string[], options: QdqExportOptions = {}): { model: Uint8Array; weights: QdqWeightReport[] } {
-  const { rewrite, weights } = qdqRewrite(state, enabled);
+  const { rewrite, weights } = qdqRewrite(state, enabled, { weightStorage: options.weightStorage });
   const model = exportOnnx(graph, params, { opset: options.opset, outputs: options.outputs, extraOutputs: options.extraOutputs, masks: options.masks, ...rewrite });
   return { model, weights };
 }

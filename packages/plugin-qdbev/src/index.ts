@@ -18,8 +18,8 @@ export { cameraViewMask } from './view-mask';
 export type { MaskCamera, MaskGrid, ViewMaskOptions } from './view-mask';
 export { bevDistillLoss, imageDistillLoss, vgdLoss } from './vgd-loss';
 export type { SoftmaxAxis, VgdLossOptions } from './vgd-loss';
-export { exportQdq, quantizeWeightHost } from './export-qdq';
-export type { QdqExportOptions, QdqWeightReport } from './export-qdq';
+export { exportQdq, qdqRewrite, quantizeWeightHost, weightStorageFor } from './export-qdq';
+export type { QdqExportOptions, QdqWeightReport, WeightStorage } from './export-qdq';
 
 /** Options of {@link register}: the quantizer's, and the distiller's when it is wanted. */
 export interface QdbevRegisterOptions {

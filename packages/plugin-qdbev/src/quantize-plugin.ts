@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { definePlugin, foldBatchNorm, STAGES, type Graph, type ParamStore, type TensorTransform } from '@bevzip/ir';
 import { z } from 'zod';
 import { quantTransforms, RangeTracker, type QuantState } from './calibration';
-import { qdqRewrite } from './export-qdq';
+import { qdqRewrite, weightStorageFor } from './export-qdq';
 import { DEFAULT_PARTS, enabledSubset, planQuantization, type QuantPlan } from './plan';
 
 const bits = z.number().int().min(2).max(8);
@@ -36,6 +36,13 @@ export const quantizeOptions = z.strictObject({
    * conv weights, and the exported file then keeps its BatchNormalization nodes in float.
    */
   foldBatchNorm: z.boolean().default(true),
+  /**
+   * How weights of 4 bits or fewer are stored in the exported file: 'int8' codes in the k-bit range
+   * (portable QDQ; onnxruntime runs integer QLinearConv kernels) or 'int4', packed two a byte for
+   * onnxruntime's com.microsoft DequantizeLinear (half the weight bytes; the layers then run as
+   * float convs on dequantized weights, and only onnxruntime reads the file).
+   */
+  weightStorage: z.enum(['int8', 'int4']).default('int8'),
   calibration: z
     .strictObject({
       mode: z.enum(['max', 'ema', 'percentile']).default('max'),
@@ -164,9 +171,15 @@ export const qdbevQuantize = definePlugin({
         const calibrated = activations.filter((v) => ranges[v] !== undefined);
         const uncalibrated = activations.length - calibrated.length;
         if (uncalibrated > 0) ctx.warn(`${uncalibrated} activation(s) of parts ${parts.join(', ')} were never calibrated and stay float in the exported model`);
-        const { rewrite, weights } = qdqRewrite(state(), parts);
+        const { rewrite, weights } = qdqRewrite(state(), parts, { weightStorage: o.weightStorage });
         const bitsOf = [...new Set(layers.map((l) => l.wBits))].sort((a, b) => a - b);
-        const storage = bitsOf.some((b) => b < 8) ? `; ${bitsOf.filter((b) => b < 8).join('/')}-bit weights are stored as int8 codes in the k-bit range (ONNX opset ${ctx.opset})` : '';
+        const low = bitsOf.filter((b) => b < 8);
+        const packed = low.filter((b) => weightStorageFor(b, o.weightStorage) === 'int4');
+        const codes = low.filter((b) => !packed.includes(b));
+        const storage = [
+          packed.length ? `; ${packed.join('/')}-bit weights packed INT4 two a byte (com.microsoft DequantizeLinear: onnxruntime only, float convs)` : '',
+          codes.length ? `; ${codes.join('/')}-bit weights as int8 codes in the k-bit range (integer kernels)` : '',
+        ].join('');
         return {
           onnx: rewrite,
           report: {

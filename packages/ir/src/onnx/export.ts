@@ -10,7 +10,7 @@ import type { OnnxAttrValue, OnnxConstDType, OnnxNodeEmitter } from './emitter';
 export interface OnnxExportOptions {
   /** ONNX opset; default 17 (the newest Debian's onnx 1.12 checks). */
   opset?: number;
-  /** ONNX IR version; default 8. */
+  /** ONNX IR version; default 8, or 10 from opset 21 or with INT4 initializers. */
   irVersion?: number;
   /** Values to expose as graph outputs; default the graph's outputs. Only nodes they need are exported. */
   outputs?: readonly string[];
@@ -35,10 +35,24 @@ const DTYPE: Record<OnnxConstDType | DType, number> = {
   int64: onnx.TensorProto.DataType.INT64,
   uint8: onnx.TensorProto.DataType.UINT8,
   int8: onnx.TensorProto.DataType.INT8,
+  // TensorProto.DataType.INT4 (ONNX 1.16); onnx-proto's enum predates it.
+  int4: 22,
   bool: onnx.TensorProto.DataType.BOOL,
 };
 
+/** Packs signed 4-bit values two a byte, the first in the low nibble (the ONNX INT4 layout). */
+export function packInt4(values: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(Math.ceil(values.length / 2));
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(Number.isInteger(v) && v >= -8 && v <= 7)) throw new BevzipError(ERROR_CODES.ONNX_EXPORT, `int4 initializer: value ${v} at ${i} is not an integer in [-8, 7]`);
+    out[i >> 1] |= (v & 0xf) << ((i & 1) * 4);
+  }
+  return out;
+}
+
 function rawBytes(values: ArrayLike<number>, dtype: OnnxConstDType): Uint8Array {
+  if (dtype === 'int4') return packInt4(values);
   const typed =
     dtype === 'float32' ? Float32Array.from(values)
     : dtype === 'int32' ? Int32Array.from(values)
@@ -232,10 +246,12 @@ export function exportOnnx(graph: Graph, params: ParamLookup, options: OnnxExpor
     outputs.push(valueInfo(o, info));
   }
   const model = onnx.ModelProto.create({
-    irVersion: options.irVersion ?? 8,
+    // INT4 tensors need IR version 10.
+    irVersion: options.irVersion ?? (opset >= 21 || builder.initializers.some((t) => t.dataType === DTYPE.int4) ? 10 : 8),
     producerName: options.producer ?? 'bevzip',
     producerVersion: '0.1.0',
-    opsetImport: [{ domain: '', version: opset }],
+    // onnxruntime's contrib ops (com.microsoft) when a rewrite used one, e.g. INT4 DequantizeLinear.
+    opsetImport: [{ domain: '', version: opset }, ...(builder.nodes.some((n) => n.domain === 'com.microsoft') ? [{ domain: 'com.microsoft', version: 1 }] : [])],
     graph: {
       name: graph.name,
       node: builder.nodes,

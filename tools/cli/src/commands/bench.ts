@@ -68,6 +68,22 @@ export function registerBench(program: Command): void {
       emit(r, o as { json?: boolean; out?: string }, () => formatAlterMomaTable(r));
     });
   bench
+    .command('export')
+    .description('the deployable artifact on the tiny fusion teacher: ONNX file sizes, onnxruntime latency of fp32 / W8A8 / W4A6 / structured 50%, integer kernels after ORT optimisation, artifact vs fake-quant NDS')
+    .option('--json', 'print one JSON object instead of a table')
+    .option('--out <file>', 'also write the JSON to this file')
+    .option('--teacher <ref>', 'float model to compress', 'builtin:tiny-fusion')
+    .option('--seed <n>', 'run and data seed', (v) => parseInt(v, 10), 0)
+    .option('--calibration-batches <n>', 'PTQ calibration batches (2 frames each)', (v) => parseInt(v, 10), 4)
+    .option('--val-scenes <n>', 'synthetic validation scenes (3 frames each) for NDS', (v) => parseInt(v, 10), 8)
+    .option('--latency-runs <n>', 'onnxruntime runs per latency (median, interleaved)', (v) => parseInt(v, 10), 50)
+    .action(async (o: { json?: boolean; out?: string; teacher: string; seed: number; calibrationBatches: number; valScenes: number; latencyRuns: number }) => {
+      const { benchExport, formatExportTable } = loadMethodBench<typeof import('../bench/export')>('../bench/export', '@bevzip/plugin-qdbev');
+      loadMethodBench('../bench/export', '@bevzip/plugin-altermoma');
+      const r = await benchExport({ ...o, log: (line) => process.stderr.write(`${line}\n`) });
+      emit(r, o, () => formatExportTable(r));
+    });
+  bench
     .command('qdbev')
     .description('QD-BEV on the tiny camera teacher: PTQ sensitivity and bit sweep, standard vs progressive QAT, VGD; mAP/NDS, size, BOPs, onnxruntime QDQ latency')
     .option('--json', 'print one JSON object instead of a table')

@@ -1,0 +1,220 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { onnx } from 'onnx-proto';
+import { createOrtSession, exportOnnx, initBackend, ort, Pipeline, runOrt, stripTrainOnly, type Graph, type ParamStore, type Plugin, type StageConfig } from '@bevzip/ir';
+import { feedsOf, frameDataSource, loadModelCheckpoint, syntheticFrames, taskConfigForModel, validationFrames, type Frame, type TaskConfig } from '@bevzip/bev-fusion';
+import { alterMoma } from '@bevzip/plugin-altermoma';
+import { qdbevQuantize, quantTransforms, type QuantState } from '@bevzip/plugin-qdbev';
+import { pipelineTaskLoss } from '../pipeline/data';
+import { scoreInterpreter, scoreOnnx } from '../pipeline/evaluate';
+import { interleavedMedians, round } from './timing';
+
+export interface ExportBenchOptions {
+  teacher: string;
+  seed: number;
+  /** Calibration batches (batch size 2) of the PTQ runs. */
+  calibrationBatches: number;
+  /** Synthetic validation scenes (3 frames each) for NDS. */
+  valScenes: number;
+  /** Timed onnxruntime runs per model (median), interleaved. */
+  latencyRuns: number;
+  log: (line: string) => void;
+}
+
+/** One exported file: its bytes, how many of them are initializers, and its median latency. */
+export interface ExportedFile {
+  setting: string;
+  bytes: number;
+  /** Bytes of the initializers (weights, scales, zero points): the part quantization shrinks. */
+  initializerBytes: number;
+  latencyMs: number;
+  /** Ops of the model after onnxruntime's graph optimisations, counted by type (integer kernels and float convs). */
+  optimizedOps: Record<string, number>;
+  /** What each plugin's export contribution said. */
+  notes: string[];
+}
+
+export interface ExportBenchReport {
+  teacher: string;
+  machine: { cpus: number; model: string };
+  latencyRuns: number;
+  valFrames: number;
+  files: ExportedFile[];
+  nds: { setting: string; artifact: number; interpreter: number }[];
+  ratios: {
+    w8a8OverFp32Latency: number;
+    w4FileOverFp32File: number;
+    w4InitializersOverFp32Initializers: number;
+    /** The same W4 model with int8 codes, file / fp32 file. */
+    w4Int8CodesFileOverFp32File: number;
+    /** Latency of the packed INT4 file over the int8-code file: what the smaller file costs in speed. */
+    w4Int4OverInt8CodesLatency: number;
+    structured50OverDenseLatency: number;
+    /** NDS of the W4A6 ORT artifact minus NDS of the same model fake-quantized in the interpreter. */
+    artifactVsTrainingNDSDelta: number;
+    artifactVsTrainingNDSDeltaW8A8: number;
+  };
+  seconds: number;
+}
+
+interface Setup {
+  graph: Graph;
+  params: ParamStore;
+  cfg: TaskConfig;
+  calibration: Frame[];
+  val: Frame[];
+  o: ExportBenchOptions;
+}
+
+/** A zero-step stage: plugins score (calibrate, prune) on the calibration frames, no training. */
+function scoringStage(s: Setup): StageConfig {
+  return { name: 'ptq', steps: 0, data: frameDataSource(s.calibration, s.cfg, 2, s.o.seed), taskLoss: pipelineTaskLoss(s.cfg) };
+}
+
+/** Runs the plugins over one scoring stage; the caller owns the returned weights. */
+async function artifactOf(s: Setup, plugins: Plugin[]) {
+  const pipeline = new Pipeline({ seed: s.o.seed, graph: s.graph, params: s.params, stages: [scoringStage(s)], export: {} });
+  for (const p of plugins) pipeline.use(p);
+  const result = await pipeline.run();
+  for (const m of [...result.masks.params.values(), ...result.masks.features.values()]) m.dispose();
+  return { result };
+}
+
+function fileFacts(model: Uint8Array): { initializerBytes: number } {
+  const g = onnx.ModelProto.decode(model).graph!;
+  return { initializerBytes: (g.initializer ?? []).reduce((n, t) => n + (t.rawData?.byteLength ?? 0), 0) };
+}
+
+async function optimizedOps(model: Uint8Array): Promise<Record<string, number>> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bevzip-bench-export-'));
+  try {
+    const file = path.join(dir, 'optimized.onnx');
+    const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', optimizedModelFilePath: file, logSeverityLevel: 3 });
+    await session.release();
+    const counts: Record<string, number> = {};
+    for (const n of onnx.ModelProto.decode(fs.readFileSync(file)).graph!.node!) if (/Conv|MatMul|Gemm/.test(n.opType!)) counts[n.opType!] = (counts[n.opType!] ?? 0) + 1;
+    return counts;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The deployable artifact on the shipped tiny fusion teacher, measured in onnxruntime: file sizes
+ * of the float, W8A8 and W4 files; latencies of float, W8A8, W4A6 and AlterMOMA structured 50%
+ * (channels removed), interleaved in one process; the ORT artifact's NDS against the same model
+ * fake-quantized in the tfjs interpreter. Every compressed file comes from a real pipeline run's
+ * `export` hooks, exactly what `bevzip compress` writes.
+ */
+export async function benchExport(o: ExportBenchOptions): Promise<ExportBenchReport> {
+  const began = performance.now();
+  await initBackend({ quiet: true });
+  const teacher = loadModelCheckpoint(o.teacher);
+  const meta = teacher.graph.meta as { config: Parameters<typeof taskConfigForModel>[0]; modality: Parameters<typeof taskConfigForModel>[1] };
+  const cfg = taskConfigForModel(meta.config, meta.modality);
+  const s: Setup = {
+    graph: teacher.graph,
+    params: teacher.params,
+    cfg,
+    calibration: syntheticFrames(o.seed, 0, Math.max(1, Math.ceil((o.calibrationBatches * 2) / 3)), 3),
+    val: validationFrames({ dataSeed: o.seed, valScenes: o.valScenes, framesPerScene: 3 }),
+    o,
+  };
+  const files: { setting: string; model: Uint8Array; notes: string[] }[] = [];
+  const owned: ParamStore[] = [];
+  try {
+    const fp32 = exportOnnx(stripTrainOnly(s.graph), s.params);
+    files.push({ setting: 'fp32', model: fp32, notes: [] });
+    const nds: ExportBenchReport['nds'] = [];
+    for (const [wBits, aBits, weightStorage] of [
+      [8, 8, 'int8'],
+      [4, 6, 'int8'],
+      [4, 8, 'int8'],
+      [4, 8, 'int4'],
+    ] as const) {
+      const setting = `W${wBits}A${aBits}${weightStorage === 'int4' ? '-int4' : ''}`;
+      o.log(`${setting}: PTQ (${o.calibrationBatches} calibration batches) and export`);
+      let state: (QuantState & { enabled: string[] }) | undefined;
+      const { result } = await artifactOf(s, [qdbevQuantize({ wBits, aBits, weightStorage, calibration: { batches: o.calibrationBatches }, onState: (st) => (state = st) })]);
+      owned.push(result.params);
+      const artifact = result.artifact!;
+      files.push({ setting, model: artifact.onnx, notes: artifact.reports.map((r) => `${r.plugin}: ${r.summary}`) });
+      if ((aBits === 6 || wBits === 8) && weightStorage === 'int8') {
+        o.log(`${setting}: NDS of the ORT artifact and of the fake-quantized model in the interpreter on ${s.val.length} frames`);
+        const ortScore = await scoreOnnx(artifact.onnx, s.val, cfg, { latencyRuns: 0, threads: 1 });
+        const { weights, activations } = quantTransforms(state!, state!.enabled);
+        const interp = await scoreInterpreter({ graph: result.graph, params: result.params, options: { weightTransforms: weights, activationTransforms: activations } }, s.val, cfg);
+        nds.push({ setting, artifact: round(ortScore.NDS, 4), interpreter: round(interp.NDS, 4) });
+        o.log(`  NDS artifact ${ortScore.NDS.toFixed(4)}, interpreter ${interp.NDS.toFixed(4)}`);
+      }
+    }
+    o.log('AlterMOMA structured 50%: score, remove channels, export');
+    const { result: pruned } = await artifactOf(s, [alterMoma({ sparsity: 0.5, structured: true, scoringBatches: 1, reactivationSteps: 2 })]);
+    owned.push(pruned.params);
+    files.push({ setting: 'structured50', model: pruned.artifact!.onnx, notes: pruned.artifact!.reports.map((r) => `${r.plugin}: ${r.summary}`) });
+
+    o.log(`timing ${files.length} files in onnxruntime, ${o.latencyRuns} interleaved runs each`);
+    const feeds = feedsOf(s.val.slice(0, 1), cfg);
+    const sessions = await Promise.all(files.map((f) => createOrtSession(f.model, { threads: 1 })));
+    let latencies: number[];
+    try {
+      const runs = sessions.map((session) => {
+        const used = Object.fromEntries(Object.entries(feeds).filter(([n]) => session.inputNames.includes(n)));
+        return () => runOrt(session, used);
+      });
+      latencies = await interleavedMedians(runs, o.latencyRuns, 3);
+    } finally {
+      await Promise.all(sessions.map((x) => x.release()));
+      tf.dispose(Object.values(feeds));
+    }
+    const measured: ExportedFile[] = [];
+    for (const [i, f] of files.entries()) {
+      measured.push({ setting: f.setting, bytes: f.model.byteLength, initializerBytes: fileFacts(f.model).initializerBytes, latencyMs: round(latencies[i], 2), optimizedOps: await optimizedOps(f.model), notes: f.notes });
+    }
+    const by = (setting: string) => measured.find((m) => m.setting === setting)!;
+    const delta = (setting: string) => {
+      const n = nds.find((x) => x.setting === setting)!;
+      return round(n.artifact - n.interpreter, 4);
+    };
+    return {
+      teacher: o.teacher,
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown' },
+      latencyRuns: o.latencyRuns,
+      valFrames: s.val.length,
+      files: measured,
+      nds,
+      ratios: {
+        w8a8OverFp32Latency: round(by('W8A8').latencyMs / by('fp32').latencyMs),
+        w4FileOverFp32File: round(by('W4A8-int4').bytes / by('fp32').bytes),
+        w4InitializersOverFp32Initializers: round(by('W4A8-int4').initializerBytes / by('fp32').initializerBytes),
+        w4Int8CodesFileOverFp32File: round(by('W4A8').bytes / by('fp32').bytes),
+        w4Int4OverInt8CodesLatency: round(by('W4A8-int4').latencyMs / by('W4A8').latencyMs),
+        structured50OverDenseLatency: round(by('structured50').latencyMs / by('fp32').latencyMs),
+        artifactVsTrainingNDSDelta: delta('W4A6'),
+        artifactVsTrainingNDSDeltaW8A8: delta('W8A8'),
+      },
+      seconds: round((performance.now() - began) / 1000, 1),
+    };
+  } finally {
+    for (const p of [...owned, s.params]) p.dispose();
+  }
+}
+
+export function formatExportTable(r: ExportBenchReport): string {
+  const lines = [
+    `deployable artifact of ${r.teacher} in onnxruntime (${r.machine.cpus} cores, ${r.latencyRuns} interleaved runs per latency, 1 thread)`,
+    `${'setting'.padEnd(14)}${'file MB'.padStart(9)}${'weights MB'.padStart(12)}${'ORT ms'.padStart(9)}  integer kernels / float convs after ORT optimisation`,
+    ...r.files.map((f) => {
+      const ops = Object.entries(f.optimizedOps).map(([k, v]) => `${k} ${v}`).join(', ');
+      return `${f.setting.padEnd(14)}${(f.bytes / 1e6).toFixed(3).padStart(9)}${(f.initializerBytes / 1e6).toFixed(3).padStart(12)}${f.latencyMs.toFixed(2).padStart(9)}  ${ops}`;
+    }),
+    '',
+    ...r.nds.map((n) => `${n.setting}: NDS artifact ${n.artifact.toFixed(4)} vs fake-quant interpreter ${n.interpreter.toFixed(4)} (${r.valFrames} frames)`),
+    '',
+    ...Object.entries(r.ratios).map(([k, v]) => `${k.padEnd(38)}${v}`),
+    '',
+  ];
+  return lines.join('\n');
+}
