@@ -116,8 +116,11 @@ async function main() {
     const installed = fs.readdirSync(path.join(dirs.app, 'node_modules', '@bevzip')).map((n) => `@bevzip/${n}`).sort();
     const missing = [...BASE, PLUGIN].filter((n) => !installed.includes(n));
     check(missing.length === 0, `node_modules/@bevzip lacks ${missing.join(', ')}`);
-    const extra = installed.filter((n) => ![...BASE, PLUGIN].includes(n));
+    // The packages the asked-for ones depend on come along (the data packages under bev-fusion); nothing else may.
+    const expected = bevzipClosure(wanted);
+    const extra = installed.filter((n) => !expected.includes(n) || (/^@bevzip\/plugin-/.test(n) && n !== PLUGIN));
     if (extra.length > 0) violate(`installing ${[...BASE, PLUGIN].join(', ')} also installed ${extra.join(', ')}`);
+    if (pulled.length > 0) note(`pulled in as dependencies: ${pulled.join(', ')}`);
     note(`installed with no network; ${Object.keys(pins).length} package(s) pinned to the workspace's versions`);
   });
 

@@ -1,4 +1,5 @@
-import { cameraCalib, projectToCamera, TINY_RIG } from '@bevzip/bev-fusion';
+import { projectToCamera } from '@bevzip/driving-data';
+import { cameraCalib, TINY_RIG } from '@bevzip/synthetic-scenes';
 import { cameraViewMask, projectEgoPoint, type MaskCamera } from './view-mask';
 
 // A pinhole camera at the ego origin looking along +x: f = 8 px, principal point (10, 10), 20×20

@@ -1,5 +1,5 @@
 import { BevzipError, ERROR_CODES } from '@bevzip/ir';
-import type { BevGridConfig } from '../synthetic/rig';
+import type { BevGridConfig } from '@bevzip/synthetic-scenes';
 import { SYNTHETIC_CLASSES } from '../task/config';
 
 /** Which sensor branches a model has. Camera-only and LiDAR-only graphs omit the other inputs. */

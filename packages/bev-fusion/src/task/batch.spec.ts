@@ -1,7 +1,7 @@
 import { BevzipError } from '@bevzip/ir';
 import { expectNoLeak } from '@bevzip/ir/testing';
-import type { Frame } from '../data/types';
-import { generateScene } from '../synthetic/scene';
+import type { Frame } from '@bevzip/driving-data';
+import { generateScene } from '@bevzip/synthetic-scenes';
 import { disposeBatch, FEED_NAMES, makeBatch } from './batch';
 import { camBevIndexFor, orderedCameras } from './camera-geometry';
 import { createTaskConfig, TINY_TASK_CONFIG as CFG } from './config';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Frame } from '../data/types';
+import type { Frame } from '@bevzip/driving-data';
 import type { TaskConfig } from './config';
 import type { TargetTensors } from './losses';
 import type { DetectionTargets } from './targets';

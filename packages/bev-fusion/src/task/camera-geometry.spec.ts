@@ -1,6 +1,6 @@
 import { BevzipError } from '@bevzip/ir';
-import { CAMERA_CHANNELS, type CameraData } from '../data/types';
-import { cameraCalib, TINY_RIG } from '../synthetic/rig';
+import { CAMERA_CHANNELS, type CameraData } from '@bevzip/driving-data';
+import { cameraCalib, TINY_RIG } from '@bevzip/synthetic-scenes';
 import {
   bevCellOf,
   camBevIndexFor,

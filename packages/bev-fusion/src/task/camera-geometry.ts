@@ -1,6 +1,11 @@
 import { BevzipError, ERROR_CODES } from '@bevzip/ir';
-import { CAMERA_CHANNELS, type CameraData, type Frame } from '../data/types';
-import { unprojectFromCamera, type CameraModel } from '../nuscenes/transforms';
+import {
+  CAMERA_CHANNELS,
+  unprojectFromCamera,
+  type CameraData,
+  type CameraModel,
+  type Frame,
+} from '@bevzip/driving-data';
 import { depthBins, type TaskConfig } from './config';
 
 /** The calibration part of a camera that the frustum geometry depends on. */

@@ -1,5 +1,5 @@
 import { BevzipError, ERROR_CODES } from '@bevzip/ir';
-import { DETECTION_CLASSES, type DetectionClass } from '../data/types';
+import { DETECTION_CLASSES, type DetectionClass } from '@bevzip/driving-data';
 
 /** Which sensor branches a model has; it decides which graph inputs a batch carries. */
 export type SensorModality = 'camera' | 'lidar' | 'fusion';

@@ -1,5 +1,5 @@
 import { BevzipError, ERROR_CODES } from '@bevzip/ir';
-import type { DetectionClass } from '../data/types';
+import type { DetectionClass } from '@bevzip/driving-data';
 import type { BevFusionConfig } from '../model/config';
 import { createTaskConfig, TINY_TASK_CONFIG, type SensorModality, type TaskConfig } from './config';
 

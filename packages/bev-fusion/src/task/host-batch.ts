@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { BevzipError, ERROR_CODES, type SensorGeometry } from '@bevzip/ir';
-import type { Frame } from '../data/types';
+import type { Frame } from '@bevzip/driving-data';
 import { camBevIndexFor, frustumPointCount, orderedCameras } from './camera-geometry';
 import { headGrid, REG_CHANNELS, usesCamera, usesLidar, type TaskConfig } from './config';
 import { PILLAR_FEATURES, pillarize } from './pillarize';

@@ -1,6 +1,5 @@
 import { BevzipError, ERROR_CODES } from '@bevzip/ir';
-import type { Box3D, Frame, MapLabels } from '../data/types';
-import { boxGlobalToEgo } from '../nuscenes/transforms';
+import { boxGlobalToEgo, type Box3D, type Frame, type MapLabels } from '@bevzip/driving-data';
 import { headGrid, REG_CHANNELS, type BevGrid, type TaskConfig } from './config';
 import { drawGaussian, heatmapRadius } from './gaussian';
 

@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
 import { z } from 'zod';
 import { BevzipError, ERROR_CODES, type TrainEvent } from '@bevzip/ir';
-import type { Frame } from '../data/types';
+import type { Frame } from '@bevzip/driving-data';
 import type { BevFusionConfig, ModelModality } from '../model/config';
 import type { BranchCheckpoints } from './branch-init';
 import type { EvalRuntime } from './validate-model';

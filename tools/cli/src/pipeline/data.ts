@@ -1,6 +1,8 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { generateScene, loadNuScenes, targetTensors, taskLoss, type Frame, type HostTargets, type TaskConfig } from '@bevzip/bev-fusion';
+import { loadNuScenes, type Frame } from '@bevzip/driving-data';
+import { generateScene } from '@bevzip/synthetic-scenes';
+import { targetTensors, taskLoss, type HostTargets, type TaskConfig } from '@bevzip/bev-fusion';
 import { BevzipError, ERROR_CODES, type Batch } from '@bevzip/ir';
 import type { DataSpec } from './schema';
 

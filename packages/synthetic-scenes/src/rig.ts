@@ -1,5 +1,11 @@
-import type { CameraChannel, Pose } from '../data/types';
-import { quatFromYaw, quatFromYawPitchRoll, quatMultiply, type Quat } from '../geometry/pose';
+import {
+  quatFromYaw,
+  quatFromYawPitchRoll,
+  quatMultiply,
+  type CameraChannel,
+  type Pose,
+  type Quat,
+} from '@bevzip/driving-data';
 
 /** One camera of a rig: sensor → ego calibration and pinhole intrinsics at output resolution. */
 export interface RigCamera {

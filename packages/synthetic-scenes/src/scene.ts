@@ -1,5 +1,12 @@
-import type { Box3D, CameraData, Frame, Pose } from '../data/types';
-import { composePoses, quatFromYaw, transformPoint } from '../geometry/pose';
+import {
+  composePoses,
+  quatFromYaw,
+  transformPoint,
+  type Box3D,
+  type CameraData,
+  type Frame,
+  type Pose,
+} from '@bevzip/driving-data';
 import { conditionsRecord, sampleConditions, type SceneConditions } from './conditions';
 import { renderFrame, type SceneBox } from './frame-render';
 import { sampleLayout, type RoadTemplate } from './layout';

@@ -1,5 +1,10 @@
-import type { CameraChannel, MapLabels, Pose } from '../data/types';
-import { composePoses, quatFromYaw } from '../geometry/pose';
+import {
+  composePoses,
+  quatFromYaw,
+  type CameraChannel,
+  type MapLabels,
+  type Pose,
+} from '@bevzip/driving-data';
 import { renderCamera, visibilityLevel, type PixelCounts } from './camera-render';
 import type { SceneConditions } from './conditions';
 import { countPointsInBoxes, renderLidar } from './lidar-render';

@@ -1,3 +1,7 @@
+/**
+ * Deterministic synthetic driving scenes: one sampled road world per scene, ray-cast cameras and
+ * LiDAR, boxes with velocities and attributes, and BEV map labels, as `@bevzip/driving-data` frames.
+ */
 export { generateDataset, generateScene, sampleScene, sceneName, FRAME_INTERVAL } from './scene';
 export type { DatasetOptions, SampledScene, SceneOptions } from './scene';
 export { TINY_BEV_GRID, TINY_RIG, CAMERA_BASE_ROTATION, cameraCalib, pinholeIntrinsic } from './rig';

@@ -1,4 +1,4 @@
-import type { MapLabels } from '../data/types';
+import type { MapLabels } from '@bevzip/driving-data';
 import type { BevGridConfig } from './rig';
 import { MAP_BIT, type RoadSurface } from './surface';
 import type { Pose2D } from './world';
