@@ -4,5 +4,6 @@
  */
 export * from './data/types';
 export * from './geometry/pose';
+export * from './geometry/camera';
 export * from './nuscenes';
 export * from './metrics';

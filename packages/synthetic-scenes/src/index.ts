@@ -4,8 +4,8 @@
  */
 export { generateDataset, generateScene, sampleScene, sceneName, FRAME_INTERVAL } from './scene';
 export type { DatasetOptions, SampledScene, SceneOptions } from './scene';
-export { TINY_BEV_GRID, TINY_RIG, CAMERA_BASE_ROTATION, cameraCalib, pinholeIntrinsic } from './rig';
-export type { BevGridConfig, RigCamera, RigLidar, SensorRig } from './rig';
+export { TINY_BEV_GRID, TINY_RIG } from './rig';
+export type { RigLidar, SensorRig } from './rig';
 export { Rng, hash32, hexToken, mix32, substream } from './rng';
 export { sampleConditions } from './conditions';
 export type { Lighting, SceneConditions } from './conditions';

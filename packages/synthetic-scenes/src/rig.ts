@@ -1,21 +1,12 @@
 import {
+  cameraCalib,
+  pinholeIntrinsic,
   quatFromYaw,
-  quatFromYawPitchRoll,
-  quatMultiply,
+  type BevGrid,
   type CameraChannel,
+  type CameraData,
   type Pose,
-  type Quat,
 } from '@bevzip/driving-data';
-
-/** One camera of a rig: sensor → ego calibration and pinhole intrinsics at output resolution. */
-export interface RigCamera {
-  channel: CameraChannel;
-  calib: Pose;
-  /** 3×3 row-major K for the `width`×`height` output image. */
-  intrinsic: [number, number, number, number, number, number, number, number, number];
-  width: number;
-  height: number;
-}
 
 /** A spinning multi-beam LiDAR. */
 export interface RigLidar {
@@ -31,45 +22,17 @@ export interface RigLidar {
 
 /** Cameras, LiDAR, and the supersampling factor used when rendering images. */
 export interface SensorRig {
-  cameras: RigCamera[];
+  /** Each camera's channel and calibration, intrinsics at output resolution. */
+  cameras: Omit<CameraData, 'image' | 'timestamp'>[];
   lidar: RigLidar;
   /** Images are ray-cast at `renderScale`× the output size per axis and box-filtered down. */
   renderScale: number;
 }
 
-/** A BEV grid: row i ↔ x ∈ [xmin + iΔ, xmin + (i+1)Δ), column j ↔ y; `size` = [rows, cols]. */
-export interface BevGridConfig {
-  xmin: number;
-  ymin: number;
-  cell: number;
-  size: [number, number];
-}
-
 /** The map-label and model grid of `bevf-tiny`: 64×64 cells of 0.8 m over [−25.6, 25.6)². */
-export const TINY_BEV_GRID: BevGridConfig = { xmin: -25.6, ymin: -25.6, cell: 0.8, size: [64, 64] };
+export const TINY_BEV_GRID: BevGrid = { xmin: -25.6, ymin: -25.6, cell: 0.8, size: [64, 64] };
 
 const DEG = Math.PI / 180;
-
-/**
- * Rotation taking camera axes (x right, y down, z forward) to ego axes for a camera looking
- * along ego +x: columns are the ego images of the camera axes (0,−1,0), (0,0,−1), (1,0,0).
- */
-export const CAMERA_BASE_ROTATION: Quat = [0.5, -0.5, 0.5, -0.5];
-
-/**
- * Calibration of a camera at `yawDeg` around the ego, optical axis `downDeg` below the horizon.
- * The tilt is a rotation about ego +y, which turns +x towards −z.
- */
-export function cameraCalib(yawDeg: number, downDeg: number, translation: [number, number, number]): Pose {
-  const body = quatFromYawPitchRoll(yawDeg * DEG, downDeg * DEG, 0);
-  return { translation, rotation: quatMultiply(body, CAMERA_BASE_ROTATION) };
-}
-
-/** Pinhole K for a camera of horizontal field of view `hfovDeg` and principal point at the centre. */
-export function pinholeIntrinsic(width: number, height: number, hfovDeg: number): RigCamera['intrinsic'] {
-  const f = width / 2 / Math.tan((hfovDeg / 2) * DEG);
-  return [f, 0, width / 2, 0, f, height / 2, 0, 0, 1];
-}
 
 const TINY_CAMERA_LAYOUT: [CameraChannel, number][] = [
   ['CAM_FRONT', 0],
@@ -81,7 +44,7 @@ const TINY_CAMERA_LAYOUT: [CameraChannel, number][] = [
 ];
 
 /** Cameras sit on a 0.7 m ring around a point 1 m ahead of the rear axle (the ego origin). */
-function tinyCamera(channel: CameraChannel, yawDeg: number): RigCamera {
+function tinyCamera(channel: CameraChannel, yawDeg: number): SensorRig['cameras'][number] {
   const t: [number, number, number] = [1 + 0.7 * Math.cos(yawDeg * DEG), 0.7 * Math.sin(yawDeg * DEG), 1.6];
   return { channel, calib: cameraCalib(yawDeg, 3, t), intrinsic: pinholeIntrinsic(88, 32, 70), width: 88, height: 32 };
 }

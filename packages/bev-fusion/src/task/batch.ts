@@ -5,8 +5,6 @@ import type { TargetTensors } from './losses';
 import type { DetectionTargets } from './targets';
 import { assembleWithDetections, hostTensorToTf } from './host-batch';
 
-export { FEED_NAMES } from './host-batch';
-
 /** One batch: graph feeds, loss targets and the host-side labels behind them. */
 export interface Batch {
   /**
