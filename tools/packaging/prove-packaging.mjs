@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// Packaging proof: packs every workspace package, installs only the CLI, the IR, bev-fusion and one
-// plugin from the tarballs into a fresh project outside the repository (third-party packages from
-// the npm cache alone), runs a short pipeline with that plugin, checks that a pipeline naming an
-// uninstalled plugin fails with the install command, then scaffolds a third-party plugin with
-// create-plugin, builds and tests it, and composes it with the bevzip plugin in one run.
+// Packaging proof: packs every workspace package, installs @bevzip/driving-data alone into a fresh
+// project and scores a detection submission file with its metrics, installs only the CLI, the IR,
+// bev-fusion (with the data packages it depends on) and one plugin from the tarballs into another
+// fresh project outside the repository (third-party packages from the npm cache alone), runs a short
+// pipeline with that plugin, checks that a pipeline naming an uninstalled plugin fails with the
+// install command, then scaffolds a third-party plugin with create-plugin, builds and tests it, and
+// composes it with the bevzip plugin in one run.
 //
 //   node tools/packaging/prove-packaging.mjs [--plugin @bevzip/plugin-altermoma] [--plugin-options JSON]
 //                                            [--other @bevzip/plugin-qdbev] [--steps 2] [--keep] [--skip-build]
@@ -40,6 +42,8 @@ const PLUGIN_OPTIONS = args['plugin-options'] ? JSON.parse(args['plugin-options'
 const STEPS = Number(args.steps);
 const THIRD_PARTY = '@acme/bevzip-plugin-sparse-l1';
 const BASE = ['@bevzip/cli', '@bevzip/ir', '@bevzip/bev-fusion'];
+/** The model-agnostic data package, installed on its own in the first fresh project. */
+const DATA = '@bevzip/driving-data';
 /** A plugin of the roadmap that no workspace package provides yet. */
 const FALLBACK_OTHER = '@bevzip/plugin-unidistill';
 
@@ -51,7 +55,12 @@ function violate(message) {
 }
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bevzip-packaging-'));
-const dirs = { tarballs: path.join(work, 'tarballs'), app: path.join(work, 'app'), thirdParty: path.join(work, 'third-party') };
+const dirs = {
+  tarballs: path.join(work, 'tarballs'),
+  data: path.join(work, 'data-only'),
+  app: path.join(work, 'app'),
+  thirdParty: path.join(work, 'third-party'),
+};
 const tarballs = new Map();
 const bevzip = (argv, opts = {}) => run('npx', ['bevzip', ...argv], { cwd: dirs.app, ...opts });
 
@@ -78,7 +87,7 @@ function runPlugins(out) {
 }
 
 async function main() {
-  plan(13);
+  plan(15);
   process.stdout.write(`packaging proof in ${work} (plugin ${PLUGIN}, other ${args.other})\n`);
 
   await step('build every package', () => {
@@ -95,13 +104,45 @@ async function main() {
       tarballs.set(p.name, path.join(dirs.tarballs, p.filename));
       note(`${p.filename}  ${(p.size / 1024).toFixed(0)} kB, ${p.entryCount} files`);
     }
-    for (const name of [...BASE, PLUGIN, '@bevzip/plugin-tester', '@bevzip/create-plugin']) check(tarballs.has(name), `no workspace package is named ${name}`);
+    for (const name of [...BASE, DATA, PLUGIN, '@bevzip/plugin-tester', '@bevzip/create-plugin']) check(tarballs.has(name), `no workspace package is named ${name}`);
   });
 
-  await step('check the CLI leaves plugins optional', () => {
+  await step(`install ${DATA} alone from its tarball into a fresh project (offline)`, () => {
+    const pulled = bevzipClosure([DATA]).filter((n) => n !== DATA);
+    check(pulled.length === 0, `${DATA} depends on ${pulled.join(', ')}; it must stand alone`);
+    writeJson(path.join(dirs.data, 'package.json'), { name: 'bevzip-data-only', private: true, dependencies: { [DATA]: `file:${tarballs.get(DATA)}` } });
+    fs.writeFileSync(path.join(dirs.data, '.npmrc'), 'onnxruntime-node-install=skip\n');
+    installOffline(dirs.data, { workspaceLock: LOCK, log: note });
+    const installed = fs.readdirSync(path.join(dirs.data, 'node_modules', '@bevzip'));
+    check(installed.join() === 'driving-data', `node_modules/@bevzip holds ${installed.join(', ')}; expected driving-data alone`);
+    // Metrics and the format reader need no tensor library; pulling one in would make every data user pay for it.
+    if (fs.existsSync(path.join(dirs.data, 'node_modules', '@tensorflow'))) violate(`installing ${DATA} also installed @tensorflow packages`);
+  });
+
+  await step(`compute NDS from a submission file with ${DATA}'s metrics`, () => {
+    const { gt, submission, expected } = ndsFixture();
+    writeJson(path.join(dirs.data, 'gt.json'), gt);
+    writeJson(path.join(dirs.data, 'results.json'), submission);
+    fs.writeFileSync(path.join(dirs.data, 'nds.cjs'), NDS_SCRIPT);
+    const r = JSON.parse(run('node', ['nds.cjs', 'gt.json', 'results.json'], { cwd: dirs.data }).stdout);
+    note(`devkit NDS (all 10 classes) ${r.nds.toFixed(4)}, mAP ${r.mAP.toFixed(4)}; over the classes present: NDS ${r.present.nds.toFixed(4)}, mAP ${r.present.mAP.toFixed(4)}, mATE ${r.present.mATE.toFixed(4)}`);
+    for (const [key, want] of Object.entries(expected)) {
+      const got = key.split('.').reduce((o, k) => o[k], r);
+      check(Math.abs(got - want) < 1e-9, `${key} is ${got}, expected ${want}`);
+    }
+  });
+
+  await step('check the CLI leaves plugins optional, and plugins need no model', () => {
     const deps = Object.keys(readJson(path.join(ROOT, 'tools/cli/package.json')).dependencies ?? {});
     const plugins = deps.filter((d) => /^@bevzip\/plugin-/.test(d));
     if (plugins.length > 0) violate(`@bevzip/cli lists ${plugins.join(', ')} in dependencies, so every install gets them; plugin packages belong to the users who name them (make them optional peer or dev dependencies and load them lazily)`);
+    // Lint keeps plugin sources off model packages; this keeps them out of what a plugin install pulls in.
+    for (const name of tarballs.keys()) {
+      if (!/^@bevzip\/plugin-/.test(name) || name === '@bevzip/plugin-tester') continue;
+      const pkg = readJson(path.join(ROOT, ...workspaceDir(name), 'package.json'));
+      const models = Object.keys(pkg.dependencies ?? {}).filter((d) => tagsOf(d).includes('scope:model'));
+      if (models.length > 0) violate(`${name} lists the model package(s) ${models.join(', ')} in dependencies; a plugin may use one in its tests only (devDependencies)`);
+    }
   });
 
   await step(`install ${[...BASE, PLUGIN].join(', ')} from the tarballs into a fresh project (offline)`, () => {
@@ -116,8 +157,11 @@ async function main() {
     const installed = fs.readdirSync(path.join(dirs.app, 'node_modules', '@bevzip')).map((n) => `@bevzip/${n}`).sort();
     const missing = [...BASE, PLUGIN].filter((n) => !installed.includes(n));
     check(missing.length === 0, `node_modules/@bevzip lacks ${missing.join(', ')}`);
-    const extra = installed.filter((n) => ![...BASE, PLUGIN].includes(n));
+    // The packages the asked-for ones depend on come along (the data packages under bev-fusion); nothing else may.
+    const expected = bevzipClosure(wanted);
+    const extra = installed.filter((n) => !expected.includes(n) || (/^@bevzip\/plugin-/.test(n) && n !== PLUGIN));
     if (extra.length > 0) violate(`installing ${[...BASE, PLUGIN].join(', ')} also installed ${extra.join(', ')}`);
+    if (pulled.length > 0) note(`pulled in as dependencies: ${pulled.join(', ')}`);
     note(`installed with no network; ${Object.keys(pins).length} package(s) pinned to the workspace's versions`);
   });
 
@@ -198,6 +242,61 @@ async function main() {
   });
 }
 
+/**
+ * Ground truth and a submission for the metrics step: two samples with the ego at the origin, two
+ * cars and a pedestrian each, and predictions that repeat every box 0.3 m further along x with the
+ * same size, yaw, velocity and attribute. Every prediction then matches at every distance threshold,
+ * so over the two classes present AP is 1 and the only TP error is translation (0.3 m): NDS =
+ * (5·1 + 0.7 + 1 + 1 + 1 + 1) / 10 = 0.97. The devkit's NDS over all ten classes is lower (the
+ * absent classes score AP 0), and is checked against the same formula by the script.
+ */
+function ndsFixture() {
+  const box = (sample, name, translation, attribute, velocity) => ({ sample, name, translation, attribute, velocity });
+  const boxes = ['s0', 's1'].flatMap((s, i) => [
+    box(s, 'car', [10 + i, 4, 0.8], 'vehicle.moving', [2, 0]),
+    box(s, 'car', [-15, -6 - i, 0.8], 'vehicle.parked', [0, 0]),
+    box(s, 'pedestrian', [5, -3 + i, 0.9], 'pedestrian.moving', [0, 1]),
+  ]);
+  const size = { car: [1.9, 4.5, 1.6], pedestrian: [0.7, 0.7, 1.8] };
+  const rotation = [Math.cos(0.15), 0, 0, Math.sin(0.15)];
+  const gt = boxes.map((b) => ({ sampleToken: b.sample, translation: b.translation, size: size[b.name], rotation, velocity: b.velocity, detectionName: b.name, detectionScore: -1, attributeName: b.attribute, egoDist: Math.hypot(b.translation[0], b.translation[1]), numPts: 20 }));
+  const results = { s0: [], s1: [] };
+  for (const [k, b] of boxes.entries()) {
+    results[b.sample].push({
+      sample_token: b.sample,
+      translation: [b.translation[0] + 0.3, b.translation[1], b.translation[2]],
+      size: size[b.name],
+      rotation,
+      velocity: b.velocity,
+      detection_name: b.name,
+      detection_score: 0.9 - k * 0.05,
+      attribute_name: b.attribute,
+    });
+  }
+  const meta = { use_camera: true, use_lidar: true, use_radar: false, use_map: false, use_external: false };
+  return { gt, submission: { meta, results }, expected: { 'present.mAP': 1, 'present.nds': 0.97, 'present.mATE': 0.3, ndsFormulaGap: 0 } };
+}
+
+/** Run in the data-only project: reads the ground truth and the submission file, prints the metrics as JSON. */
+const NDS_SCRIPT = `const fs = require('node:fs');
+const { DETECTION_CVPR_2019, aggregateDetection, evaluateDetection, groupBySample, parseSubmission, submissionToEvalBoxes } = require('@bevzip/driving-data');
+const [gtFile, resultsFile] = process.argv.slice(2);
+const gt = groupBySample(JSON.parse(fs.readFileSync(gtFile, 'utf8')));
+const submission = parseSubmission(fs.readFileSync(resultsFile, 'utf8'), { source: resultsFile, expectedSampleTokens: [...gt.keys()] });
+const pred = submissionToEvalBoxes(submission, () => [0, 0, 0]);
+const { metrics } = evaluateDetection(gt, pred, DETECTION_CVPR_2019);
+const scores = Object.values(metrics.tpScores).reduce((a, b) => a + b, 0);
+const present = [...new Set([...gt.values()].flat().map((b) => b.detectionName))];
+const pick = (record) => Object.fromEntries(present.map((c) => [c, record[c]]));
+const p = aggregateDetection(pick(metrics.labelAps), pick(metrics.labelTpErrors), DETECTION_CVPR_2019);
+console.log(JSON.stringify({
+  nds: metrics.ndScore,
+  mAP: metrics.meanAp,
+  ndsFormulaGap: Math.abs(metrics.ndScore - (5 * metrics.meanAp + scores) / 10),
+  present: { nds: p.ndScore, mAP: p.meanAp, mATE: p.tpErrors.trans_err },
+}));
+`;
+
 /** The bevzip packages `names` need at run time, themselves included. */
 function bevzipClosure(names) {
   const seen = new Set();
@@ -209,6 +308,12 @@ function bevzipClosure(names) {
   };
   names.forEach(visit);
   return [...seen];
+}
+
+/** Nx tags of a workspace package (`nx.tags` in its package.json); none for a third-party package. */
+function tagsOf(name) {
+  if (!name.startsWith('@bevzip/')) return [];
+  return readJson(path.join(ROOT, ...workspaceDir(name), 'package.json')).nx?.tags ?? [];
 }
 
 function workspaceDir(name) {

@@ -15,7 +15,7 @@ export type { QuantState, RangeMode } from './calibration';
 export { layerMacs, quantCost } from './cost';
 export type { QuantCostRow } from './cost';
 export { cameraViewMask } from './view-mask';
-export type { MaskCamera, MaskGrid, ViewMaskOptions } from './view-mask';
+export type { ViewMaskOptions } from './view-mask';
 export { bevDistillLoss, imageDistillLoss, vgdLoss } from './vgd-loss';
 export type { SoftmaxAxis, VgdLossOptions } from './vgd-loss';
 export { exportQdq, qdqRewrite, quantizeWeightHost, weightStorageFor } from './export-qdq';

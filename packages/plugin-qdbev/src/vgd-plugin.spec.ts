@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { cameraCalib, TINY_RIG } from '@bevzip/bev-fusion';
+import { cameraCalib } from '@bevzip/driving-data';
+import { TINY_RIG } from '@bevzip/synthetic-scenes';
 import type { CameraCalibration, SensorGeometry } from '@bevzip/ir';
 import { batchViewMask } from './vgd-plugin';
 import { cameraViewMask } from './view-mask';

@@ -1,11 +1,13 @@
-import { cameraCalib, projectToCamera, TINY_RIG } from '@bevzip/bev-fusion';
-import { cameraViewMask, projectEgoPoint, type MaskCamera } from './view-mask';
+import type { CameraCalibration } from '@bevzip/ir';
+import { cameraCalib, projectToCamera } from '@bevzip/driving-data';
+import { TINY_RIG } from '@bevzip/synthetic-scenes';
+import { cameraViewMask, projectEgoPoint } from './view-mask';
 
 // A pinhole camera at the ego origin looking along +x: f = 8 px, principal point (10, 10), 20×20
 // image, so a point (x, y, z) with x > 0 lands at u = 10 − 8y/x, v = 10 − 8z/x.
-const K: MaskCamera['intrinsic'] = [8, 0, 10, 0, 8, 10, 0, 0, 1];
-const front: MaskCamera = { calib: cameraCalib(0, 0, [0, 0, 0]), intrinsic: K, width: 20, height: 20 };
-const back: MaskCamera = { calib: cameraCalib(180, 0, [0, 0, 0]), intrinsic: K, width: 20, height: 20 };
+const K: CameraCalibration['intrinsic'] = [8, 0, 10, 0, 8, 10, 0, 0, 1];
+const front: CameraCalibration = { calib: cameraCalib(0, 0, [0, 0, 0]), intrinsic: K, width: 20, height: 20 };
+const back: CameraCalibration = { calib: cameraCalib(180, 0, [0, 0, 0]), intrinsic: K, width: 20, height: 20 };
 // Rows x = −0.5, 0.5, 1.5, 2.5; columns y = −2.5 … 2.5; two pillar points at z = −1.5 and 0.5.
 const grid = { xmin: -1, ymin: -3, cell: 1, size: [4, 6] as [number, number] };
 const options = { zRange: [-2.5, 1.5] as [number, number], pillarPoints: 2 };

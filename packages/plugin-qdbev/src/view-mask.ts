@@ -1,11 +1,5 @@
 import { BevzipError, ERROR_CODES, type BevGridGeometry, type CameraCalibration } from '@bevzip/ir';
 
-/** A camera as the view mask needs it: sensor → ego calibration, 3×3 intrinsics, image size. */
-export type MaskCamera = CameraCalibration;
-
-/** A BEV grid: row i ↔ x ∈ [xmin + iΔ, xmin + (i+1)Δ), column j ↔ y. */
-export type MaskGrid = BevGridGeometry;
-
 type Point3 = readonly [number, number, number];
 
 /**
@@ -54,7 +48,7 @@ export interface ViewMaskOptions {
  * inside the image (0 < u/W < 1, 0 < v/H < 1), as BEVFormer's `bev_mask` averaged over D.
  * Points are in the ego frame; each camera's calibration maps sensor → ego.
  */
-export function cameraViewMask(cameras: readonly MaskCamera[], grid: MaskGrid, options: ViewMaskOptions = {}): Float32Array {
+export function cameraViewMask(cameras: readonly CameraCalibration[], grid: BevGridGeometry, options: ViewMaskOptions = {}): Float32Array {
   const [zmin, zmax] = options.zRange ?? [-5, 3];
   const d = options.pillarPoints ?? 4;
   if (!(Number.isInteger(d) && d >= 1)) throw new BevzipError(ERROR_CODES.CONFIG, `view mask: pillarPoints must be a positive integer, got ${d}`);

@@ -22,7 +22,7 @@ describe('pluginGenerator', () => {
     const done = pluginGenerator(tree, { name: 'x3kd' });
     expect(typeof done).toBe('function');
     expect(tree.children('packages/plugin-x3kd').sort()).toEqual(['README.md', 'jest.config.js', 'package.json', 'src', 'tsconfig.json', 'tsconfig.lib.json']);
-    expect(JSON.parse(tree.files.get('packages/plugin-x3kd/package.json')!).name).toBe('@bevzip/plugin-x3kd');
+    expect(JSON.parse(tree.files.get('packages/plugin-x3kd/package.json')!)).toMatchObject({ name: '@bevzip/plugin-x3kd', nx: { tags: ['scope:plugin'] } });
   });
 
   it('writes the standalone layout into a chosen directory', () => {

@@ -1,9 +1,12 @@
 import { BevzipError, ERROR_CODES } from '@bevzip/ir';
-import type { BevGridConfig } from '../synthetic/rig';
+import type { BevGrid } from '@bevzip/driving-data';
+import { TINY_BEV_GRID } from '@bevzip/synthetic-scenes';
 import { SYNTHETIC_CLASSES } from '../task/config';
 
+/** Sensor sets of a model. */
+export const MODALITIES = ['fusion', 'camera', 'lidar'] as const;
 /** Which sensor branches a model has. Camera-only and LiDAR-only graphs omit the other inputs. */
-export type ModelModality = 'fusion' | 'camera' | 'lidar';
+export type ModelModality = (typeof MODALITIES)[number];
 
 /**
  * Hyper-parameters of a BEVFusion-style model (MIT layout: encoders → fuser → decoder → heads).
@@ -36,7 +39,7 @@ export interface BevFusionConfig {
     channels: number;
   };
   /** BEV grid shared by the camera pool, the pillar scatter and the map labels. */
-  grid: BevGridConfig;
+  grid: BevGrid;
   /** Fuser output channels. */
   fuser: number;
   decoder: {
@@ -64,8 +67,6 @@ export interface BevFusionConfig {
 /** Map-head classes, in output channel order. */
 export const MAP_HEAD_CLASSES = ['drivable_area', 'divider'] as const;
 
-const TINY_GRID: BevGridConfig = { xmin: -25.6, ymin: -25.6, cell: 0.8, size: [64, 64] };
-
 /** `bevf-tiny`, exactly as specified: ≈311k params, ≈258 MMACs per sample with 6 classes. */
 export const TINY_CONFIG: BevFusionConfig = {
   name: 'tiny',
@@ -73,7 +74,7 @@ export const TINY_CONFIG: BevFusionConfig = {
   image: [32, 88],
   camera: { backbone: [16, 16, 32, 32, 64, 64], neck: 32, dbound: [1, 37, 1.5], context: 32 },
   lidar: { maxPillars: 3072, maxPoints: 12, pointFeatures: 9, channels: 32 },
-  grid: TINY_GRID,
+  grid: TINY_BEV_GRID,
   fuser: 32,
   decoder: { stages: [48, 96], neck: 32 },
   head: { channels: 32, heatmapBias: -2.19, classes: SYNTHETIC_CLASSES },

@@ -1,5 +1,5 @@
-import type { Frame } from '../data/types';
-import { generateScene } from '../synthetic/scene';
+import type { Frame } from '@bevzip/driving-data';
+import { generateScene } from '@bevzip/synthetic-scenes';
 import { disposeBatch, makeBatch } from '../task/batch';
 import { createTaskConfig, TINY_TASK_CONFIG } from '../task/config';
 import { assembleHostBatch, hostBatchTransferList } from '../task/host-batch';

@@ -1,9 +1,7 @@
 import { BevzipError, ERROR_CODES } from '@bevzip/ir';
-import type { Frame } from '../data/types';
+import type { Frame } from '@bevzip/driving-data';
 import type { TaskConfig } from '../task/config';
-import { MAP_CLASSES, type MapClass } from '../synthetic/map-raster';
-import { generateScene } from '../synthetic/scene';
-import type { SceneConditions } from '../synthetic/conditions';
+import { generateScene, MAP_CLASSES, type MapClass, type SceneConditions } from '@bevzip/synthetic-scenes';
 import { assembleHostBatch, type HostBatch } from '../task/host-batch';
 
 /** What a synthetic batch stream draws: plain data, so it can be handed to a worker thread. */

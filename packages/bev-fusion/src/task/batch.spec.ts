@@ -1,8 +1,9 @@
 import { BevzipError } from '@bevzip/ir';
 import { expectNoLeak } from '@bevzip/ir/testing';
-import type { Frame } from '../data/types';
-import { generateScene } from '../synthetic/scene';
-import { disposeBatch, FEED_NAMES, makeBatch } from './batch';
+import type { Frame } from '@bevzip/driving-data';
+import { generateScene } from '@bevzip/synthetic-scenes';
+import { MODEL_INPUTS } from '../model/build';
+import { disposeBatch, makeBatch } from './batch';
 import { camBevIndexFor, orderedCameras } from './camera-geometry';
 import { createTaskConfig, TINY_TASK_CONFIG as CFG } from './config';
 import { FrameBatchSource } from './data-source';
@@ -17,7 +18,7 @@ describe('makeBatch', () => {
   it('builds every fusion feed and target with the interface shapes and values', () => {
     const batch = makeBatch(frames, CFG);
     const f = batch.feeds;
-    expect(Object.keys(f).sort()).toEqual(Object.values(FEED_NAMES).sort());
+    expect(Object.keys(f).sort()).toEqual(Object.values(MODEL_INPUTS).sort());
     expect(f.images.shape).toEqual([12, 32, 88, 3]);
     expect(f.images.dtype).toBe('float32');
     const img = f.images.dataSync();

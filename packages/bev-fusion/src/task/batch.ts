@@ -1,11 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Frame } from '../data/types';
+import type { Frame } from '@bevzip/driving-data';
 import type { TaskConfig } from './config';
 import type { TargetTensors } from './losses';
 import type { DetectionTargets } from './targets';
 import { assembleWithDetections, hostTensorToTf } from './host-batch';
-
-export { FEED_NAMES } from './host-batch';
 
 /** One batch: graph feeds, loss targets and the host-side labels behind them. */
 export interface Batch {

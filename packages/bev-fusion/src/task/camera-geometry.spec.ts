@@ -1,6 +1,6 @@
 import { BevzipError } from '@bevzip/ir';
-import { CAMERA_CHANNELS, type CameraData } from '../data/types';
-import { cameraCalib, TINY_RIG } from '../synthetic/rig';
+import { CAMERA_CHANNELS, cameraCalib, type CameraCalibration, type CameraData } from '@bevzip/driving-data';
+import { TINY_RIG } from '@bevzip/synthetic-scenes';
 import {
   bevCellOf,
   camBevIndexFor,
@@ -8,18 +8,17 @@ import {
   frustumAxes,
   frustumPointCount,
   evenlySpaced,
-  type CameraGeometry,
 } from './camera-geometry';
 import { TINY_TASK_CONFIG as CFG } from './config';
 
-const K50: CameraGeometry['intrinsic'] = [50, 0, 44, 0, 50, 16, 0, 0, 1];
-const front: CameraGeometry = {
+const K50: CameraCalibration['intrinsic'] = [50, 0, 44, 0, 50, 16, 0, 0, 1];
+const front: CameraCalibration = {
   calib: cameraCalib(0, 0, [1, 0, 1.6]),
   intrinsic: K50,
   width: 88,
   height: 32,
 };
-const left: CameraGeometry = {
+const left: CameraCalibration = {
   calib: cameraCalib(90, 0, [1, 0.7, 1.6]),
   intrinsic: K50,
   width: 88,

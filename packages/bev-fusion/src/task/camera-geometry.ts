@@ -1,10 +1,12 @@
 import { BevzipError, ERROR_CODES } from '@bevzip/ir';
-import { CAMERA_CHANNELS, type CameraData, type Frame } from '../data/types';
-import { unprojectFromCamera, type CameraModel } from '../nuscenes/transforms';
+import {
+  CAMERA_CHANNELS,
+  unprojectFromCamera,
+  type CameraCalibration,
+  type CameraData,
+  type Frame,
+} from '@bevzip/driving-data';
 import { depthBins, type TaskConfig } from './config';
-
-/** The calibration part of a camera that the frustum geometry depends on. */
-export type CameraGeometry = CameraModel & Pick<CameraData, 'width' | 'height'>;
 
 /**
  * Flat BEV cell `i·cols + j` of an ego-frame point (row i ↔ x, column j ↔ y,
@@ -73,7 +75,7 @@ export function orderedCameras(frame: Pick<Frame, 'cameras' | 'sampleToken'>): C
  *   its intrinsics would then refer to another resolution.
  */
 export function computeCamBevIndex(
-  cameras: readonly CameraGeometry[],
+  cameras: readonly CameraCalibration[],
   cfg: Pick<TaskConfig, 'grid' | 'zRange' | 'camera'>,
 ): Int32Array {
   const { us, vs, depths } = frustumAxes(cfg);
@@ -102,7 +104,7 @@ const CACHE_LIMIT = 16;
 const cache = new Map<string, Int32Array>();
 
 function cacheKey(
-  cameras: readonly CameraGeometry[],
+  cameras: readonly CameraCalibration[],
   cfg: Pick<TaskConfig, 'grid' | 'zRange' | 'camera'>,
 ): string {
   return JSON.stringify([

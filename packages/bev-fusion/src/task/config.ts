@@ -1,24 +1,15 @@
 import { BevzipError, ERROR_CODES } from '@bevzip/ir';
-import { DETECTION_CLASSES, type DetectionClass } from '../data/types';
-
-/** Which sensor branches a model has; it decides which graph inputs a batch carries. */
-export type SensorModality = 'camera' | 'lidar' | 'fusion';
-
-/** A BEV grid: row i ↔ x ∈ [xmin + iΔ, xmin + (i+1)Δ), column j ↔ y; `size` = [rows, cols]. */
-export interface BevGrid {
-  xmin: number;
-  ymin: number;
-  /** Δ, metres per cell. */
-  cell: number;
-  size: [number, number];
-}
+import { DETECTION_CLASSES, type BevGrid, type DetectionClass } from '@bevzip/driving-data';
+import { TINY_BEV_GRID } from '@bevzip/synthetic-scenes';
+import type { ModelModality } from '../model/config';
 
 /**
  * Everything the task code (inputs, targets, losses, decoding) needs to agree with a model of the
  * `bevf-tiny` family. One object is shared by the batch builder, the loss and the decoder.
  */
 export interface TaskConfig {
-  modality: SensorModality;
+  /** Which sensor branches the model has; it decides which graph inputs a batch carries. */
+  modality: ModelModality;
   /** Detection classes in heat-map channel order. */
   classes: readonly DetectionClass[];
   /** Map classes in map-head channel order; empty for a model without a map head. */
@@ -84,9 +75,9 @@ export const TINY_TASK_CONFIG: Readonly<TaskConfig> = Object.freeze({
   modality: 'fusion',
   classes: SYNTHETIC_CLASSES,
   mapClasses: Object.freeze(['drivable_area', 'divider']),
-  grid: Object.freeze({ xmin: -25.6, ymin: -25.6, cell: 0.8, size: [64, 64] as [number, number] }),
+  grid: Object.freeze({ ...TINY_BEV_GRID, size: [...TINY_BEV_GRID.size] as [number, number] }),
   headStride: 2,
-  mapGrid: Object.freeze({ xmin: -25.6, ymin: -25.6, cell: 0.8, size: [64, 64] as [number, number] }),
+  mapGrid: Object.freeze({ ...TINY_BEV_GRID, size: [...TINY_BEV_GRID.size] as [number, number] }),
   zRange: [-10, 10] as [number, number],
   camera: Object.freeze({
     imageHeight: 32,
@@ -131,10 +122,10 @@ export function headGrid(cfg: Pick<TaskConfig, 'grid' | 'headStride'>): BevGrid 
 }
 
 /** Whether a modality has the camera / LiDAR branch. */
-export function usesCamera(m: SensorModality): boolean {
+export function usesCamera(m: ModelModality): boolean {
   return m === 'camera' || m === 'fusion';
 }
-export function usesLidar(m: SensorModality): boolean {
+export function usesLidar(m: ModelModality): boolean {
   return m === 'lidar' || m === 'fusion';
 }
 

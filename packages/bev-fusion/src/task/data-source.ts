@@ -1,5 +1,5 @@
 import { BevzipError, ERROR_CODES, Rng } from '@bevzip/ir';
-import type { Frame } from '../data/types';
+import type { Frame } from '@bevzip/driving-data';
 import { makeBatch, type Batch } from './batch';
 import type { TaskConfig } from './config';
 

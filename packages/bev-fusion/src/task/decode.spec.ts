@@ -1,9 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BevzipError } from '@bevzip/ir';
 import { expectNoLeak } from '@bevzip/ir/testing';
-import type { Box3D, DetectionClass } from '../data/types';
-import { quatFromYaw } from '../geometry/pose';
-import { boxEgoToGlobal } from '../nuscenes/transforms';
+import { boxEgoToGlobal, quatFromYaw, type Box3D, type DetectionClass } from '@bevzip/driving-data';
 import { TINY_TASK_CONFIG as CFG } from './config';
 import { decodeDetections, detectionsToEvalBoxes } from './decode';
 import { logitOf } from './oracle';

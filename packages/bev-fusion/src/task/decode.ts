@@ -1,9 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { BevzipError, ERROR_CODES } from '@bevzip/ir';
-import type { Pose } from '../data/types';
-import { defaultAttribute } from '../metrics/attributes';
-import { egoDetectionToEvalBox, type EgoDetection } from '../metrics/box-convert';
-import type { EvalBox } from '../metrics/eval-box';
+import {
+  defaultAttribute,
+  egoDetectionToEvalBox,
+  type EgoDetection,
+  type EvalBox,
+  type Pose,
+} from '@bevzip/driving-data';
 import { headGrid, REG_CHANNELS, type TaskConfig } from './config';
 
 /** A dense NHWC array from any runtime (tfjs tensor data, onnxruntime output). */

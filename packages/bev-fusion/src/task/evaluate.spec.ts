@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BevzipError } from '@bevzip/ir';
-import type { Frame } from '../data/types';
-import { generateScene } from '../synthetic/scene';
+import type { Frame } from '@bevzip/driving-data';
+import { generateScene } from '@bevzip/synthetic-scenes';
 import { disposeBatch, makeBatch } from './batch';
 import { TINY_TASK_CONFIG as CFG } from './config';
 import { evaluateModel, type PredictFn } from './evaluate';

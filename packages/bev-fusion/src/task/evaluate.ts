@@ -1,14 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
 import { BevzipError, ERROR_CODES } from '@bevzip/ir';
-import type { Frame } from '../data/types';
-import type { EgoDetection } from '../metrics/box-convert';
-import { framesToGtEvalBoxes } from '../metrics/box-convert';
-import { SYNTHETIC_CONFIG, type DetectionConfig } from '../metrics/detection-config';
-import { aggregateDetection, type DetectionMetrics } from '../metrics/detection-metrics';
-import type { EvalBoxes } from '../metrics/eval-box';
-import { evaluateDetection, type DetectionEvalResult } from '../metrics/evaluate-detection';
-import { filterEvalBoxes } from '../metrics/filter-boxes';
-import { MapIouAccumulator, type MapIouResult } from '../metrics/map-iou';
+import {
+  aggregateDetection,
+  evaluateDetection,
+  filterEvalBoxes,
+  framesToGtEvalBoxes,
+  MapIouAccumulator,
+  SYNTHETIC_CONFIG,
+  type DetectionConfig,
+  type DetectionEvalResult,
+  type DetectionMetrics,
+  type EgoDetection,
+  type EvalBoxes,
+  type Frame,
+  type MapIouResult,
+} from '@bevzip/driving-data';
 import { disposeBatch, makeBatch } from './batch';
 import type { TaskConfig } from './config';
 import { decodeDetections, detectionsToEvalBoxes, toDense, type OutputLike } from './decode';

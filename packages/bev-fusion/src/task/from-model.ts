@@ -1,7 +1,7 @@
 import { BevzipError, ERROR_CODES } from '@bevzip/ir';
-import type { DetectionClass } from '../data/types';
-import type { BevFusionConfig } from '../model/config';
-import { createTaskConfig, TINY_TASK_CONFIG, type SensorModality, type TaskConfig } from './config';
+import type { DetectionClass } from '@bevzip/driving-data';
+import type { BevFusionConfig, ModelModality } from '../model/config';
+import { createTaskConfig, TINY_TASK_CONFIG, type TaskConfig } from './config';
 
 /**
  * The task settings that match a model configuration: classes, map classes, BEV grid (also the map
@@ -12,7 +12,7 @@ import { createTaskConfig, TINY_TASK_CONFIG, type SensorModality, type TaskConfi
  */
 export function taskConfigForModel(
   model: BevFusionConfig,
-  modality: SensorModality,
+  modality: ModelModality,
   base: Readonly<TaskConfig> = TINY_TASK_CONFIG,
 ): TaskConfig {
   const [h, w] = model.image;

@@ -1,19 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { BevzipError, ERROR_CODES, type SensorGeometry } from '@bevzip/ir';
-import type { Frame } from '../data/types';
+import type { Frame } from '@bevzip/driving-data';
+import { MODEL_INPUTS } from '../model/build';
 import { camBevIndexFor, frustumPointCount, orderedCameras } from './camera-geometry';
 import { headGrid, REG_CHANNELS, usesCamera, usesLidar, type TaskConfig } from './config';
 import { PILLAR_FEATURES, pillarize } from './pillarize';
 import { buildDetectionTargets, buildMapTargets, egoBoxes, type DetectionTargets } from './targets';
-
-/** Names of the model's graph inputs. */
-export const FEED_NAMES = {
-  images: 'images',
-  camBevIndex: 'cam_bev_index',
-  pillarFeatures: 'pillar_features',
-  pillarMask: 'pillar_mask',
-  pillarCoords: 'pillar_coords',
-} as const;
 
 /** A tensor as plain host data: what crosses the worker boundary (the buffer is transferred). */
 export interface HostTensor {
@@ -25,7 +17,7 @@ export interface HostTensor {
 export type TargetName = 'heatmap' | 'reg' | 'regWeight' | 'map';
 
 /**
- * One batch before it becomes tensors: the graph feeds (named as `FEED_NAMES`) and the loss targets
+ * One batch before it becomes tensors: the graph feeds (named as `MODEL_INPUTS`) and the loss targets
  * of the frames, with the sample tokens in batch order. Every array owns its buffer, so the whole
  * batch can be posted to another thread with {@link hostBatchTransferList}.
  */
@@ -74,8 +66,8 @@ function cameraFeeds(frames: readonly Frame[], cfg: TaskConfig): Record<string, 
   frames.forEach((f, s) => index.set(camBevIndexFor(f, cfg), s * n));
   const images = stackImages(frames, cfg);
   return {
-    [FEED_NAMES.images]: { data: images, shape: [images.length / (h * w * 3), h, w, 3] },
-    [FEED_NAMES.camBevIndex]: { data: index, shape: [frames.length, n] },
+    [MODEL_INPUTS.images]: { data: images, shape: [images.length / (h * w * 3), h, w, 3] },
+    [MODEL_INPUTS.camBevIndex]: { data: index, shape: [frames.length, n] },
   };
 }
 
@@ -92,9 +84,9 @@ function lidarFeeds(frames: readonly Frame[], cfg: TaskConfig): Record<string, H
     coords.set(pillars.coords, s * p * 2);
   });
   return {
-    [FEED_NAMES.pillarFeatures]: { data: features, shape: [b, p, m, PILLAR_FEATURES] },
-    [FEED_NAMES.pillarMask]: { data: mask, shape: [b, p, m] },
-    [FEED_NAMES.pillarCoords]: { data: coords, shape: [b, p, 2] },
+    [MODEL_INPUTS.pillarFeatures]: { data: features, shape: [b, p, m, PILLAR_FEATURES] },
+    [MODEL_INPUTS.pillarMask]: { data: mask, shape: [b, p, m] },
+    [MODEL_INPUTS.pillarCoords]: { data: coords, shape: [b, p, 2] },
   };
 }
 

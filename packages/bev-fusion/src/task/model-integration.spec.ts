@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { ParamStore, run } from '@bevzip/ir';
 import { expectNoLeak } from '@bevzip/ir/testing';
-import type { Frame } from '../data/types';
+import type { Frame } from '@bevzip/driving-data';
 import { buildBevFusion } from '../model/build';
 import { MICRO_CONFIG, modelGeometry, TINY_CONFIG } from '../model/config';
-import { generateScene } from '../synthetic/scene';
+import { generateScene } from '@bevzip/synthetic-scenes';
 import { disposeBatch, makeBatch } from './batch';
 import { frustumPointCount } from './camera-geometry';
 import { depthBins, headGrid, TINY_TASK_CONFIG } from './config';

@@ -1,7 +1,6 @@
 import { BevzipError } from '@bevzip/ir';
-import { IDENTITY_POSE } from '../geometry/pose';
-import { generateScene } from '../synthetic/scene';
-import { TINY_RIG } from '../synthetic/rig';
+import { IDENTITY_POSE } from '@bevzip/driving-data';
+import { generateScene, TINY_RIG } from '@bevzip/synthetic-scenes';
 import { bevCellOf } from './camera-geometry';
 import { createTaskConfig, TINY_TASK_CONFIG as CFG } from './config';
 import { PILLAR_FEATURES, pillarize } from './pillarize';

@@ -1,6 +1,5 @@
 import { BevzipError, ERROR_CODES } from '@bevzip/ir';
-import type { LidarData } from '../data/types';
-import { quatToMatrix } from '../geometry/pose';
+import { quatToMatrix, type LidarData } from '@bevzip/driving-data';
 import type { TaskConfig } from './config';
 
 /** Features per pillar point: x, y, z, intensity, offsets from the pillar mean (3), from the pillar centre (2). */

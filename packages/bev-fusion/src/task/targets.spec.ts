@@ -1,7 +1,12 @@
 import { BevzipError } from '@bevzip/ir';
-import type { Box3D, MapLabels, Pose } from '../data/types';
-import { IDENTITY_POSE, quatFromYaw } from '../geometry/pose';
-import { boxEgoToGlobal } from '../nuscenes/transforms';
+import {
+  boxEgoToGlobal,
+  IDENTITY_POSE,
+  quatFromYaw,
+  type Box3D,
+  type MapLabels,
+  type Pose,
+} from '@bevzip/driving-data';
 import { bevCellOf } from './camera-geometry';
 import { createTaskConfig, TINY_TASK_CONFIG as CFG } from './config';
 import { drawGaussian, gaussianKernel, gaussianRadius, heatmapRadius } from './gaussian';

@@ -1,7 +1,6 @@
 import { BevzipError, ERROR_CODES } from '@bevzip/ir';
-import type { Box3D, Frame, MapLabels } from '../data/types';
-import { boxGlobalToEgo } from '../nuscenes/transforms';
-import { headGrid, REG_CHANNELS, type BevGrid, type TaskConfig } from './config';
+import { boxGlobalToEgo, type BevGrid, type Box3D, type Frame, type MapLabels } from '@bevzip/driving-data';
+import { headGrid, REG_CHANNELS, type TaskConfig } from './config';
 import { drawGaussian, heatmapRadius } from './gaussian';
 
 const R = REG_CHANNELS.length;

@@ -6,7 +6,7 @@ import { BevzipError, ParamStore, run } from '@bevzip/ir';
 import { expectClose } from '@bevzip/ir/testing';
 import { buildBevFusion } from '../model/build';
 import { MICRO_CONFIG, type ModelModality } from '../model/config';
-import { generateScene } from '../synthetic/scene';
+import { generateScene } from '@bevzip/synthetic-scenes';
 import { disposeBatch, makeBatch } from '../task/batch';
 import { taskConfigForModel } from '../task/from-model';
 import { fusionParamsFromBranches } from './branch-init';

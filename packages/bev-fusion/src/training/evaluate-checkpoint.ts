@@ -1,4 +1,4 @@
-import type { Frame } from '../data/types';
+import type { Frame } from '@bevzip/driving-data';
 import { taskConfigForModel } from '../task/from-model';
 import { loadModelCheckpoint, type ModelInfo } from './model-checkpoint';
 import { syntheticFrames, VAL_FIRST_SCENE } from './synthetic-split';

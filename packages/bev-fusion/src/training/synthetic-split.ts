@@ -1,8 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import { hashString, type Batch as RuntimeBatch, type DataSource } from '@bevzip/ir';
-import type { Frame } from '../data/types';
+import type { Frame } from '@bevzip/driving-data';
 import type { WorkerBatchStream } from '../stream/batch-stream';
-import { generateScene } from '../synthetic/scene';
+import { generateScene } from '@bevzip/synthetic-scenes';
 import { disposeBatch, makeBatch } from '../task/batch';
 import type { TaskConfig } from '../task/config';
 import { FrameBatchSource } from '../task/data-source';

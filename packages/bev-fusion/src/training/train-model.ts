@@ -10,7 +10,7 @@ import {
   type Graph,
   type TrainEvent,
 } from '@bevzip/ir';
-import type { Frame } from '../data/types';
+import type { Frame } from '@bevzip/driving-data';
 import { buildBevFusion } from '../model/build';
 import { BEV_FUSION_CONFIGS, type BevFusionConfig, type ModelModality } from '../model/config';
 import { taskConfigForModel } from '../task/from-model';

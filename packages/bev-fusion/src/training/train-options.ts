@@ -1,17 +1,14 @@
 import type { Observable } from 'rxjs';
 import { z } from 'zod';
 import { BevzipError, ERROR_CODES, type TrainEvent } from '@bevzip/ir';
-import type { Frame } from '../data/types';
-import type { BevFusionConfig, ModelModality } from '../model/config';
+import type { Frame } from '@bevzip/driving-data';
+import { MODALITIES, type BevFusionConfig, type ModelModality } from '../model/config';
 import type { BranchCheckpoints } from './branch-init';
 import type { EvalRuntime } from './validate-model';
 
 /** Model sizes `trainModel` knows by name. */
 export const MODEL_NAMES = ['micro', 'tiny', 'small'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
-
-/** Sensor set of a model. */
-export const MODALITIES = ['fusion', 'camera', 'lidar'] as const;
 
 /** Defaults of the synthetic split: 120 training scenes (360 frames) and a 48-frame validation set. */
 export const DEFAULT_SPLIT = { dataSeed: 0, trainScenes: 120, valScenes: 16, framesPerScene: 3 } as const;

@@ -9,7 +9,7 @@ import {
   type Graph,
   type ParamStore,
 } from '@bevzip/ir';
-import type { Frame } from '../data/types';
+import type { Frame } from '@bevzip/driving-data';
 import { evaluateModel, type ModelOutputs, type PredictFn } from '../task/evaluate';
 import type { TaskConfig } from '../task/config';
 import type { HeadlineMetrics } from './model-checkpoint';

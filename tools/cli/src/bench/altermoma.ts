@@ -12,6 +12,7 @@ import {
   type Graph,
   type Plugin,
 } from '@bevzip/ir';
+import type { Frame } from '@bevzip/driving-data';
 import {
   BEV_FUSION_CONFIGS,
   buildBevFusion,
@@ -25,7 +26,6 @@ import {
   taskLoss,
   validateModel,
   validationFrames,
-  type Frame,
   type HostTargets,
   type TaskConfig,
 } from '@bevzip/bev-fusion';

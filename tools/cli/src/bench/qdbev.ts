@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { createOrtSession, exportOnnx, foldBatchNorm, initBackend, ParamStore, Pipeline, runOrt, type Graph, type Plugin, type StageConfig } from '@bevzip/ir';
+import type { Frame } from '@bevzip/driving-data';
 import {
   buildBevFusion,
   BEV_FUSION_CONFIGS,
@@ -13,7 +14,6 @@ import {
   taskConfigForModel,
   taskLoss,
   validationFrames,
-  type Frame,
   type HostTargets,
   type PredictFn,
   type TaskConfig,

@@ -1,11 +1,10 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { generateScene, loadNuScenes, targetTensors, taskLoss, type Frame, type HostTargets, type TaskConfig } from '@bevzip/bev-fusion';
+import { loadNuScenes, type Frame } from '@bevzip/driving-data';
+import { generateScene } from '@bevzip/synthetic-scenes';
+import { targetTensors, taskLoss, VAL_FIRST_SCENE, type HostTargets, type TaskConfig } from '@bevzip/bev-fusion';
 import { BevzipError, ERROR_CODES, type Batch } from '@bevzip/ir';
 import type { DataSpec } from './schema';
-
-/** First synthetic validation scene: far above any training split, so the two never overlap. */
-export const SYNTHETIC_VAL_FIRST_SCENE = 100_000;
 
 /** Training and held-out evaluation frames of a pipeline. */
 export interface PipelineFrames {
@@ -17,8 +16,8 @@ export interface PipelineFrames {
 
 /**
  * Reads the frames a pipeline's `data` names: synthetic scenes 0…scenes−1 (validation scenes from
- * {@link SYNTHETIC_VAL_FIRST_SCENE}), or a nuScenes-format dataset whose last `valScenes` scenes
- * (by name) are held out.
+ * `VAL_FIRST_SCENE` on, the held-out range `bevzip train` validates on too), or a nuScenes-format
+ * dataset whose last `valScenes` scenes (by name) are held out.
  */
 export function loadFrames(spec: DataSpec, options: { baseDir: string; onScene?: (done: number, total: number) => void }): PipelineFrames {
   if ('synthetic' in spec) {
@@ -31,7 +30,7 @@ export function loadFrames(spec: DataSpec, options: { baseDir: string; onScene?:
       return frames;
     };
     const train = Array.from({ length: scenes }, (_, i) => scene(i)).flat();
-    const val = Array.from({ length: valScenes }, (_, i) => scene(SYNTHETIC_VAL_FIRST_SCENE + i)).flat();
+    const val = Array.from({ length: valScenes }, (_, i) => scene(VAL_FIRST_SCENE + i)).flat();
     return { train, val, description: `synthetic seed ${seed}: ${scenes} training + ${valScenes} held-out scenes of ${framesPerScene} frames` };
   }
   const { root, version, valScenes } = spec.nuscenes;

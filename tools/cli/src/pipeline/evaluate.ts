@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { evaluateModel, makeBatch, disposeBatch, type Frame, type ModelOutputs, type TaskConfig } from '@bevzip/bev-fusion';
+import type { Frame } from '@bevzip/driving-data';
+import { evaluateModel, makeBatch, disposeBatch, type ModelOutputs, type TaskConfig } from '@bevzip/bev-fusion';
 import { createOrtSession, run, runOrt, type Graph, type ParamStore, type RunOptions } from '@bevzip/ir';
 
 /** Accuracy and speed of one exported model. */

@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { buildBevFusion, evaluateModel, generateScene, MICRO_CONFIG, taskConfigForModel } from '@bevzip/bev-fusion';
+import { generateScene } from '@bevzip/synthetic-scenes';
+import { buildBevFusion, evaluateModel, MICRO_CONFIG, taskConfigForModel, VAL_FIRST_SCENE } from '@bevzip/bev-fusion';
 import { loadGraph, ParamStore, run } from '@bevzip/ir';
-import { SYNTHETIC_VAL_FIRST_SCENE } from './data';
 import { runCompress } from './run';
 import type { RunSummary } from '../report/summary';
 
@@ -118,7 +118,7 @@ describe('bevzip compress on the micro model', () => {
   });
 
   it('evaluates the dense model in onnxruntime to the same metrics as the tfjs interpreter', async () => {
-    const frames = generateScene({ seed: 0, sceneIndex: SYNTHETIC_VAL_FIRST_SCENE, frames: 2 });
+    const frames = generateScene({ seed: 0, sceneIndex: VAL_FIRST_SCENE, frames: 2 });
     const cfg = taskConfigForModel(MICRO_CONFIG, 'fusion');
     const params = ParamStore.init(graph, 1);
     try {

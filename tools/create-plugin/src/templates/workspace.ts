@@ -25,6 +25,8 @@ export function workspacePackageJson(n: PluginNames, b: BevzipVersions, descript
       tsyringe: V.tsyringe,
       'reflect-metadata': V['reflect-metadata'],
     },
+    // The workspace lint rule keeps packages tagged scope:plugin off model packages (eslint.config.mjs).
+    nx: { tags: ['scope:plugin'] },
   });
 }
 

@@ -1,5 +1,4 @@
-import type { Pose } from '../data/types';
-import { quatToMatrix } from '../geometry/pose';
+import { quatToMatrix, type Pose } from '@bevzip/driving-data';
 import type { SceneConditions } from './conditions';
 import { BOX_STRIDE, castRay, newHit, type BoxSet } from './raycast';
 import type { RigLidar } from './rig';

@@ -1,7 +1,11 @@
+/**
+ * Deterministic synthetic driving scenes: one sampled road world per scene, ray-cast cameras and
+ * LiDAR, boxes with velocities and attributes, and BEV map labels, as `@bevzip/driving-data` frames.
+ */
 export { generateDataset, generateScene, sampleScene, sceneName, FRAME_INTERVAL } from './scene';
 export type { DatasetOptions, SampledScene, SceneOptions } from './scene';
-export { TINY_BEV_GRID, TINY_RIG, CAMERA_BASE_ROTATION, cameraCalib, pinholeIntrinsic } from './rig';
-export type { BevGridConfig, RigCamera, RigLidar, SensorRig } from './rig';
+export { TINY_BEV_GRID, TINY_RIG } from './rig';
+export type { RigLidar, SensorRig } from './rig';
 export { Rng, hash32, hexToken, mix32, substream } from './rng';
 export { sampleConditions } from './conditions';
 export type { Lighting, SceneConditions } from './conditions';

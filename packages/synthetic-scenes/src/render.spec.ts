@@ -1,4 +1,4 @@
-import { transformPoint } from '../geometry/pose';
+import { transformPoint } from '@bevzip/driving-data';
 import type { SceneConditions } from './conditions';
 import { renderFrame } from './frame-render';
 import { POINT_STRIDE } from './lidar-render';

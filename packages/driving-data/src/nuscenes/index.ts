@@ -24,7 +24,6 @@ export {
   projectToCamera,
   unprojectFromCamera,
   type AnnotationGeometry,
-  type CameraModel,
 } from './transforms';
 export { pointsInBox, countLidarPointsInBoxes } from './points-in-box';
 export { boxVelocity, type VelocitySource } from './velocity';

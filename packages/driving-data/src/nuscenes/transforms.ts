@@ -1,4 +1,4 @@
-import type { Box3D, CameraData, Pose } from '../data/types';
+import type { Box3D, CameraCalibration, Pose } from '../data/types';
 import {
   invertPose,
   quatFromYaw,
@@ -101,14 +101,14 @@ export function boxFromAnnotationGeometry(g: AnnotationGeometry): Pick<Box3D, 'c
 }
 
 /** The calibration and intrinsics needed to project into a camera. */
-export type CameraModel = Pick<CameraData, 'calib' | 'intrinsic'>;
+type Projection = Pick<CameraCalibration, 'calib' | 'intrinsic'>;
 
 /**
  * Projects an ego-frame point into a camera: p_cam = calib⁻¹·p, [u·z, v·z, z] = K·p_cam.
  * Returns [u, v, z] with z the depth along the optical axis; u and v are NaN when z ≤ `minDepth`
  * (the devkit's renderers use 1 m; the default keeps everything in front of the camera).
  */
-export function projectToCamera(camera: CameraModel, p: Vec3, minDepth = 0): Vec3 {
+export function projectToCamera(camera: Projection, p: Vec3, minDepth = 0): Vec3 {
   const [x, y, z] = egoToSensor(camera.calib, p);
   const k = camera.intrinsic;
   const w = k[6] * x + k[7] * y + k[8] * z;
@@ -120,7 +120,7 @@ export function projectToCamera(camera: CameraModel, p: Vec3, minDepth = 0): Vec
  * The inverse of {@link projectToCamera}: the ego-frame point at pixel (u, v) and depth z,
  * p_cam = K⁻¹·(u·z, v·z, z), p = calib·p_cam. Assumes K has the usual form (last row 0 0 1).
  */
-export function unprojectFromCamera(camera: CameraModel, u: number, v: number, z: number): Vec3 {
+export function unprojectFromCamera(camera: Projection, u: number, v: number, z: number): Vec3 {
   const [fx, s, cx, , fy, cy] = camera.intrinsic;
   const yc = ((v - cy) * z) / fy;
   const xc = ((u - cx) * z - s * yc) / fx;

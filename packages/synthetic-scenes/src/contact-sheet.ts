@@ -1,6 +1,10 @@
-import type { CameraChannel, Frame } from '../data/types';
-import { invertPose, transformPoint } from '../geometry/pose';
-import type { RgbImage } from '../nuscenes/images';
+import {
+  invertPose,
+  transformPoint,
+  type CameraChannel,
+  type Frame,
+  type RgbImage,
+} from '@bevzip/driving-data';
 import { POINT_STRIDE } from './lidar-render';
 
 /** Module-scope alias: global lookups are slow inside vm contexts (jest, sandboxes), and this is hot code. */

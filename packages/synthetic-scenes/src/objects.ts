@@ -1,4 +1,4 @@
-import type { DetectionClass } from '../data/types';
+import type { DetectionClass } from '@bevzip/driving-data';
 import type { Rng } from './rng';
 
 /** Labelled classes the generator places, plus unlabelled distractors. */

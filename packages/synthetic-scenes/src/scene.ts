@@ -1,11 +1,19 @@
-import type { Box3D, CameraData, Frame, Pose } from '../data/types';
-import { composePoses, quatFromYaw, transformPoint } from '../geometry/pose';
+import {
+  composePoses,
+  quatFromYaw,
+  transformPoint,
+  type BevGrid,
+  type Box3D,
+  type CameraData,
+  type Frame,
+  type Pose,
+} from '@bevzip/driving-data';
 import { conditionsRecord, sampleConditions, type SceneConditions } from './conditions';
 import { renderFrame, type SceneBox } from './frame-render';
 import { sampleLayout, type RoadTemplate } from './layout';
 import type { MapClass } from './map-raster';
 import { placeObjects } from './placement';
-import { TINY_BEV_GRID, TINY_RIG, type BevGridConfig, type SensorRig } from './rig';
+import { TINY_BEV_GRID, TINY_RIG, type SensorRig } from './rig';
 import { hash32, hexToken, substream } from './rng';
 import { RoadSurface } from './surface';
 import type { Motion, World } from './world';
@@ -26,7 +34,7 @@ export interface SceneOptions {
   frames?: number;
   rig?: SensorRig;
   /** Map-label grid, or null for no map (default `TINY_BEV_GRID`). */
-  mapGrid?: BevGridConfig | null;
+  mapGrid?: BevGrid | null;
   mapClasses?: readonly MapClass[];
   /** Overrides of the sampled scene conditions. */
   conditions?: Partial<SceneConditions>;

@@ -57,14 +57,24 @@ export interface Box3D {
   instanceId: string;
 }
 
-export interface CameraData {
-  channel: CameraChannel;
+/**
+ * A calibrated camera: where it sits on the ego and how it projects. The one camera type of the
+ * data side; it is structurally a `CameraCalibration` of `@bevzip/ir`, so calibrations pass to the
+ * runtime's sensor geometry as they are.
+ */
+export interface CameraCalibration {
   /** Sensor → ego. */
   calib: Pose;
-  /** 3×3 row-major intrinsic matrix. */
+  /** 3×3 row-major intrinsic matrix: [u·z, v·z, z] = K·p_sensor. */
   intrinsic: [number, number, number, number, number, number, number, number, number];
+  /** Image size in pixels, as the intrinsics address it. */
   width: number;
   height: number;
+}
+
+/** One camera's image of a sample, with the calibration it was taken with. */
+export interface CameraData extends CameraCalibration {
+  channel: CameraChannel;
   /** RGB, row-major, height×width×3. */
   image: Uint8Array;
   timestamp: number;
@@ -78,14 +88,21 @@ export interface LidarData {
   timestamp: number;
 }
 
-/** Rasterised BEV map labels, one Uint8 mask (0/1) per class, row i ↔ x, column j ↔ y. */
-export interface MapLabels {
-  classes: string[];
-  /** Grid over [xmin, xmax) × [ymin, ymax) with `cell` metres per cell, ego frame. */
+/**
+ * A BEV grid in the ego frame: row i ↔ x ∈ [xmin + i·cell, xmin + (i+1)·cell), column j ↔ y;
+ * `size` = [rows, cols]. Structurally a `BevGridGeometry` of `@bevzip/ir`.
+ */
+export interface BevGrid {
   xmin: number;
   ymin: number;
+  /** Metres per cell. */
   cell: number;
   size: [number, number];
+}
+
+/** Rasterised BEV map labels on a grid, one Uint8 mask (0/1) per class. */
+export interface MapLabels extends BevGrid {
+  classes: string[];
   masks: Uint8Array[];
 }
 

@@ -2,7 +2,7 @@ import type { ObjectKind, PartBox } from './objects';
 import { roadPointAt, type RoadSegment } from './road';
 import type { BevRect } from './sat';
 import type { RoadSurface } from './surface';
-import type { DetectionClass } from '../data/types';
+import type { DetectionClass } from '@bevzip/driving-data';
 
 /** Module-scope alias: global lookups are slow inside vm contexts (jest, sandboxes), and this is hot code. */
 const math = Math;

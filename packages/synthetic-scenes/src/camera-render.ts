@@ -1,8 +1,6 @@
-import type { Pose } from '../data/types';
-import { quatToMatrix } from '../geometry/pose';
+import { quatToMatrix, type CameraCalibration, type Pose } from '@bevzip/driving-data';
 import type { Rgb } from './objects';
 import { castRay, newHit, type BoxSet } from './raycast';
-import type { RigCamera } from './rig';
 import type { Rng } from './rng';
 import type { Shader } from './shading';
 import type { RoadSurface } from './surface';
@@ -10,14 +8,14 @@ import type { RoadSurface } from './surface';
 /** Module-scope alias: global lookups are slow inside vm contexts (jest, sandboxes), and this is hot code. */
 const math = Math;
 
-const rayCache = new WeakMap<RigCamera, Map<number, Float64Array>>();
+const rayCache = new WeakMap<CameraCalibration, Map<number, Float64Array>>();
 
 /**
  * Unit ray directions in the camera frame for every pixel of the `scale`× render grid:
  * K scaled by `scale`, rays through pixel centres (u + 0.5, v + 0.5), so a scale×scale box filter
  * of the render matches the output intrinsics exactly.
  */
-export function cameraRays(cam: RigCamera, scale: number): Float64Array {
+export function cameraRays(cam: CameraCalibration, scale: number): Float64Array {
   let byScale = rayCache.get(cam);
   if (!byScale) rayCache.set(cam, (byScale = new Map()));
   const cached = byScale.get(scale);
@@ -55,7 +53,7 @@ export function renderCamera(
   surface: RoadSurface,
   boxes: BoxSet,
   camToScene: Pose,
-  cam: RigCamera,
+  cam: CameraCalibration,
   scale: number,
   shader: Shader,
   noise: { rng: Rng; sigma: number } | null,

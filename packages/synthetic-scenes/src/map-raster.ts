@@ -1,5 +1,4 @@
-import type { MapLabels } from '../data/types';
-import type { BevGridConfig } from './rig';
+import type { BevGrid, MapLabels } from '@bevzip/driving-data';
 import { MAP_BIT, type RoadSurface } from './surface';
 import type { Pose2D } from './world';
 
@@ -19,7 +18,7 @@ export type MapClass = (typeof MAP_CLASSES)[number];
 export function rasterizeMap(
   surface: RoadSurface,
   ego: Pose2D,
-  grid: BevGridConfig,
+  grid: BevGrid,
   classes: readonly MapClass[] = ['drivable_area', 'divider'],
 ): MapLabels {
   const [rows, cols] = grid.size;

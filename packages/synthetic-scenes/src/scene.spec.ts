@@ -1,8 +1,13 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import type { Box3D, Frame } from '../data/types';
-import { composePoses, invertPose, transformPoint } from '../geometry/pose';
-import { encodePng } from '../nuscenes/images';
+import {
+  composePoses,
+  encodePng,
+  invertPose,
+  transformPoint,
+  type Box3D,
+  type Frame,
+} from '@bevzip/driving-data';
 import { cameraContactSheet, hconcat, vconcat, bevPreview } from './contact-sheet';
 import { POINT_STRIDE } from './lidar-render';
 import { rectCorners } from './sat';

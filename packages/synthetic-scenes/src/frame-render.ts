@@ -1,11 +1,17 @@
-import type { CameraChannel, MapLabels, Pose } from '../data/types';
-import { composePoses, quatFromYaw } from '../geometry/pose';
+import {
+  composePoses,
+  quatFromYaw,
+  type BevGrid,
+  type CameraChannel,
+  type MapLabels,
+  type Pose,
+} from '@bevzip/driving-data';
 import { renderCamera, visibilityLevel, type PixelCounts } from './camera-render';
 import type { SceneConditions } from './conditions';
 import { countPointsInBoxes, renderLidar } from './lidar-render';
 import { rasterizeMap, type MapClass } from './map-raster';
 import { buildBoxSet } from './raycast';
-import type { BevGridConfig, SensorRig } from './rig';
+import type { SensorRig } from './rig';
 import type { Rng } from './rng';
 import { Shader } from './shading';
 import { poseAt, velocityAt, type Pose2D, type SceneObject, type World } from './world';
@@ -23,7 +29,7 @@ export interface RenderRequest {
   /** Camera noise stream; null renders noise-free images (for tests). */
   cameraRng: Rng | null;
   cameras?: boolean;
-  map?: { grid: BevGridConfig; classes: readonly MapClass[] } | null;
+  map?: { grid: BevGrid; classes: readonly MapClass[] } | null;
 }
 
 /** A labelled object at one instant, in the scene frame. */
