@@ -25,6 +25,10 @@ export const ERROR_CODES = {
   CHECKPOINT: 'E_CHECKPOINT',
   NON_FINITE_LOSS: 'E_NON_FINITE_LOSS',
   CONFIG: 'E_CONFIG',
+  /** An output folder or file that cannot, or must not, be written. */
+  OUTPUT: 'E_OUTPUT',
+  /** The run was asked to stop (SIGINT/SIGTERM) and stopped at a step boundary. */
+  INTERRUPTED: 'E_INTERRUPTED',
 } as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];

@@ -1,4 +1,4 @@
-import { BevzipError } from '@bevzip/ir';
+import { BevzipError, ERROR_CODES } from '@bevzip/ir';
 import { createProgram } from './program';
 
 createProgram()
@@ -9,5 +9,6 @@ createProgram()
     } else {
       process.stderr.write(`bevzip: ${(e as Error).stack ?? e}\n`);
     }
-    process.exitCode = 1;
+    // 130 as a shell reports a run stopped by SIGINT; it left a checkpoint to resume from.
+    process.exitCode = e instanceof BevzipError && e.code === ERROR_CODES.INTERRUPTED ? 130 : 1;
   });

@@ -58,6 +58,11 @@ export interface PipelineConfig {
   stages: StageConfig[];
   checkpoint?: CheckpointOptions;
   /**
+   * Cooperative stop: checked at every step boundary. Once aborted, the run writes a checkpoint
+   * there (when checkpointing) and fails with E_INTERRUPTED naming the position, so it can resume.
+   */
+  stop?: AbortSignal;
+  /**
    * Build the deployable ONNX artifact after the last stage (plugins' `export` hooks, then one
    * serialization); the result is `PipelineResult.artifact`. Default: no artifact.
    */

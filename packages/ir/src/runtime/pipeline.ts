@@ -90,6 +90,10 @@ export class Pipeline {
       if (restored) restorePluginStates(plugins, restored);
       const services = config.services ?? DEFAULT_TRAINING_SERVICES;
       for (let index = position.stage; index < config.stages.length; index++) {
+        // Between stages the last stage-end checkpoint is the resume point.
+        if (config.stop?.aborted && index > position.stage) {
+          throw new BevzipError(ERROR_CODES.INTERRUPTED, `stopped on request before stage '${config.stages[index].name}'${config.checkpoint ? `, with a checkpoint at the end of the stage before in ${config.checkpoint.dir}` : ''}`);
+        }
         const resuming = index === position.stage && position.step > 0;
         await runStage({ config, driver: this.driver, services, state, index, startStep: resuming ? position.step : 0, optimizerState: resuming ? restored?.optimizerState : undefined });
       }

@@ -112,7 +112,12 @@ export async function runStage({ config, driver, services, state, index, startSt
     }
     const maxBad = config.maxNonFiniteSteps ?? 5;
     let bad = 0;
+    let checkpointedAt = startStep;
     for (let step = startStep; step < stage.steps; step++) {
+      if (config.stop?.aborted) {
+        if (config.checkpoint && checkpointedAt !== step) await writeCheckpoint(config, driver, state, optimizer, { stage: index, step }, stage.name);
+        throw new BevzipError(ERROR_CODES.INTERRUPTED, `stopped on request at stage '${stage.name}' step ${step} of ${stage.steps}${config.checkpoint ? `, with a checkpoint at that step in ${config.checkpoint.dir}` : ' (no checkpoints configured: nothing to resume from)'}`);
+      }
       const batch = await stage.data.batch(step, { seed: state.seed, stage: stage.name });
       const started = performance.now();
       let teacherTaps: Record<string, tf.Tensor> | undefined;
@@ -138,7 +143,10 @@ export async function runStage({ config, driver, services, state, index, startSt
         for (const t of Object.values(teacherTaps ?? {})) t.dispose();
       }
       const ck = config.checkpoint;
-      if (ck && (step + 1) % ck.every === 0 && step + 1 < stage.steps) await writeCheckpoint(config, driver, state, optimizer, { stage: index, step: step + 1 }, stage.name);
+      if (ck && (step + 1) % ck.every === 0 && step + 1 < stage.steps) {
+        await writeCheckpoint(config, driver, state, optimizer, { stage: index, step: step + 1 }, stage.name);
+        checkpointedAt = step + 1;
+      }
     }
     state.stream.emit({ type: 'stage-end', stage: stage.name, index, steps: stage.steps });
     if (config.checkpoint) await writeCheckpoint(config, driver, state, undefined, { stage: index + 1, step: 0 }, stage.name);

@@ -15,6 +15,27 @@ export function formatResults(models: readonly ModelRow[]): string {
   return notes.length ? `${table}\n\nhow the compressed file was made:\n${notes.join('\n')}` : table;
 }
 
+/**
+ * Runs `work` with SIGINT/SIGTERM turned into a stop request: the first signal stops the run at the
+ * next step boundary with a checkpoint (the error then says how to resume), a second one quits at once.
+ */
+export async function withStopOnSignal<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write(`\nbevzip: ${name}: stopping at the next step boundary and writing a checkpoint (${name} again quits at once)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await work(controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
 export function registerCompress(program: Command): void {
   program
     .command('compress')
@@ -29,7 +50,7 @@ export function registerCompress(program: Command): void {
       [] as string[],
     )
     .action(async (options: { pipeline: string; out: string; resume?: boolean; pluginDev: string[] }) => {
-      const summary = await runCompress({ pipeline: options.pipeline, out: options.out, resume: options.resume, pluginDev: options.pluginDev });
+      const summary = await withStopOnSignal((signal) => runCompress({ pipeline: options.pipeline, out: options.out, resume: options.resume, pluginDev: options.pluginDev, signal }));
       process.stdout.write(`\n${formatResults(summary.models)}\n\nwrote ${options.out}/summary.json and ${options.out}/report.html in ${summary.seconds.toFixed(0)} s\n`);
     });
 }

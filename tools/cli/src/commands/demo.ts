@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { runCompress } from '../pipeline/run';
+import { withStopOnSignal } from './compress';
 import { formatResults } from './compress';
 
 /** The demo pipelines ship with the CLI package (`demo/`), beside `dist/`. */
@@ -20,7 +21,7 @@ export function registerDemo(program: Command): void {
     .action(async (options: { quick?: boolean; out: string }) => {
       const pipeline = options.quick ? DEMO_PIPELINES.quick : DEMO_PIPELINES.full;
       process.stdout.write(`bevzip demo: ${path.relative(process.cwd(), pipeline) || pipeline}\n`);
-      const summary = await runCompress({ pipeline, out: options.out });
+      const summary = await withStopOnSignal((signal) => runCompress({ pipeline, out: options.out, signal }));
       process.stdout.write(`\n${formatResults(summary.models)}\n\nreport: ${path.join(options.out, 'report.html')} (summary.json beside it), ${summary.seconds.toFixed(0)} s\n`);
     });
 }

@@ -13,6 +13,8 @@ export interface LoadedModel {
   modality: ModelModality;
   /** How the pipeline named it, for the report. */
   source: string;
+  /** The folder it was read from (undefined for a built model). */
+  dir?: string;
 }
 
 const BUILTIN = 'builtin:';
@@ -66,7 +68,7 @@ export function loadModelRef(ref: ModelRef, options: { seed: number; baseDir: st
   }
   const { graph, params } = loadGraph(dir);
   try {
-    return { graph, params, ...bevFusionMeta(graph, `${options.field}: ${dir}`), source: name };
+    return { graph, params, ...bevFusionMeta(graph, `${options.field}: ${dir}`), source: name, dir };
   } catch (e) {
     params.dispose();
     throw e;

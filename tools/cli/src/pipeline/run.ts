@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { frameDataSource, taskConfigForModel } from '@bevzip/bev-fusion';
-import { exportOnnx, initBackend, Pipeline, saveGraph, serializeGraph, stripTrainOnly, type BackendChoice, type Graph, type ParamStore } from '@bevzip/ir';
+import { BevzipError, ERROR_CODES, exportOnnx, initBackend, Pipeline, saveGraph, serializeGraph, stripTrainOnly, type BackendChoice, type Graph, type ParamStore } from '@bevzip/ir';
 import { writeReport, type SvgRenderer } from '../report/write-report';
 import { EVENTS_FILE, REPORT_FILE, SUMMARY_FILE, type ModelRow, type RunSummary } from '../report/summary';
 import { loadFrames, pipelineTaskLoss } from './data';
@@ -10,6 +10,7 @@ import { scoreOnnx } from './evaluate';
 import { loadPipelineFile } from './load-file';
 import { loadModelRef, type LoadedModel } from './model-ref';
 import { instantiatePlugins, pluginLookup } from './plugins';
+import { checkOutDir, LOCK_FILE, replaceDirAtomic, takeOutDir, writeFileAtomic } from './out-dir';
 import { appendJsonLines, attachProgress } from './progress-lines';
 import type { PipelineFile } from './schema';
 import { expandOptions, runtimeStages } from './stages';
@@ -33,6 +34,8 @@ export interface CompressOptions {
   richProgress?: boolean;
   /** SVG renderer for the report's charts (default vega-lite). */
   render?: SvgRenderer;
+  /** Aborting it stops the run at the next step boundary, with a checkpoint to resume from (E_INTERRUPTED). */
+  signal?: AbortSignal;
   /** Training backend (default: `BEVZIP_BACKEND`, else the fastest available); printed once unless `quietBackend`. */
   backend?: BackendChoice;
   quietBackend?: boolean;
@@ -51,7 +54,7 @@ function listFiles(dir: string, under = ''): string[] {
   return fs.readdirSync(path.join(dir, under), { withFileTypes: true }).flatMap((e) => {
     const rel = path.join(under, e.name);
     if (e.isDirectory()) return rel === CHECKPOINTS ? [] : listFiles(dir, rel);
-    return [rel];
+    return rel === LOCK_FILE ? [] : [rel];
   });
 }
 
@@ -78,18 +81,6 @@ async function writeAndScore(
     Object.assign(row, { mAP: finite(s.mAP), NDS: finite(s.NDS), mIoU: finite(s.mIoU), latencyMs: finite(s.latencyMs), evaluatedWith: 'onnxruntime' });
   }
   return row;
-}
-
-/** Writes through a temporary name and a rename, so a crash or a full disk never leaves a truncated file under the real name. */
-function writeFileAtomic(file: string, data: Uint8Array | string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
 }
 
 /** Scalars of a model and how many are not zero. */
@@ -134,19 +125,28 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
   const dense: LoadedModel = loadModelRef(pipeline.model, { seed: pipeline.seed, baseDir: loaded.dir, field: 'model' });
   const owned: ParamStore[] = [dense.params];
   const warnings: string[] = [];
+  let releaseOut = () => undefined as void;
   try {
     let teacher: LoadedModel | undefined;
     if (pipeline.teacher === 'model') teacher = dense;
     else if (pipeline.teacher) owned.push((teacher = loadModelRef(pipeline.teacher, { seed: pipeline.seed, baseDir: loaded.dir, field: 'teacher' })).params);
-    fs.mkdirSync(out, { recursive: true });
+    log(`model ${dense.source} (${dense.config.name}, ${dense.modality})${teacher ? `; teacher ${teacher === dense ? 'the starting model' : teacher.source}` : ''}`);
+    const frames = loadFrames(pipeline.data, { baseDir: loaded.dir, onScene: (d, t) => log(`data: scene ${d}/${t}`) });
+    log(`data: ${frames.description}`);
+    // Everything is validated and loaded; only now is the output folder touched.
+    const reads = [
+      { what: 'the pipeline file', path: loaded.file },
+      ...(dense.dir ? [{ what: "the model (pipeline field 'model')", path: dense.dir }] : []),
+      ...(teacher?.dir && teacher !== dense ? [{ what: "the teacher (pipeline field 'teacher')", path: teacher.dir }] : []),
+    ];
+    checkOutDir(out, reads);
+    const lock = takeOutDir(out, { command: 'compress', onStale: (m) => log(`warning: ${out}: ${m}`) });
+    releaseOut = lock.release;
     const checkpoints = path.join(out, CHECKPOINTS);
     if (!options.resume && fs.existsSync(checkpoints)) {
       log(`removing the checkpoints of an earlier run in ${checkpoints} (pass --resume to continue it)`);
       fs.rmSync(checkpoints, { recursive: true, force: true });
     }
-    log(`model ${dense.source} (${dense.config.name}, ${dense.modality})${teacher ? `; teacher ${teacher === dense ? 'the starting model' : teacher.source}` : ''}`);
-    const frames = loadFrames(pipeline.data, { baseDir: loaded.dir, onScene: (d, t) => log(`data: scene ${d}/${t}`) });
-    log(`data: ${frames.description}`);
     const task = taskConfigForModel(dense.config, dense.modality);
     const run = new Pipeline({
       seed: pipeline.seed,
@@ -156,6 +156,7 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
       checkpoint: { dir: checkpoints, every: pipeline.training.checkpointEvery, resume: options.resume ? 'required' : false, fingerprint: runFingerprint(pipeline, dense) },
       // The plugins' export hooks shape the deployable file; the run hands it back as `artifact`.
       export: { opset: ONNX_OPSET, producer: 'bevzip' },
+      stop: options.signal,
     });
     for (const p of plugins) run.use(p);
     const log$ = appendJsonLines(run.events, path.join(out, EVENTS_FILE), options.resume ?? false);
@@ -164,13 +165,19 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
     let result: Awaited<ReturnType<Pipeline['run']>>;
     try {
       result = await run.run();
+    } catch (e) {
+      if (e instanceof BevzipError && e.code === ERROR_CODES.INTERRUPTED) {
+        const resume = `bevzip compress --pipeline ${JSON.stringify(path.relative(process.cwd(), loaded.file) || loaded.file)} --out ${JSON.stringify(path.relative(process.cwd(), out) || '.')} --resume`;
+        throw new BevzipError(ERROR_CODES.INTERRUPTED, `${e.message}; continue with: ${resume}`, { cause: e });
+      }
+      throw e;
     } finally {
       stopProgress();
       log$.unsubscribe();
     }
     owned.push(result.params);
     try {
-      saveGraph(path.join(out, 'compressed'), result.graph, result.params);
+      replaceDirAtomic(path.join(out, 'compressed'), (tmp) => saveGraph(tmp, result.graph, result.params));
       const ctx = { out, pipeline, val: frames.val, task, log };
       const artifact = result.artifact!;
       const denseGraph = stripTrainOnly(dense.graph);
@@ -207,5 +214,6 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
     }
   } finally {
     for (const p of owned) p.dispose();
+    releaseOut();
   }
 }

@@ -6,6 +6,7 @@ import { reportHtml, type ChartSection } from './html';
 import { lossSeries } from './loss-series';
 import { vegaLiteSvg, type SvgRenderer } from './render-svg';
 import { EVENTS_FILE, REPORT_FILE, SUMMARY_FILE, type RunSummary } from './summary';
+import { writeFileAtomic } from '../pipeline/out-dir';
 
 export type { SvgRenderer } from './render-svg';
 
@@ -44,6 +45,6 @@ export async function writeReport(dir: string, options: { render?: SvgRenderer }
   const events = fs.existsSync(eventsFile) ? fs.readFileSync(eventsFile, 'utf8') : '';
   const html = reportHtml(summary, await chartSections(summary, events, options.render ?? vegaLiteSvg));
   const file = path.join(dir, REPORT_FILE);
-  fs.writeFileSync(file, html);
+  writeFileAtomic(file, html);
   return file;
 }
