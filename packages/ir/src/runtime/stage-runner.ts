@@ -115,7 +115,9 @@ export async function runStage({ config, driver, services, state, index, startSt
     let checkpointedAt = startStep;
     for (let step = startStep; step < stage.steps; step++) {
       if (config.stop?.aborted) {
-        if (config.checkpoint && checkpointedAt !== step) await writeCheckpoint(config, driver, state, optimizer, { stage: index, step }, stage.name);
+        // A checkpoint already marks this position unless the run is at its very start.
+        const marked = checkpointedAt === step && (step > 0 || index > 0);
+        if (config.checkpoint && !marked) await writeCheckpoint(config, driver, state, optimizer, { stage: index, step }, stage.name);
         throw new BevzipError(ERROR_CODES.INTERRUPTED, `stopped on request at stage '${stage.name}' step ${step} of ${stage.steps}${config.checkpoint ? `, with a checkpoint at that step in ${config.checkpoint.dir}` : ' (no checkpoints configured: nothing to resume from)'}`);
       }
       const batch = await stage.data.batch(step, { seed: state.seed, stage: stage.name });

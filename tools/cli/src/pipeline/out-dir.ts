@@ -53,12 +53,15 @@ export function checkOutDir(out: string, reads: readonly { what: string; path: s
   // The nearest existing ancestor must be writable for the folder (and its files) to be made.
   let existing = out;
   while (!fs.existsSync(existing)) existing = path.dirname(existing);
-  try {
-    fs.accessSync(existing, fs.constants.W_OK);
-  } catch {
-    throw new BevzipError(ERROR_CODES.OUTPUT, `--out '${out}': cannot write to '${existing}' (permission denied or a read-only file system)`);
-  }
   if (!fs.statSync(existing).isDirectory()) throw new BevzipError(ERROR_CODES.OUTPUT, `--out '${out}': '${existing}' is a file, so no folder can be made under it`);
+  // A real probe rather than access(2): permission bits say nothing for root or on special file systems.
+  try {
+    fs.rmdirSync(fs.mkdtempSync(path.join(existing, '.bevzip-probe-')));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EROFS' ? 'read-only file system' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? String(e));
+    throw new BevzipError(ERROR_CODES.OUTPUT, `--out '${out}': cannot write to '${existing}' (${why})`, { cause: e });
+  }
 }
 
 function alive(pid: number): boolean {

@@ -138,6 +138,7 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
       { what: 'the pipeline file', path: loaded.file },
       ...(dense.dir ? [{ what: "the model (pipeline field 'model')", path: dense.dir }] : []),
       ...(teacher?.dir && teacher !== dense ? [{ what: "the teacher (pipeline field 'teacher')", path: teacher.dir }] : []),
+      ...('nuscenes' in pipeline.data && pipeline.data.nuscenes ? [{ what: 'the nuScenes data (pipeline field data.nuscenes.root)', path: path.resolve(loaded.dir, pipeline.data.nuscenes.root) }] : []),
     ];
     checkOutDir(out, reads);
     const lock = takeOutDir(out, { command: 'compress', onStale: (m) => log(`warning: ${out}: ${m}`) });
