@@ -6,7 +6,7 @@ import { GraphBuilder } from './builder';
 import { ERROR_CODES } from './errors';
 import { run } from './interpreter';
 import { ParamStore } from './params';
-import { loadGraph, parseGraphJson, saveGraph, serializeGraph } from './serialize';
+import { loadGraph, MODEL_MANIFEST, parseGraphJson, saveGraph, serializeGraph } from './serialize';
 
 function smallGraph() {
   const b = new GraphBuilder('ser', { builder: 'test' });
@@ -49,7 +49,69 @@ describe('graph serialisation', () => {
     saveGraph(dir, graph, params);
     const bin = path.join(dir, 'weights.bin');
     fs.writeFileSync(bin, fs.readFileSync(bin).subarray(0, 40));
+    // With its manifest, the truncation is found before anything is parsed; without one, by the length check.
+    expect(() => loadGraph(dir)).toThrow(expect.objectContaining({ code: ERROR_CODES.CHECKPOINT, message: expect.stringMatching(/weights\.bin: is 40 bytes but manifest\.json records \d+; the file is truncated/) }));
+    fs.rmSync(path.join(dir, MODEL_MANIFEST));
     expect(() => loadGraph(dir)).toThrow(expect.objectContaining({ code: ERROR_CODES.WEIGHTS_FILE, message: expect.stringContaining('weights.bin: is 40 bytes') }));
+    params.dispose();
+  });
+
+  it('checks every file of a model directory against its manifest, including extra files', () => {
+    const { graph, params } = smallGraph();
+    saveGraph(dir, graph, params, { 'model.json': '{"a":1}\n' });
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, MODEL_MANIFEST), 'utf8'));
+    expect(manifest.format).toBe('bevzip-model');
+    expect(manifest.files.map((f: { file: string }) => f.file)).toEqual(['weights.bin', 'graph.json', 'model.json']);
+    const ok = loadGraph(dir);
+    expect(ok.verified).toBe(true);
+    ok.params.dispose();
+    // One flipped byte in the weights: same size, different hash.
+    const bin = path.join(dir, 'weights.bin');
+    const bytes = fs.readFileSync(bin);
+    bytes[7] ^= 0x10;
+    fs.writeFileSync(bin, bytes);
+    expect(() => loadGraph(dir)).toThrow(/weights\.bin: SHA-256 [0-9a-f]{64} differs from [0-9a-f]{64} in manifest\.json; the file is corrupted/);
+    bytes[7] ^= 0x10;
+    fs.writeFileSync(bin, bytes);
+    fs.appendFileSync(path.join(dir, 'model.json'), ' ');
+    expect(() => loadGraph(dir)).toThrow(/model\.json: is 9 bytes but manifest\.json records 8/);
+    fs.rmSync(path.join(dir, MODEL_MANIFEST));
+    const unchecked = loadGraph(dir);
+    expect(unchecked.verified).toBe(false);
+    unchecked.params.dispose();
+    params.dispose();
+  });
+
+  it('refuses a weights file named outside the directory', () => {
+    const { graph, params } = smallGraph();
+    saveGraph(dir, graph, params);
+    fs.rmSync(path.join(dir, MODEL_MANIFEST));
+    const g = path.join(dir, 'graph.json');
+    for (const evil of ['../weights.bin', '/etc/passwd', 'sub/weights.bin', '..']) {
+      const doc = JSON.parse(fs.readFileSync(g, 'utf8'));
+      doc.weights.file = evil;
+      fs.writeFileSync(g, JSON.stringify(doc));
+      expect(() => loadGraph(dir)).toThrow(expect.objectContaining({ code: ERROR_CODES.GRAPH_FILE, message: expect.stringContaining(`weights.file '${evil}' must be a file name in the same directory`) }));
+    }
+    params.dispose();
+  });
+
+  it('refuses NaN or infinite weights naming the tensor, unless asked to load them', () => {
+    const { graph, params } = smallGraph();
+    const name = graph.params.find((p) => p.role === 'weight')!.name;
+    const w = params.get(name).dataSync().slice();
+    w[0] = NaN;
+    w[3] = Infinity;
+    const bad = tf.tensor(w, [3, 3, 2, 3]);
+    params.set(name, bad);
+    bad.dispose();
+    saveGraph(dir, graph, params);
+    expect(() => loadGraph(dir)).toThrow(expect.objectContaining({ code: ERROR_CODES.WEIGHTS_FILE, message: expect.stringContaining(`NaN or infinite weights in 1 tensor(s): '${name}' (2 values)`) }));
+    const before = tf.memory().numTensors;
+    const loaded = loadGraph(dir, { allowNonFinite: true });
+    expect(Number.isNaN(loaded.params.get(name).dataSync()[0])).toBe(true);
+    loaded.params.dispose();
+    expect(tf.memory().numTensors).toBe(before);
     params.dispose();
   });
 

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { checkpointError, manifestFor, MODEL_DIR_FORMAT, readManifest, readVerifiedFiles } from './checkpoint/manifest';
 import { BevzipError, ERROR_CODES } from './errors';
 import { MODALITIES, STAGES, sizeOf, type Graph } from './graph';
 import { ParamStore } from './params';
@@ -139,25 +140,97 @@ export function deserializeWeights(graph: Graph, entries: WeightEntry[], bytes: 
   }
 }
 
-/** Writes `graph.json` and `weights.bin` into `dir` (created if needed). */
-export function saveGraph(dir: string, graph: Graph, params: ParamStore): void {
-  fs.mkdirSync(dir, { recursive: true });
-  const { json, weights } = serializeGraph(graph, params);
-  fs.writeFileSync(path.join(dir, 'weights.bin'), weights!);
-  fs.writeFileSync(path.join(dir, 'graph.json'), json);
+/** The manifest of a model directory: every file with its size and SHA-256, written last. */
+export const MODEL_MANIFEST = 'manifest.json';
+
+/** Writes through a temporary name and a rename, so no reader ever sees half a file. */
+function writeWhole(file: string, bytes: Uint8Array): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    fs.writeFileSync(tmp, bytes);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
-/** Reads a directory written by {@link saveGraph}; every problem names the file and the field. */
-export function loadGraph(dir: string): { graph: Graph; params: ParamStore } {
+/**
+ * Writes `graph.json`, `weights.bin` and any `extraFiles` (e.g. `model.json`) into `dir` (created if
+ * needed), then `manifest.json` with each file's size and SHA-256, which {@link loadGraph} checks.
+ */
+export function saveGraph(dir: string, graph: Graph, params: ParamStore, extraFiles: Record<string, string | Uint8Array> = {}): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const { json, weights } = serializeGraph(graph, params);
+  const files = [
+    { file: 'weights.bin', bytes: weights! },
+    { file: 'graph.json', bytes: Buffer.from(json, 'utf8') },
+    ...Object.entries(extraFiles).map(([file, content]) => ({ file, bytes: typeof content === 'string' ? Buffer.from(content, 'utf8') : content })),
+  ];
+  for (const f of files) writeWhole(path.join(dir, f.file), f.bytes);
+  writeWhole(path.join(dir, MODEL_MANIFEST), Buffer.from(manifestFor(files, MODEL_DIR_FORMAT), 'utf8'));
+}
+
+/** Writes the manifest of a model directory whose files already exist (e.g. one from an older bevzip). */
+export function writeModelManifest(dir: string, files: readonly string[]): void {
+  const entries = files.map((file) => ({ file, bytes: new Uint8Array(fs.readFileSync(path.join(dir, file))) }));
+  writeWhole(path.join(dir, MODEL_MANIFEST), Buffer.from(manifestFor(entries, MODEL_DIR_FORMAT), 'utf8'));
+}
+
+/** How a model directory was read: whether a manifest vouched for its files. */
+export interface LoadedGraphDir {
+  graph: Graph;
+  params: ParamStore;
+  /** False for a directory without manifest.json (written before manifests existed): its files were not checked. */
+  verified: boolean;
+}
+
+/** Float params holding NaN or ±Infinity, with how many such values each has. */
+export function nonFiniteParams(graph: Graph, params: ParamStore): { name: string; count: number }[] {
+  const bad: { name: string; count: number }[] = [];
+  for (const p of graph.params) {
+    if (p.dtype !== 'float32') continue;
+    const v = params.get(p.name).dataSync();
+    let count = 0;
+    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) count++;
+    if (count > 0) bad.push({ name: p.name, count });
+  }
+  return bad;
+}
+
+/**
+ * Reads a directory written by {@link saveGraph}; every problem names the file and the field. When
+ * the directory has a manifest, every file it lists is checked (size and SHA-256) before anything is
+ * parsed. Weights holding NaN or infinities are refused naming the tensors, unless `allowNonFinite`.
+ */
+export function loadGraph(dir: string, options: { allowNonFinite?: boolean } = {}): LoadedGraphDir {
   const jsonPath = path.join(dir, 'graph.json');
   if (!fs.existsSync(jsonPath)) throw new BevzipError(ERROR_CODES.GRAPH_FILE, `${jsonPath}: no such file`);
-  const { graph, entries, weightsFile, byteLength } = parseGraphJson(fs.readFileSync(jsonPath, 'utf8'), jsonPath);
+  const verified = fs.existsSync(path.join(dir, MODEL_MANIFEST));
+  const checked = verified ? readVerifiedFiles(dir, readManifest(dir, MODEL_DIR_FORMAT)) : undefined;
+  if (checked && !checked.has('graph.json')) throw checkpointError(jsonPath, `not listed in ${path.join(dir, MODEL_MANIFEST)}`);
+  const text = checked ? Buffer.from(checked.get('graph.json')!).toString('utf8') : fs.readFileSync(jsonPath, 'utf8');
+  const { graph, entries, weightsFile, byteLength } = parseGraphJson(text, jsonPath);
   if (!entries || !weightsFile) throw new BevzipError(ERROR_CODES.GRAPH_FILE, `${jsonPath}: has no 'weights' section`);
+  // The weights live beside graph.json: a bare file name, never a path out of the directory.
+  if (!/^[\w.-]+$/.test(weightsFile) || weightsFile === '.' || weightsFile === '..') {
+    throw new BevzipError(ERROR_CODES.GRAPH_FILE, `${jsonPath}: weights.file '${weightsFile}' must be a file name in the same directory (no '/' or '..')`);
+  }
   const binPath = path.join(dir, weightsFile);
-  if (!fs.existsSync(binPath)) throw new BevzipError(ERROR_CODES.WEIGHTS_FILE, `${binPath}: no such file`);
-  const bytes = fs.readFileSync(binPath);
+  if (checked && !checked.has(weightsFile)) throw checkpointError(binPath, `not listed in ${path.join(dir, MODEL_MANIFEST)}`);
+  if (!checked && !fs.existsSync(binPath)) throw new BevzipError(ERROR_CODES.WEIGHTS_FILE, `${binPath}: no such file`);
+  const bytes = checked ? checked.get(weightsFile)! : new Uint8Array(fs.readFileSync(binPath));
   if (bytes.byteLength !== byteLength) {
     throw new BevzipError(ERROR_CODES.WEIGHTS_FILE, `${binPath}: is ${bytes.byteLength} bytes, ${jsonPath} says ${byteLength}`);
   }
-  return { graph, params: deserializeWeights(graph, entries, new Uint8Array(bytes), binPath) };
+  const params = deserializeWeights(graph, entries, new Uint8Array(bytes), binPath);
+  if (!options.allowNonFinite) {
+    const bad = nonFiniteParams(graph, params);
+    if (bad.length > 0) {
+      params.dispose();
+      const list = bad.slice(0, 5).map((b) => `'${b.name}' (${b.count} value${b.count > 1 ? 's' : ''})`).join(', ');
+      throw new BevzipError(ERROR_CODES.WEIGHTS_FILE, `${binPath}: NaN or infinite weights in ${bad.length} tensor(s): ${list}${bad.length > 5 ? ', …' : ''}; the model diverged or the file is damaged`);
+    }
+  }
+  return { graph, params, verified };
 }

@@ -40,6 +40,8 @@ export interface ModelCheckpoint {
   graph: Graph;
   params: ParamStore;
   info: ModelInfo;
+  /** False when the directory has no manifest.json, so its files could not be checked. */
+  verified: boolean;
 }
 
 /** Names of the checkpoints shipped in this package, addressable as `builtin:<name>`. */
@@ -88,8 +90,7 @@ export function resolveCheckpoint(ref: string): string {
 
 /** Writes graph.json + weights.bin + model.json into `dir`. */
 export function saveModelCheckpoint(dir: string, graph: Graph, params: ParamStore, info: ModelInfo): void {
-  saveGraph(dir, graph, params);
-  fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(info, null, 2) + '\n');
+  saveGraph(dir, graph, params, { 'model.json': JSON.stringify(info, null, 2) + '\n' });
 }
 
 /** Info taken from a BEVFusion graph's meta, for directories written without a model.json. */
@@ -116,10 +117,10 @@ function infoFromGraph(graph: Graph, dir: string): ModelInfo {
  */
 export function loadModelCheckpoint(ref: string): ModelCheckpoint {
   const dir = resolveCheckpoint(ref);
-  const { graph, params } = loadGraph(dir);
+  const { graph, params, verified } = loadGraph(dir);
   const infoPath = path.join(dir, 'model.json');
   try {
-    if (!fs.existsSync(infoPath)) return { dir, graph, params, info: infoFromGraph(graph, dir) };
+    if (!fs.existsSync(infoPath)) return { dir, graph, params, info: infoFromGraph(graph, dir), verified };
     let info: ModelInfo;
     try {
       info = JSON.parse(fs.readFileSync(infoPath, 'utf8')) as ModelInfo;
@@ -136,7 +137,7 @@ export function loadModelCheckpoint(ref: string): ModelCheckpoint {
         `${infoPath}: expected format '${MODEL_INFO_FORMAT}' with a config and a modality`,
       );
     }
-    return { dir, graph, params, info };
+    return { dir, graph, params, info, verified };
   } catch (e) {
     params.dispose();
     throw e;

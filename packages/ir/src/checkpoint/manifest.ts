@@ -4,14 +4,16 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { BevzipError, ERROR_CODES } from '../errors';
 
-/** `format` field of `manifest.json`. */
+/** `format` field of a checkpoint's `manifest.json`. */
 export const CHECKPOINT_FORMAT = 'bevzip-checkpoint';
+/** `format` field of a model directory's `manifest.json` (graph, weights and model info). */
+export const MODEL_DIR_FORMAT = 'bevzip-model';
 export const CHECKPOINT_SCHEMA_VERSION = 1;
 
 const entrySchema = z.object({ file: z.string().regex(/^[\w.-]+$/), size: z.number().int().min(0), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
 
 const manifestSchema = z.object({
-  format: z.literal(CHECKPOINT_FORMAT),
+  format: z.enum([CHECKPOINT_FORMAT, MODEL_DIR_FORMAT]),
   schemaVersion: z.number().int().min(1),
   files: z.array(entrySchema),
 });
@@ -32,9 +34,9 @@ export function checkpointError(file: string, message: string, cause?: unknown):
 }
 
 /** Builds the manifest text for files already written, in the order given. */
-export function manifestFor(files: { file: string; bytes: Uint8Array }[]): string {
+export function manifestFor(files: { file: string; bytes: Uint8Array }[], format: Manifest['format'] = CHECKPOINT_FORMAT): string {
   const manifest: Manifest = {
-    format: CHECKPOINT_FORMAT,
+    format,
     schemaVersion: CHECKPOINT_SCHEMA_VERSION,
     files: files.map(({ file, bytes }) => ({ file, size: bytes.byteLength, sha256: sha256Hex(bytes) })),
   };
@@ -42,7 +44,7 @@ export function manifestFor(files: { file: string; bytes: Uint8Array }[]): strin
 }
 
 /** Reads and checks `manifest.json` of a checkpoint directory. */
-export function readManifest(dir: string): Manifest {
+export function readManifest(dir: string, format: Manifest['format'] = CHECKPOINT_FORMAT): Manifest {
   const file = path.join(dir, 'manifest.json');
   if (!fs.existsSync(file)) throw checkpointError(file, 'no such file; the directory is not a complete checkpoint');
   let raw: unknown;
@@ -56,6 +58,7 @@ export function readManifest(dir: string): Manifest {
     const issue = parsed.error.issues[0];
     throw checkpointError(file, `${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
+  if (parsed.data.format !== format) throw checkpointError(file, `format '${parsed.data.format}', expected '${format}'`);
   if (parsed.data.schemaVersion > CHECKPOINT_SCHEMA_VERSION) {
     throw checkpointError(file, `schemaVersion ${parsed.data.schemaVersion} is newer than this bevzip reads (${CHECKPOINT_SCHEMA_VERSION}); upgrade @bevzip/ir`);
   }

@@ -1,12 +1,21 @@
 import type { OnnxNodeEmitter } from '../onnx/emitter';
 
+const ONNX_DOUBLE = 11;
+const ONNX_FLOAT = 1;
+
 /**
  * Emits the ONNX form of a sum into BEV cells shared by `bev_pool` and `pillar_scatter`:
  * features [N, C] (or [B, N, C]), `cell` an int64 value of the leading shape holding flat cell
- * indices in [0, numCells), anything else dropped. ScatterND with reduction 'add' (opset 16) adds
- * whole C-channel rows (an index per row, not per element, which is what keeps it fast in
- * onnxruntime); dropped entries land in a spare row that is sliced off before the reshape to
- * [B, gridH, gridW, C]. Shapes are read at run time, so an unknown batch size exports too.
+ * indices in [0, numCells), anything else dropped (into a spare row sliced off at the end).
+ *
+ * ScatterND with reduction 'add' would be the direct form, but onnxruntime's CPU kernel splits the
+ * updates across threads without guarding duplicate indices, so with more than one intra-op thread
+ * cells shared by several points lose updates at random (microsoft/onnxruntime#18048, #23396).
+ * This form is race-free: rows are sorted by (sample, cell) key with TopK, summed as a running
+ * CumSum in float64 (so the differences below lose nothing a float32 sum keeps), and each cell's
+ * sum is the running sum at its last row minus the one at the previous cell's last row. Those
+ * sums have unique keys, so a plain ScatterND writes them. Shapes are read at run time, so an
+ * unknown batch size exports too.
  */
 export function emitCellSum(
   emit: OnnxNodeEmitter,
@@ -17,34 +26,49 @@ export function emitCellSum(
   grid: { h: number; w: number; c: number },
   output: string,
 ): void {
-  if (emit.opset < 16) throw new Error(`needs opset >= 16 for ScatterND reduction 'add', got ${emit.opset}`);
+  if (emit.opset < 16) throw new Error(`needs opset >= 16 (ScatterND on a runtime-shaped output), got ${emit.opset}`);
   const i64 = (v: number[], hint: string) => emit.constant(v, [v.length], 'int64', hint);
   const node = (op: string, inputs: string[], hint: string, attrs = {}) => {
     const out = emit.temp(hint);
     emit.add(op, inputs, [out], attrs);
     return out;
   };
+  const rows = numCells + 1;
   const limit = emit.constant([numCells], [], 'int64', 'num_cells');
   const zero = emit.constant([0], [], 'int64', 'zero');
   const valid = node('And', [node('GreaterOrEqual', [cell, zero], 'ge'), node('Less', [cell, limit], 'lt')], 'valid');
-  const safe = node('Where', [valid, cell, limit], 'safe_cell');
-  const cellColumn = node('Unsqueeze', [safe, i64([-1], 'axis')], 'cell_col');
+  let key = node('Where', [valid, cell, limit], 'safe_cell');
   const shape = node('Shape', [features], 'shape');
-  const parts = [i64([numCells + 1], 'rows')];
-  let index = cellColumn;
+  const channels = node('Slice', [shape, i64([rank - 1], 's'), i64([rank], 'e')], 'channels');
+  let outRows = i64([rows], 'rows');
   if (rank === 3) {
-    // Each row's (sample, cell) pair: the sample index broadcast along the row's leading axes.
+    // Sample b's cells occupy keys [b·rows, (b+1)·rows).
     const batch = node('Slice', [shape, i64([0], 's'), i64([1], 'e')], 'batch');
-    parts.unshift(batch);
     const samples = node('Range', [emit.constant([0], [], 'int64', 'start'), node('Squeeze', [batch, i64([0], 'axis')], 'batch_size'), emit.constant([1], [], 'int64', 'step')], 'samples');
-    const sampleColumn = node('Expand', [node('Unsqueeze', [samples, i64([1, 2], 'axes')], 'sample_col'), node('Shape', [cellColumn], 'col_shape')], 'sample_index');
-    index = node('Concat', [sampleColumn, cellColumn], 'index', { axis: -1 });
+    const offset = node('Mul', [node('Unsqueeze', [samples, i64([1], 'axes')], 'sample_col'), emit.constant([rows], [], 'int64', 'row_count')], 'sample_offset');
+    key = node('Add', [key, offset], 'key');
+    outRows = node('Mul', [batch, outRows], 'all_rows');
   }
-  parts.push(node('Slice', [shape, i64([rank - 1], 's'), i64([rank], 'e')], 'channels'));
-  const zeros = node('ConstantOfShape', [node('Concat', parts, 'data_shape', { axis: 0 })], 'zeros', {
+  const flatKey = node('Reshape', [key, i64([-1], 'flat')], 'flat_key');
+  const flatFeatures = node('Reshape', [features, node('Concat', [i64([-1], 'any'), channels], 'row_shape', { axis: 0 })], 'flat_features');
+  const count = node('Shape', [flatKey], 'count');
+  const sortedKey = emit.temp('sorted_key');
+  const order = emit.temp('order');
+  emit.add('TopK', [flatKey, count], [sortedKey, order], { axis: 0, largest: 0, sorted: 1 });
+  const running = node('CumSum', [node('Cast', [node('Gather', [flatFeatures, order], 'sorted_features', { axis: 0 })], 'sorted_f64', { to: ONNX_DOUBLE }), zero], 'running');
+  // A row ends its cell when the next row's key differs (the last row is compared with -1).
+  const nextKey = node('Concat', [node('Slice', [sortedKey, i64([1], 's'), i64([Number.MAX_SAFE_INTEGER], 'e')], 'next'), i64([-1], 'sentinel')], 'next_key', { axis: 0 });
+  const ends = node('Reshape', [node('NonZero', [node('Not', [node('Equal', [sortedKey, nextKey], 'same')], 'is_last')], 'last_rows'), i64([-1], 'flat')], 'ends');
+  const atEnds = node('Gather', [running, ends], 'running_at_ends', { axis: 0 });
+  const zeroRow = node('Cast', [node('ConstantOfShape', [node('Concat', [i64([1], 'one'), channels], 'zero_row_shape', { axis: 0 })], 'zero_row', { value: { tensor: { dtype: 'float32', dims: [1], values: [0] } } })], 'zero_row_f64', { to: ONNX_DOUBLE });
+  const before = node('Concat', [zeroRow, node('Slice', [atEnds, i64([0], 's'), i64([-1], 'e')], 'previous')], 'running_before', { axis: 0 });
+  const sums = node('Cast', [node('Sub', [atEnds, before], 'sums_f64')], 'sums', { to: ONNX_FLOAT });
+  const cellKeys = node('Unsqueeze', [node('Gather', [sortedKey, ends], 'cell_keys', { axis: 0 }), i64([-1], 'axis')], 'cell_index');
+  const zeros = node('ConstantOfShape', [node('Concat', [outRows, channels], 'data_shape', { axis: 0 })], 'zeros', {
     value: { tensor: { dtype: 'float32', dims: [1], values: [0] } },
   });
-  const summed = node('ScatterND', [zeros, index, features], 'summed', { reduction: 'add' });
-  const kept = node('Slice', [summed, i64([0], 's'), i64([numCells], 'e'), i64([rank - 2], 'a')], 'kept');
+  const summed = node('ScatterND', [zeros, cellKeys, sums], 'summed');
+  const perSample = node('Reshape', [summed, node('Concat', [i64([-1, rows], 'sample_rows'), channels], 'sample_shape', { axis: 0 })], 'per_sample');
+  const kept = node('Slice', [perSample, i64([0], 's'), i64([numCells], 'e'), i64([1], 'a')], 'kept');
   emit.add('Reshape', [kept, i64([-1, grid.h, grid.w, grid.c], 'grid_shape')], [output]);
 }

@@ -15,6 +15,8 @@ export interface LoadedModel {
   source: string;
   /** The folder it was read from (undefined for a built model). */
   dir?: string;
+  /** Set when the folder has no manifest.json, so its files were read unchecked. */
+  unverified?: string;
 }
 
 const BUILTIN = 'builtin:';
@@ -66,9 +68,17 @@ export function loadModelRef(ref: ModelRef, options: { seed: number; baseDir: st
     if (e instanceof BevzipError) throw new BevzipError(e.code, `${options.field}: ${e.message}`, { cause: e });
     throw e;
   }
-  const { graph, params } = loadGraph(dir);
+  let loaded: ReturnType<typeof loadGraph>;
   try {
-    return { graph, params, ...bevFusionMeta(graph, `${options.field}: ${dir}`), source: name, dir };
+    loaded = loadGraph(dir);
+  } catch (e) {
+    if (e instanceof BevzipError) throw new BevzipError(e.code, `${options.field}: ${e.message}`, { cause: e });
+    throw e;
+  }
+  const { graph, params, verified } = loaded;
+  try {
+    const unverified = verified ? undefined : `${options.field}: ${dir} has no manifest.json (written before bevzip kept manifests), so its files could not be checked for damage`;
+    return { graph, params, ...bevFusionMeta(graph, `${options.field}: ${dir}`), source: name, dir, unverified };
   } catch (e) {
     params.dispose();
     throw e;

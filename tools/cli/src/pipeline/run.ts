@@ -131,6 +131,8 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
     if (pipeline.teacher === 'model') teacher = dense;
     else if (pipeline.teacher) owned.push((teacher = loadModelRef(pipeline.teacher, { seed: pipeline.seed, baseDir: loaded.dir, field: 'teacher' })).params);
     log(`model ${dense.source} (${dense.config.name}, ${dense.modality})${teacher ? `; teacher ${teacher === dense ? 'the starting model' : teacher.source}` : ''}`);
+    for (const m of new Set([dense, teacher])) if (m?.unverified) warnings.push(m.unverified);
+    for (const w of warnings) log(`warning: ${w}`);
     const frames = loadFrames(pipeline.data, { baseDir: loaded.dir, onScene: (d, t) => log(`data: scene ${d}/${t}`) });
     log(`data: ${frames.description}`);
     // Everything is validated and loaded; only now is the output folder touched.
