@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './wasm-kernels/register-wasm-training-kernels';
+import { BevzipError, ERROR_CODES } from '../errors';
 
 /** A TensorFlow.js backend bevzip can train on. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -31,7 +32,7 @@ export interface BackendSelectorDeps {
 export function parseBackendChoice(value: string, source: string): BackendChoice {
   const v = value.trim().toLowerCase();
   if ((VALID_CHOICES as readonly string[]).includes(v)) return v as BackendChoice;
-  throw new Error(`${source}: unknown tfjs backend '${value}'; expected one of ${VALID_CHOICES.join(', ')}`);
+  throw new BevzipError(ERROR_CODES.CONFIG, `${source}: unknown tfjs backend '${value}'; expected one of ${VALID_CHOICES.join(', ')}`);
 }
 
 function isMissingModule(err: unknown, id: string): boolean {
@@ -99,11 +100,12 @@ export function createBackendSelector(deps: BackendSelectorDeps) {
       return name;
     }
     if (choice === 'tensorflow') {
-      throw new Error(
+      throw new BevzipError(
+        ERROR_CODES.CONFIG,
         "tfjs backend 'tensorflow' requested but neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed",
       );
     }
-    throw new Error(`tfjs backend '${choice}' could not be initialised`);
+    throw new BevzipError(ERROR_CODES.CONFIG, `tfjs backend '${choice}' could not be initialised`);
   };
 }
 

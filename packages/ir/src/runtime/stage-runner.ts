@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BevzipError, ERROR_CODES } from '../errors';
 import type { Graph } from '../graph';
-import { selectValues } from '../interpreter';
+import { nodesNeeded, selectValues } from '../interpreter';
 import { initialValues } from '../params';
 import type { Optimizer, OptimizerConfig, OptimizerState } from '../train';
 import { validateGraph } from '../validate';
@@ -29,6 +29,32 @@ function resolveTaps(graph: Graph, requests: readonly TapRequest[], plugin: stri
     if (names.length === 0) throw new BevzipError(ERROR_CODES.PLUGIN_REQUIREMENT, `plugin '${plugin}' requires ${who} taps ${JSON.stringify(r)}, which match no node of graph '${graph.name}'`);
     return names;
   });
+}
+
+/**
+ * Checks, on the stage's first batch and before any step, that the teacher can run on what the
+ * data gives: every input its taps need is fed, with the shape it declares (-1 matches any size).
+ */
+function checkTeacherFits(teacher: TeacherRunner, taps: readonly string[], feeds: Readonly<Record<string, tf.Tensor>>, stage: string): void {
+  const graph = teacher.graph;
+  const used = new Set(nodesNeeded(graph, taps).flatMap((n) => n.inputs));
+  for (const t of taps) used.add(t);
+  const problems: string[] = [];
+  for (const input of graph.inputs) {
+    if (!used.has(input.name)) continue;
+    const fed = feeds[input.name];
+    if (!fed) {
+      problems.push(`input '${input.name}' [${input.shape}] is not in the batch (it holds ${Object.keys(feeds).join(', ') || 'nothing'})`);
+    } else if (fed.rank !== input.shape.length || input.shape.some((d, i) => d !== -1 && d !== fed.shape[i])) {
+      problems.push(`input '${input.name}' expects [${input.shape}] but the batch gives [${fed.shape}]`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new BevzipError(
+      ERROR_CODES.PLUGIN_REQUIREMENT,
+      `stage '${stage}': the teacher '${graph.name}' does not fit the data the student is trained on: ${problems.join('; ')}. Use a teacher built for the same sensors, image size and BEV grid, or data that feeds it`,
+    );
+  }
 }
 
 /** Resolves each active plugin's tap requests and checks that a teacher is present where one is needed. */
@@ -121,6 +147,14 @@ export async function runStage({ config, driver, services, state, index, startSt
         throw new BevzipError(ERROR_CODES.INTERRUPTED, `stopped on request at stage '${stage.name}' step ${step} of ${stage.steps}${config.checkpoint ? `, with a checkpoint at that step in ${config.checkpoint.dir}` : ' (no checkpoints configured: nothing to resume from)'}`);
       }
       const batch = await stage.data.batch(step, { seed: state.seed, stage: stage.name });
+      if (teacher && step === startStep && req.teacherTaps.length > 0) {
+        try {
+          checkTeacherFits(teacher, req.teacherTaps, batch.feeds, stage.name);
+        } catch (e) {
+          for (const t of Object.values(batch.feeds)) t.dispose();
+          throw e;
+        }
+      }
       const started = performance.now();
       let teacherTaps: Record<string, tf.Tensor> | undefined;
       try {

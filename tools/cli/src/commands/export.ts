@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Command } from 'commander';
-import { BevzipError, ERROR_CODES, exportOnnx, loadGraph, stripTrainOnly } from '@bevzip/ir';
+import { InvalidArgumentError, type Command } from 'commander';
+import { exportOnnx, loadGraph, stripTrainOnly } from '@bevzip/ir';
 import { checkpointDir } from '../pipeline/model-ref';
 import { writeFileAtomic } from '../pipeline/out-dir';
 
@@ -15,7 +15,7 @@ export const EXPORT_OPSETS = [16, 17, 18, 19, 20, 21, 22, 23] as const;
 function parseOpset(v: string): number {
   const n = Number(v);
   if (!(EXPORT_OPSETS as readonly number[]).includes(n)) {
-    throw new BevzipError(ERROR_CODES.CONFIG, `--opset ${JSON.stringify(v)}: expected one of ${EXPORT_OPSETS.join(', ')} (the opsets the exporter and onnxruntime-node run with the same results)`);
+    throw new InvalidArgumentError(`expected one of ${EXPORT_OPSETS.join(', ')} (the opsets the exporter and onnxruntime-node run with the same results), got '${v}'.`);
   }
   return n;
 }

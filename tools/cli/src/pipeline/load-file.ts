@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { BevzipError, ERROR_CODES } from '@bevzip/ir';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
+import { parseJsonText, withoutBom } from './json-text';
 import { pipelineFileSchema, type PipelineFile } from './schema';
 
 type Issue = z.core.$ZodIssue;
@@ -96,12 +97,12 @@ export function loadPipelineFile(file: string): LoadedPipelineFile {
   if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) throw new BevzipError(ERROR_CODES.CONFIG, `pipeline file ${file}: no such file`);
   const ext = path.extname(abs).toLowerCase();
   if (!['.json', '.yaml', '.yml'].includes(ext)) throw new BevzipError(ERROR_CODES.CONFIG, `pipeline file ${file}: expected a .json, .yaml or .yml file`);
-  const text = fs.readFileSync(abs, 'utf8');
+  const text = withoutBom(fs.readFileSync(abs, 'utf8'));
   if (ext === '.json') {
     try {
-      JSON.parse(text);
+      parseJsonText(text, file);
     } catch (e) {
-      throw new BevzipError(ERROR_CODES.CONFIG, `invalid pipeline file:\n  ${file}: ${(e as Error).message}`);
+      throw new BevzipError(ERROR_CODES.CONFIG, `invalid pipeline file:\n  ${(e as Error).message}`, { cause: e });
     }
   }
   return { file: abs, dir: path.dirname(abs), pipeline: parsePipelineText(text, file), text };

@@ -9,6 +9,7 @@ import { loadFrames, pipelineTaskLoss } from './data';
 import { scoreOnnx } from './evaluate';
 import { loadPipelineFile } from './load-file';
 import { loadModelRef, type LoadedModel } from './model-ref';
+import { batchWarnings, implausibleSettings } from './sanity';
 import { instantiatePlugins, pluginLookup } from './plugins';
 import { checkOutDir, LOCK_FILE, replaceDirAtomic, takeOutDir, writeFileAtomic } from './out-dir';
 import { appendJsonLines, attachProgress } from './progress-lines';
@@ -133,8 +134,13 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
     log(`model ${dense.source} (${dense.config.name}, ${dense.modality})${teacher ? `; teacher ${teacher === dense ? 'the starting model' : teacher.source}` : ''}`);
     for (const m of new Set([dense, teacher])) if (m?.unverified) warnings.push(m.unverified);
     for (const w of warnings) log(`warning: ${w}`);
+    const implausible = implausibleSettings(pipeline);
+    for (const w of implausible) log(`warning: ${w}`);
     const frames = loadFrames(pipeline.data, { baseDir: loaded.dir, onScene: (d, t) => log(`data: scene ${d}/${t}`) });
     log(`data: ${frames.description}`);
+    const batchWarning = batchWarnings(pipeline.data.batchSize, frames.train.length);
+    for (const w of batchWarning) log(`warning: ${w}`);
+    warnings.push(...implausible, ...batchWarning);
     // Everything is validated and loaded; only now is the output folder touched.
     const reads = [
       { what: 'the pipeline file', path: loaded.file },

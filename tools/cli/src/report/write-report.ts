@@ -1,22 +1,39 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BevzipError, ERROR_CODES } from '@bevzip/ir';
+import { z } from 'zod';
 import { accuracySizeChart, bitWidthChart, layerSparsityChart, lossChart, modalitySparsityChart, type VegaLiteSpec } from './charts';
 import { reportHtml, type ChartSection } from './html';
 import { lossSeries } from './loss-series';
 import { vegaLiteSvg, type SvgRenderer } from './render-svg';
 import { EVENTS_FILE, REPORT_FILE, SUMMARY_FILE, type RunSummary } from './summary';
+import { parseJsonText } from '../pipeline/json-text';
 import { writeFileAtomic } from '../pipeline/out-dir';
 
 export type { SvgRenderer } from './render-svg';
 
-/** Reads `summary.json` of a run folder. */
+const num = z.number().nullable();
+/** What the report reads of `summary.json`; other fields pass through unchecked. */
+const summarySchema = z.looseObject({
+  format: z.literal('bevzip-summary'),
+  version: z.literal(2),
+  pipeline: z.looseObject({ stages: z.array(z.looseObject({ name: z.string(), steps: z.number() })) }),
+  models: z.array(z.looseObject({ name: z.string(), mAP: num, NDS: num, mIoU: num, onnxMB: z.number(), latencyMs: num })),
+  sparsity: z.looseObject({ total: z.looseObject({ zeros: z.number(), size: z.number() }), layers: z.array(z.looseObject({ name: z.string() })), modalities: z.array(z.looseObject({})) }),
+  bitWidths: z.array(z.looseObject({})),
+});
+
+/** Reads `summary.json` of a run folder, checking the fields the report draws from. */
 export function readSummary(dir: string): RunSummary {
   const file = path.join(dir, SUMMARY_FILE);
   if (!fs.existsSync(file)) throw new BevzipError(ERROR_CODES.CONFIG, `${dir}: no ${SUMMARY_FILE} (expected the output folder of bevzip compress)`);
-  const summary = JSON.parse(fs.readFileSync(file, 'utf8')) as RunSummary;
-  if (summary.format !== 'bevzip-summary') throw new BevzipError(ERROR_CODES.CONFIG, `${file}: expected format 'bevzip-summary', got '${String(summary.format)}'`);
-  return summary;
+  const raw = parseJsonText(fs.readFileSync(file, 'utf8'), file);
+  const parsed = summarySchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.slice(0, 5).map((i) => `${file}: ${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+    throw new BevzipError(ERROR_CODES.CONFIG, `${lines.join('\n')}\n(the summary is incomplete or from another version; rerun bevzip compress to write it again)`);
+  }
+  return raw as RunSummary;
 }
 
 /** The report's chart sections from a summary and its event log. */
