@@ -75,7 +75,7 @@ export function registerBench(program: Command): void {
     .option('--teacher <ref>', 'float model to compress', 'builtin:tiny-fusion')
     .option('--seed <n>', 'run and data seed', (v) => parseInt(v, 10), 0)
     .option('--calibration-batches <n>', 'PTQ calibration batches (2 frames each)', (v) => parseInt(v, 10), 4)
-    .option('--val-scenes <n>', 'synthetic validation scenes (3 frames each) for NDS', (v) => parseInt(v, 10), 8)
+    .option('--val-scenes <n>', 'synthetic validation scenes (3 frames each) for NDS', (v) => parseInt(v, 10), 24)
     .option('--latency-runs <n>', 'onnxruntime runs per latency (median, interleaved)', (v) => parseInt(v, 10), 50)
     .action(async (o: { json?: boolean; out?: string; teacher: string; seed: number; calibrationBatches: number; valScenes: number; latencyRuns: number }) => {
       const { benchExport, formatExportTable } = loadMethodBench<typeof import('../bench/export')>('../bench/export', '@bevzip/plugin-qdbev');
