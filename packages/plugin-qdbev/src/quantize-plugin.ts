@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { definePlugin, foldBatchNorm, STAGES, type Graph, type ParamStore, type TensorTransform } from '@bevzip/ir';
+import { BevzipError, definePlugin, ERROR_CODES, foldBatchNorm, STAGES, type Graph, type ParamStore, type TensorTransform } from '@bevzip/ir';
 import { z } from 'zod';
 import { quantTransforms, RangeTracker, type QuantState } from './calibration';
 import { qdqRewrite, weightStorageFor } from './export-qdq';
@@ -7,6 +7,16 @@ import { DEFAULT_PARTS, enabledSubset, planQuantization, type QuantPlan } from '
 
 const bits = z.number().int().min(2).max(8);
 const edge = z.enum(['quantize', '8bit', 'skip']);
+
+/** Ops QD-BEV quantizes that onnxruntime's CPU provider has no integer kernel for, and why. */
+export const NO_INTEGER_KERNEL: Readonly<Record<string, string>> = {
+  conv_transpose2d: "onnxruntime's CPU provider has no QLinearConvTranspose, so DequantizeLinear → ConvTranspose stays float",
+};
+
+/** Layers of a plan that the exported file runs in float. */
+export function floatRunLayers(plan: Pick<QuantPlan, 'layers'>): QuantPlan['layers'] {
+  return plan.layers.filter((l) => NO_INTEGER_KERNEL[l.op] !== undefined);
+}
 
 /** Options of {@link qdbevQuantize}. */
 export const quantizeOptions = z.strictObject({
@@ -43,6 +53,12 @@ export const quantizeOptions = z.strictObject({
    * float convs on dequantized weights, and only onnxruntime reads the file).
    */
   weightStorage: z.enum(['int8', 'int4']).default('int8'),
+  /**
+   * Quantized layers the exported file cannot run as integer kernels in onnxruntime (ConvTranspose
+   * has no QLinear form there): 'warn' names them before training and in the export report (they
+   * keep int8-stored weights and run in float); 'require' refuses the pipeline before training.
+   */
+  integerKernels: z.enum(['warn', 'require']).default('warn'),
   calibration: z
     .strictObject({
       mode: z.enum(['max', 'ema', 'percentile']).default('max'),
@@ -116,6 +132,13 @@ export const qdbevQuantize = definePlugin({
     return {
       setup: (ctx) => {
         plan = planQuantization(ctx.graph, o);
+        const floatRun = floatRunLayers(plan);
+        if (floatRun.length === 0) return;
+        const list = floatRun.map((l) => `'${l.node}' (${l.op}: ${NO_INTEGER_KERNEL[l.op]})`).join('; ');
+        if (o.integerKernels === 'require') {
+          throw new BevzipError(ERROR_CODES.PLUGIN_OPTIONS, `options.integerKernels is 'require', but ${floatRun.length} quantized layer(s) cannot run as integer kernels in onnxruntime: ${list}. Drop ${[...new Set(floatRun.map((l) => l.op))].join('/')} from options.ops, or allow float layers with integerKernels: 'warn'`);
+        }
+        ctx.warn(`${floatRun.length} quantized layer(s) will run in float in the exported file (weights stored as int8 codes): ${list}`);
       },
       transform: (graph, ctx) => {
         const folded = o.foldBatchNorm ? foldInto(graph, ctx.params) : undefined;
@@ -172,6 +195,7 @@ export const qdbevQuantize = definePlugin({
         const uncalibrated = activations.length - calibrated.length;
         if (uncalibrated > 0) ctx.warn(`${uncalibrated} activation(s) of parts ${parts.join(', ')} were never calibrated and stay float in the exported model`);
         const { rewrite, weights } = qdqRewrite(state(), parts, { weightStorage: o.weightStorage });
+        const floatRun = floatRunLayers({ ...plan, layers });
         const bitsOf = [...new Set(layers.map((l) => l.wBits))].sort((a, b) => a - b);
         const low = bitsOf.filter((b) => b < 8);
         const packed = low.filter((b) => weightStorageFor(b, o.weightStorage) === 'int4');
@@ -179,6 +203,7 @@ export const qdbevQuantize = definePlugin({
         const storage = [
           packed.length ? `; ${packed.join('/')}-bit weights packed INT4 two a byte (com.microsoft DequantizeLinear: onnxruntime only, float convs)` : '',
           codes.length ? `; ${codes.join('/')}-bit weights as int8 codes in the k-bit range (integer kernels)` : '',
+          floatRun.length ? `; ${floatRun.length} layer(s) run in float in onnxruntime: ${floatRun.map((l) => `${l.node} (${l.op})`).join(', ')}` : '',
         ].join('');
         return {
           onnx: rewrite,
