@@ -93,6 +93,18 @@ describe('nuScenes bad input is a named error', () => {
     expect(err.message).toMatch(/multiple of 20 bytes.*found 77 bytes/);
   });
 
+  it('rejects a LiDAR .pcd.bin with NaN coordinates, naming the point', () => {
+    const root = variant();
+    const lidarDir = join(root, 'samples', 'LIDAR_TOP');
+    const file = join(lidarDir, readdirSync(lidarDir).sort()[0]);
+    const bytes = readFileSync(file);
+    bytes.writeFloatLE(NaN, (3 * 5 + 1) * 4);
+    writeFileSync(file, bytes);
+    const err = frameError(root);
+    expect(err.file).toBe(file);
+    expect(err.message).toMatch(/1 NaN or infinite value\(s\), the first in point 3 \(column 1: NaN\)/);
+  });
+
   it('rejects an image whose size differs from its sample_data record', () => {
     const root = variant();
     const camDir = join(root, 'samples', 'CAM_FRONT');

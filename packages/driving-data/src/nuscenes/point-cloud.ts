@@ -31,7 +31,24 @@ export function decodePointCloud(bytes: Uint8Array, file: string): Float32Array 
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float32Array(bytes.length / 4);
-  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
+  let bad = 0;
+  let first = -1;
+  for (let i = 0; i < out.length; i++) {
+    out[i] = view.getFloat32(i * 4, true);
+    if (!Number.isFinite(out[i])) {
+      bad++;
+      if (first < 0) first = i;
+    }
+  }
+  if (bad > 0) {
+    // NaN or infinite coordinates would poison every pillar they land in; nothing downstream can recover them.
+    const point = Math.floor(first / LIDAR_POINT_STRIDE);
+    throw new NuScenesFormatError({
+      file,
+      expected: 'finite float32 values (x, y, z, intensity, ring) for every point',
+      found: `${bad} NaN or infinite value(s), the first in point ${point} (column ${first % LIDAR_POINT_STRIDE}: ${out[first]})`,
+    });
+  }
   return out;
 }
 
