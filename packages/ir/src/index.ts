@@ -8,6 +8,7 @@ export * from './validate';
 export * from './params';
 export * from './interpreter';
 export * from './serialize';
+export * from './write-atomic';
 export * from './onnx';
 export * from './backends';
 export * from './train';

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { checkpointError, manifestFor, MODEL_DIR_FORMAT, readManifest, readVerifiedFiles } from './checkpoint/manifest';
 import { BevzipError, ERROR_CODES } from './errors';
+import { writeFileAtomic } from './write-atomic';
 import { MODALITIES, STAGES, sizeOf, type Graph } from './graph';
 import { ParamStore } from './params';
 import { validateGraph } from './validate';
@@ -143,18 +144,6 @@ export function deserializeWeights(graph: Graph, entries: WeightEntry[], bytes: 
 /** The manifest of a model directory: every file with its size and SHA-256, written last. */
 export const MODEL_MANIFEST = 'manifest.json';
 
-/** Writes through a temporary name and a rename, so no reader ever sees half a file. */
-function writeWhole(file: string, bytes: Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    fs.writeFileSync(tmp, bytes);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
 /**
  * Writes `graph.json`, `weights.bin` and any `extraFiles` (e.g. `model.json`) into `dir` (created if
  * needed), then `manifest.json` with each file's size and SHA-256, which {@link loadGraph} checks.
@@ -167,14 +156,14 @@ export function saveGraph(dir: string, graph: Graph, params: ParamStore, extraFi
     { file: 'graph.json', bytes: Buffer.from(json, 'utf8') },
     ...Object.entries(extraFiles).map(([file, content]) => ({ file, bytes: typeof content === 'string' ? Buffer.from(content, 'utf8') : content })),
   ];
-  for (const f of files) writeWhole(path.join(dir, f.file), f.bytes);
-  writeWhole(path.join(dir, MODEL_MANIFEST), Buffer.from(manifestFor(files, MODEL_DIR_FORMAT), 'utf8'));
+  for (const f of files) writeFileAtomic(path.join(dir, f.file), f.bytes);
+  writeFileAtomic(path.join(dir, MODEL_MANIFEST), Buffer.from(manifestFor(files, MODEL_DIR_FORMAT), 'utf8'));
 }
 
 /** Writes the manifest of a model directory whose files already exist (e.g. one from an older bevzip). */
 export function writeModelManifest(dir: string, files: readonly string[]): void {
   const entries = files.map((file) => ({ file, bytes: new Uint8Array(fs.readFileSync(path.join(dir, file))) }));
-  writeWhole(path.join(dir, MODEL_MANIFEST), Buffer.from(manifestFor(entries, MODEL_DIR_FORMAT), 'utf8'));
+  writeFileAtomic(path.join(dir, MODEL_MANIFEST), Buffer.from(manifestFor(entries, MODEL_DIR_FORMAT), 'utf8'));
 }
 
 /** How a model directory was read: whether a manifest vouched for its files. */

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BevzipError, ERROR_CODES } from '@bevzip/ir';
+import { BevzipError, ERROR_CODES, writeFileAtomic } from '@bevzip/ir';
 
 /**
  * Marks a folder as bevzip's output: a run only ever writes into, deletes in, or overwrites in a
@@ -120,23 +120,8 @@ export function takeOutDir(out: string, options: { command: string; onStale?: (m
   };
 }
 
-/**
- * Writes through a temporary name and a rename, so a crash or a full disk never leaves a truncated
- * file under the real name (ENOSPC names the file).
- */
-export function writeFileAtomic(file: string, data: Uint8Array | string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC') throw new BevzipError(ERROR_CODES.OUTPUT, `no space left on the device while writing '${file}'; the previous version of it, if any, is untouched`, { cause: e });
-    if (code === 'EACCES' || code === 'EROFS') throw new BevzipError(ERROR_CODES.OUTPUT, `cannot write '${file}' (${code === 'EROFS' ? 'read-only file system' : 'permission denied'})`, { cause: e });
-    throw e;
-  }
-}
+/** Re-exported so CLI code writes every output the same way. */
+export { writeFileAtomic };
 
 /** Replaces a folder's content as a whole: writes into a temporary sibling, then swaps it in. */
 export function replaceDirAtomic(dir: string, write: (tmp: string) => void): void {
