@@ -92,3 +92,26 @@ describe('fine-tuning after AlterMOMA', () => {
       got.params.get(w)!.forEach((v, i) => got.masks.get(w)![i] === 0 && expect(Math.abs(v)).toBe(0));
   });
 });
+
+describe('an implausible sparsity', () => {
+  it.each([
+    [1, /options\.sparsity is 1: that removes every prunable weight/],
+    [0.995, /options\.sparsity is 0\.995: that removes 99\.5% of the prunable weight/],
+  ])('%s is warned about before the first step', async (sparsity, message) => {
+    const pipeline = new Pipeline({ ...config(undefined), stages: [{ ...config(undefined).stages[0], steps: 1 }] }).use(alterMoma({ ...options, sparsity }));
+    const events: { type: string; message?: string }[] = [];
+    pipeline.events.subscribe((e) => events.push(e as never));
+    release(await pipeline.run());
+    const at = events.findIndex((e) => e.type === 'warning' && message.test(e.message ?? ''));
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(at).toBeLessThan(events.findIndex((e) => e.type === 'step'));
+  });
+
+  it('0.8 is not', async () => {
+    const pipeline = new Pipeline({ ...config(undefined), stages: [{ ...config(undefined).stages[0], steps: 1 }] }).use(alterMoma(options));
+    const warnings: string[] = [];
+    pipeline.events.subscribe((e) => e.type === 'warning' && warnings.push(e.message));
+    release(await pipeline.run());
+    expect(warnings.filter((w) => /options\.sparsity/.test(w))).toEqual([]);
+  });
+});

@@ -37,6 +37,10 @@ function pruningHooks<O extends PruningOptions>(name: string, o: O, criterion: C
   const prefix = `${name}:`;
   let layers: ChannelLayer[] = [];
   return {
+    setup: (ctx) => {
+      // Valid, but almost certainly a slip: the pruned model would output its biases only.
+      if (o.sparsity >= 0.99) ctx.warn(`${name}: options.sparsity is ${o.sparsity}: that removes ${o.sparsity === 1 ? 'every' : `${(o.sparsity * 100).toFixed(1)}% of the`} prunable weight${o.structured ? ' channels' : 's'} of the model`);
+    },
     score: async (ctx) => {
       const plan = planGroups(ctx.graph, o);
       if (o.structured) {
