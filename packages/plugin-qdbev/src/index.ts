@@ -8,7 +8,7 @@ export type { QdbevQuantizeOptions } from './quantize-plugin';
 export { qdbevDistill, distillOptions } from './vgd-plugin';
 export type { QdbevDistillOptions } from './vgd-plugin';
 export { fakeQuant, fakeQuantPerChannel, channelAbsMax, intRange, quantScale, quantizeCodes, roundHalfEven } from './quantizer';
-export { DEFAULT_PARTS, WEIGHT_AXIS, enabledSubset, nonNegativeValues, partOf, planQuantization } from './plan';
+export { DEFAULT_PARTS, weightSlotOf, enabledSubset, nonNegativeValues, partOf, planQuantization } from './plan';
 export type { EdgeLayerPolicy, PlanOptions, QuantActivation, QuantLayer, QuantPlan } from './plan';
 export { RangeTracker, absPercentile, activationScale, quantTransforms } from './calibration';
 export type { QuantState, RangeMode } from './calibration';
