@@ -33,6 +33,6 @@ export interface QdbevRegisterOptions {
  * when `distill` options are given. Nothing is registered on import.
  */
 export function register(container: DependencyContainer, options: QdbevRegisterOptions = {}): void {
-  container.register(PLUGIN, { useValue: qdbevQuantize(options.quantize) });
-  if (options.distill) container.register(PLUGIN, { useValue: qdbevDistill(options.distill) });
+  container.register(PLUGIN, { useValue: qdbevQuantize(options.quantize, { optionsPath: ['quantize'] }) });
+  if (options.distill) container.register(PLUGIN, { useValue: qdbevDistill(options.distill, { optionsPath: ['distill'] }) });
 }
