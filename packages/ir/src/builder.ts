@@ -15,7 +15,7 @@ export interface ParamOptions {
 export type AttrsFor<N extends string> = N extends keyof OpAttrs ? OpAttrs[N] : Attrs;
 
 /** Attributes then options; the attributes may be left out when every one has a default. */
-type OpArgs<N extends string, O> = {} extends AttrsFor<N> ? [attrs?: AttrsFor<N>, options?: O] : [attrs: AttrsFor<N>, options?: O];
+type OpArgs<N extends string, O> = Record<never, never> extends AttrsFor<N> ? [attrs?: AttrsFor<N>, options?: O] : [attrs: AttrsFor<N>, options?: O];
 
 /**
  * Writes graphs op by op, inferring shapes as it goes so that a mistake is reported at the line that
