@@ -1,6 +1,7 @@
 import { BevzipError, ERROR_CODES } from './errors';
 import type { Attrs, DType, Graph, Initializer, NodeDef, ParamDef, Shape, Tags, TensorInfo, ValueInfo } from './graph';
 import { inferNode } from './infer';
+import type { OpAttrs } from './ops/op';
 import { validateGraph } from './validate';
 
 export interface ParamOptions {
@@ -9,6 +10,12 @@ export interface ParamOptions {
   role?: ParamDef['role'];
   dtype?: DType;
 }
+
+/** The attributes a builder call for op `N` takes: its {@link OpAttrs} entry, or any attributes for an op not listed there. */
+export type AttrsFor<N extends string> = N extends keyof OpAttrs ? OpAttrs[N] : Attrs;
+
+/** Attributes then options; the attributes may be left out when every one has a default. */
+type OpArgs<N extends string, O> = Record<never, never> extends AttrsFor<N> ? [attrs?: AttrsFor<N>, options?: O] : [attrs: AttrsFor<N>, options?: O];
 
 /**
  * Writes graphs op by op, inferring shapes as it goes so that a mistake is reported at the line that
@@ -86,12 +93,15 @@ export class GraphBuilder {
     return full;
   }
 
-  /** Adds a node and returns its output names. `name` defaults to the op name, made unique in scope. */
-  opMulti(op: string, inputs: string[], attrs: Attrs = {}, options: { name?: string; outputs?: number } = {}): string[] {
+  /**
+   * Adds a node and returns its output names. `name` defaults to the op name, made unique in scope.
+   * Attributes of a built-in op (or one added to {@link OpAttrs}) are type-checked against its schema.
+   */
+  opMulti<N extends string>(op: N, inputs: string[], ...[attrs = {} as AttrsFor<N>, options = {}]: OpArgs<N, { name?: string; outputs?: number }>): string[] {
     const name = this.uniqueName(options.name ?? op);
     const count = options.outputs ?? 1;
     const outputs = count === 1 ? [name] : Array.from({ length: count }, (_, i) => `${name}:${i}`);
-    const node: NodeDef = { name, op, inputs: [...inputs], outputs, attrs: { ...attrs }, scope: this.scope, tags: { ...this.tags } };
+    const node: NodeDef = { name, op, inputs: [...inputs], outputs, attrs: { ...(attrs as Attrs) }, scope: this.scope, tags: { ...this.tags } };
     const infos = inferNode(node, (v) => this.values.get(v));
     outputs.forEach((o, i) => {
       this.claim(o);
@@ -102,8 +112,8 @@ export class GraphBuilder {
   }
 
   /** Adds a single-output node and returns its output name. */
-  op(op: string, inputs: string[], attrs: Attrs = {}, options: { name?: string } = {}): string {
-    return this.opMulti(op, inputs, attrs, options)[0];
+  op<N extends string>(op: N, inputs: string[], ...[attrs = {} as AttrsFor<N>, options = {}]: OpArgs<N, { name?: string }>): string {
+    return this.opMulti<string>(op, inputs, attrs as Attrs, options)[0];
   }
 
   info(value: string): TensorInfo {

@@ -33,14 +33,26 @@ export const ERROR_CODES = {
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
 
+/** One problem of several found at once, at its path in the caller's configuration. */
+export interface ErrorIssue {
+  readonly code: ErrorCode;
+  /** Where the problem is, e.g. `['stages', 0, 'plugins', 1, 'options', 'quantize', 'wBits']`; empty when nowhere in particular. */
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
 export class BevzipError extends Error {
+  /** The individual problems, when the error reports several found at once (plugin options, say). */
+  readonly issues?: readonly ErrorIssue[];
+
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; issues?: readonly ErrorIssue[] },
   ) {
     super(message, options);
     this.name = 'BevzipError';
+    if (options?.issues) this.issues = options.issues;
   }
 }
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   BevzipError,
-  CHANNEL_RULES,
+  channelRuleOf,
   ERROR_CODES,
   removeChannels,
   type ChannelPlan,
@@ -23,23 +23,23 @@ export interface ChannelLayer {
 
 function producerOf(graph: Graph, weight: string): NodeDef | undefined {
   return graph.nodes.find((n) => {
-    const rule = CHANNEL_RULES[n.op];
-    return rule?.kind === 'produce' && n.inputs[rule.weightInput] === weight && (n.attrs.groups ?? 1) === 1;
+    const rule = channelRuleOf(n);
+    return rule.kind === 'produce' && n.inputs[rule.weightInput] === weight;
   });
 }
 
 function followersOf(graph: Graph, node: NodeDef): string[] {
-  const rule = CHANNEL_RULES[node.op];
+  const rule = channelRuleOf(node);
   const params = new Map(graph.params.map((p) => [p.name, p]));
   const out: string[] = [];
-  const bias = rule?.kind === 'produce' && rule.biasInput !== undefined ? node.inputs[rule.biasInput] : '';
+  const bias = rule.kind === 'produce' && rule.biasInput !== undefined ? node.inputs[rule.biasInput] : '';
   if (bias && params.get(bias)?.trainable) out.push(bias);
   const queue = [...node.outputs];
   while (queue.length > 0) {
     const value = queue.shift()!;
     for (const next of graph.nodes.filter((n) => n.inputs[0] === value)) {
-      const r = CHANNEL_RULES[next.op];
-      if (r?.kind !== 'through') continue;
+      const r = channelRuleOf(next);
+      if (r.kind !== 'through') continue;
       for (const i of r.perChannelInputs ?? []) {
         const p = params.get(next.inputs[i]);
         if (p && p.trainable && p.role !== 'state') out.push(p.name);
@@ -52,8 +52,8 @@ function followersOf(graph: Graph, node: NodeDef): string[] {
 
 /**
  * The candidate weights whose output channels the channel-removal pass can really remove: kernels
- * of conv2d (groups 1) and dense nodes whose channels reach neither a graph output nor an op outside
- * the channel rules. Returns them and the candidates left out.
+ * of nodes whose op declares a `produce` channel rule (conv2d with groups 1, dense) and whose
+ * channels reach neither a graph output nor an opaque op. Returns them and the candidates left out.
  */
 export function channelLayers(
   graph: Graph,

@@ -1,4 +1,4 @@
-import { inferNode, sizeOf, type Graph, type TensorInfo } from '@bevzip/ir';
+import { getOp, inferNode, parseAttrs, sizeOf, type Graph, type TensorInfo } from '@bevzip/ir';
 import { enabledSubset, partOf, type PlanOptions, type QuantPlan } from './plan';
 
 /** Size and bit operations of one model part (or the total). */
@@ -12,7 +12,7 @@ export interface QuantCostRow {
   bytes: number;
   /** Bytes of the same params in float32. */
   fpBytes: number;
-  /** Multiply-accumulates per sample of the conv/dense layers. */
+  /** Multiply-accumulates per sample of the layers with a weight (conv2d, dense, conv_transpose2d). */
   macs: number;
   /** Σ b_w·b_a·MACs per sample (layers left in float count 32·32). */
   bops: number;
@@ -21,7 +21,10 @@ export interface QuantCostRow {
 
 const empty = (part: string): QuantCostRow => ({ part, params: 0, quantizedParams: 0, bytes: 0, fpBytes: 0, macs: 0, bops: 0, fpBops: 0 });
 
-/** MACs per sample of each conv2d / dense / conv_transpose2d node, from shapes re-inferred at batch 1. */
+/**
+ * MACs per sample of each node whose op declares a weight (conv2d, dense, conv_transpose2d), as the
+ * op counts them (`OpDef.macs`), from shapes re-inferred at batch 1.
+ */
 export function layerMacs(graph: Graph, perSampleLead: Readonly<Record<string, number>> = {}): Map<string, number> {
   const known = new Map<string, TensorInfo>();
   for (const i of graph.inputs) known.set(i.name, { dtype: i.dtype, shape: i.shape.map((d, k) => (d === -1 ? (k === 0 ? (perSampleLead[i.name] ?? 1) : 1) : d)) });
@@ -30,11 +33,9 @@ export function layerMacs(graph: Graph, perSampleLead: Readonly<Record<string, n
   for (const node of graph.nodes) {
     const outs = inferNode(node, (v) => known.get(v));
     node.outputs.forEach((o, i) => known.set(o, outs[i]));
-    const w = known.get(node.inputs[1])?.shape;
-    if (!w) continue;
-    if (node.op === 'conv2d') macs.set(node.name, sizeOf(outs[0].shape) * w[0] * w[1] * w[2]);
-    else if (node.op === 'dense') macs.set(node.name, sizeOf(outs[0].shape) * w[0]);
-    else if (node.op === 'conv_transpose2d') macs.set(node.name, sizeOf(known.get(node.inputs[0])!.shape) * w[0] * w[1] * w[2]);
+    const op = getOp(node.op);
+    if (!op.weight || !known.get(node.inputs[op.weight.input])) continue;
+    macs.set(node.name, op.macs(node.inputs.map((v) => (v ? known.get(v) : undefined)), outs, parseAttrs(op, node)));
   }
   return macs;
 }

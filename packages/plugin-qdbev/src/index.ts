@@ -8,7 +8,7 @@ export type { QdbevQuantizeOptions } from './quantize-plugin';
 export { qdbevDistill, distillOptions } from './vgd-plugin';
 export type { QdbevDistillOptions } from './vgd-plugin';
 export { fakeQuant, fakeQuantPerChannel, channelAbsMax, intRange, quantScale, quantizeCodes, roundHalfEven } from './quantizer';
-export { DEFAULT_PARTS, WEIGHT_AXIS, enabledSubset, nonNegativeValues, partOf, planQuantization } from './plan';
+export { DEFAULT_PARTS, weightSlotOf, enabledSubset, nonNegativeValues, partOf, planQuantization } from './plan';
 export type { EdgeLayerPolicy, PlanOptions, QuantActivation, QuantLayer, QuantPlan } from './plan';
 export { RangeTracker, absPercentile, activationScale, quantTransforms } from './calibration';
 export type { QuantState, RangeMode } from './calibration';
@@ -33,6 +33,6 @@ export interface QdbevRegisterOptions {
  * when `distill` options are given. Nothing is registered on import.
  */
 export function register(container: DependencyContainer, options: QdbevRegisterOptions = {}): void {
-  container.register(PLUGIN, { useValue: qdbevQuantize(options.quantize) });
-  if (options.distill) container.register(PLUGIN, { useValue: qdbevDistill(options.distill) });
+  container.register(PLUGIN, { useValue: qdbevQuantize(options.quantize, { optionsPath: ['quantize'] }) });
+  if (options.distill) container.register(PLUGIN, { useValue: qdbevDistill(options.distill, { optionsPath: ['distill'] }) });
 }

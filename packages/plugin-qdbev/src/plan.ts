@@ -1,4 +1,4 @@
-import { BevzipError, ERROR_CODES, nodeLabel, type Graph, type Stage } from '@bevzip/ir';
+import { BevzipError, ERROR_CODES, getOp, hasOp, nodeLabel, type Graph, type Stage } from '@bevzip/ir';
 
 /**
  * The model parts quantization is switched on by, in the paper's order (backbone → neck →
@@ -11,8 +11,10 @@ export const DEFAULT_PARTS: Readonly<Record<string, readonly Stage[]>> = {
   decoder: ['decoder', 'head'],
 };
 
-/** The output-channel axis of each quantizable op's weight, in the IR layout. */
-export const WEIGHT_AXIS: Readonly<Record<string, number>> = { conv2d: 3, dense: 1, conv_transpose2d: 2 };
+/** The op's learned kernel (input slot and output-channel axis in the IR layout), as the op declares it; undefined for ops without one. */
+export function weightSlotOf(op: string): { input: number; outAxis: number } | undefined {
+  return hasOp(op) ? (getOp(op).weight ?? undefined) : undefined;
+}
 
 /** How layers reading a graph input (first) or writing a graph output (last) are quantized. */
 export type EdgeLayerPolicy = 'quantize' | '8bit' | 'skip';
@@ -65,15 +67,16 @@ export interface QuantPlan {
   activations: Record<string, QuantActivation>;
 }
 
-const PASS_THROUGH = new Set(['concat', 'resize_bilinear', 'resize_nearest', 'max_pool2d', 'avg_pool2d', 'reshape', 'transpose', 'slice', 'split', 'flatten', 'pillar_scatter', 'bev_pool', 'pillar_max', 'add', 'mul']);
-const NON_NEGATIVE = new Set(['relu', 'sigmoid', 'softmax']);
-
-/** Values that are ≥ 0 by construction: ReLU/sigmoid/softmax outputs and ops that only move or add such values. */
+/**
+ * Values that are ≥ 0 by construction, from each op's declared sign: outputs of `nonNegative` ops
+ * (ReLU, sigmoid, softmax) and of `preserves` ops (moves, pools, add, mul) whose inputs all are.
+ */
 export function nonNegativeValues(graph: Graph): Set<string> {
   const out = new Set<string>();
   for (const node of graph.nodes) {
     const ins = node.inputs.filter(Boolean);
-    if (NON_NEGATIVE.has(node.op) || (PASS_THROUGH.has(node.op) && ins.length > 0 && ins.every((v) => out.has(v)))) {
+    const sign = getOp(node.op).sign;
+    if (sign === 'nonNegative' || (sign === 'preserves' && ins.length > 0 && ins.every((v) => out.has(v)))) {
       for (const o of node.outputs) out.add(o);
     }
   }
@@ -102,7 +105,8 @@ export function planQuantization(graph: Graph, o: PlanOptions): QuantPlan {
   const layers: QuantLayer[] = [];
   const activations: Record<string, QuantActivation> = {};
   for (const node of graph.nodes) {
-    if (!o.ops.includes(node.op) || WEIGHT_AXIS[node.op] === undefined || !params.has(node.inputs[1])) continue;
+    const slot = weightSlotOf(node.op);
+    if (!o.ops.includes(node.op) || !slot || !params.has(node.inputs[slot.input])) continue;
     const part = partOf(node.tags.stage, o.parts);
     if (!part) continue;
     const edge = inputs.has(node.inputs[0]) ? 'first' : node.outputs.some((v) => outputs.has(v)) ? 'last' : 'inner';
@@ -112,7 +116,7 @@ export function planQuantization(graph: Graph, o: PlanOptions): QuantPlan {
     const aBits = policy === '8bit' ? 8 : o.aBits;
     const input = node.inputs[0];
     const output = o.quantizeOutputs === false ? undefined : outputSite(node.outputs[0], readers);
-    layers.push({ node: node.name, op: node.op, part, weight: node.inputs[1], weightAxis: WEIGHT_AXIS[node.op], wBits, aBits, input, output, edge });
+    layers.push({ node: node.name, op: node.op, part, weight: node.inputs[slot.input], weightAxis: slot.outAxis, wBits, aBits, input, output, edge });
     for (const v of output ? [input, output] : [input]) {
       const a = (activations[v] ??= { bits: aBits, signed: !(o.unsignedAfterRelu && nonNeg.has(v)), parts: [] });
       a.bits = Math.max(a.bits, aBits);

@@ -1,4 +1,4 @@
-import { inferNode, matchesSelector, sizeOf, type Graph, type NodeDef, type TensorInfo } from '@bevzip/ir';
+import { getOp, inferNode, matchesSelector, parseAttrs, sizeOf, type Graph, type NodeDef, type TensorInfo } from '@bevzip/ir';
 import { MODEL_INPUTS } from './build';
 import { COST_ROWS, STAGE_SELECTORS } from './selectors';
 
@@ -22,29 +22,14 @@ export interface ModelDescription {
 }
 
 /**
- * MACs of one node from concrete shapes. Counted: convolutions and dense/matmul products, one
- * multiply per output of `mul` (the LSS lift), one add per pooled element of `bev_pool`. Batch norm,
- * activations, resizes, scatters and pillar max are not counted (BN folds into the conv; the rest
- * are data movement or comparisons), as in the spec's cost table.
+ * MACs of one node from concrete shapes, as its op counts them (`OpDef.macs`): convolutions and
+ * dense/matmul products, one multiply per output of `mul` (the LSS lift), one add per pooled
+ * element of `bev_pool`. Batch norm, activations, resizes, scatters and pillar max count 0 (BN folds
+ * into the conv; the rest are data movement or comparisons), as in the spec's cost table.
  */
 function nodeMacs(node: NodeDef, ins: (TensorInfo | undefined)[], outs: TensorInfo[]): number {
-  const last = (s: number[]) => s[s.length - 1];
-  switch (node.op) {
-    case 'conv2d': {
-      const [kh, kw, cig] = ins[1]!.shape;
-      return sizeOf(outs[0].shape) * kh * kw * cig;
-    }
-    case 'dense':
-      return sizeOf(outs[0].shape) * ins[1]!.shape[0];
-    case 'matmul':
-      return sizeOf(outs[0].shape) * last(ins[0]!.shape);
-    case 'mul':
-      return sizeOf(outs[0].shape);
-    case 'bev_pool':
-      return sizeOf(ins[0]!.shape);
-    default:
-      return 0;
-  }
+  const op = getOp(node.op);
+  return op.macs(ins, outs, parseAttrs(op, node));
 }
 
 /**

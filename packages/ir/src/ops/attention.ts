@@ -33,6 +33,16 @@ export const attention = defineOp<AttentionAttrs>({
   name: 'attention',
   inputs: ['query', 'key', 'value', 'wq', 'wk', 'wv', 'wo', 'bq?', 'bk?', 'bv?', 'bo?'],
   attrs: attentionAttrs,
+  channels: { kind: 'opaque' },
+  sign: 'any',
+  // Four D×D projections, then Q·Kᵀ and the weighted sum of V (Lq·Lk·D each over all heads).
+  macs([q, k]) {
+    const [batch, lq, d] = q!.shape;
+    const lk = k!.shape[1];
+    return batch * d * (2 * d * (lq + lk) + 2 * lq * lk);
+  },
+  differentiable: true,
+  weight: null,
   infer(inputs, a) {
     const [q, k, v, ...rest] = inputs;
     if (!q || !k || !v) throw new Error('attention needs query, key and value');
@@ -84,3 +94,9 @@ export const attention = defineOp<AttentionAttrs>({
     emit.add(emit.input(10) ? 'Add' : 'Identity', emit.input(10) ? [out, emit.input(10)] : [out], [emit.output(0)]);
   },
 });
+
+declare module './op' {
+  interface OpAttrs {
+    attention: z.input<typeof attentionAttrs>;
+  }
+}

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { defineOp, pair } from './op';
+import { defineOp, noMacs, pair } from './op';
 import { emitPool, inferPool, padSpatial, poolAttrs } from './pool-common';
 
 export const avgPool2dAttrs = poolAttrs.extend({
@@ -23,6 +23,11 @@ export const avgPool2d = defineOp<AvgPool2dAttrs>({
   name: 'avg_pool2d',
   inputs: ['x'],
   attrs: avgPool2dAttrs,
+  channels: { kind: 'through' },
+  sign: 'preserves',
+  macs: noMacs,
+  differentiable: true,
+  weight: null,
   infer: inferPool,
   forward([x], a) {
     const [k, s] = [pair(a.kernel), pair(a.strides)];
@@ -35,3 +40,9 @@ export const avgPool2d = defineOp<AvgPool2dAttrs>({
   },
   onnx: (emit, a) => emitPool(emit, 'AveragePool', a, { count_include_pad: a.countIncludePad ? 1 : 0 }),
 });
+
+declare module './op' {
+  interface OpAttrs {
+    avg_pool2d: z.input<typeof avgPool2dAttrs>;
+  }
+}

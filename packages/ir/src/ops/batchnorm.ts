@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { batchNormPlain } from '../backends/batch-norm-plain';
 import type { OnnxNodeEmitter } from '../onnx/emitter';
 import { emitChannelsFirst } from '../onnx/emitter';
-import { defineOp, mergeDim } from './op';
+import { defineOp, mergeDim, noMacs } from './op';
 
 export const batchnormAttrs = z.strictObject({
   eps: z.number().positive().default(1e-5),
@@ -41,6 +41,12 @@ export const batchnormOp = defineOp<BatchnormAttrs>({
   name: 'batchnorm',
   inputs: ['x', 'gamma', 'beta', 'runningMean', 'runningVar'],
   attrs: batchnormAttrs,
+  channels: { kind: 'through', perChannelInputs: [1, 2, 3, 4] },
+  sign: 'any',
+  // Folds into the preceding conv/dense at deployment.
+  macs: noMacs,
+  differentiable: true,
+  weight: null,
   infer([x, ...stats]) {
     if (!x || stats.some((s) => !s))
       throw new Error('batchnorm needs x, gamma, beta, runningMean and runningVar');
@@ -75,3 +81,9 @@ export const batchnormOp = defineOp<BatchnormAttrs>({
     else emitChannelsFirst(emit, (x, y) => emit.add('BatchNormalization', [x, ...stats], [y], attrs));
   },
 });
+
+declare module './op' {
+  interface OpAttrs {
+    batchnorm: z.input<typeof batchnormAttrs>;
+  }
+}

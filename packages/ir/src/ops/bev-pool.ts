@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { emitCellSum } from './cell-scatter-onnx';
+import { sizeOf } from '../graph';
 import { defineOp, mergeDim } from './op';
 import { sumIntoCells } from './row-scatter';
 
@@ -27,6 +28,12 @@ export const bevPool = defineOp<BevPoolAttrs>({
   name: 'bev_pool',
   inputs: ['features', 'cellIndex'],
   attrs: bevPoolAttrs,
+  channels: { kind: 'through' },
+  sign: 'preserves',
+  // One accumulate per lifted element: the sum half of the lift's outer product.
+  macs: ([features]) => sizeOf(features!.shape),
+  differentiable: true,
+  weight: null,
   infer([f, idx], a) {
     if (!f || !idx) throw new Error('bev_pool needs features and cellIndex');
     if (f.shape.length !== 2 && f.shape.length !== 3) throw new Error(`features must be [N, C] or [B, N, C], got [${f.shape}]`);
@@ -59,3 +66,9 @@ export const bevPool = defineOp<BevPoolAttrs>({
     emitCellSum(emit, emit.input(0), f.shape.length as 2 | 3, cell, a.gridH * a.gridW, { h: a.gridH, w: a.gridW, c }, emit.output(0));
   },
 });
+
+declare module './op' {
+  interface OpAttrs {
+    bev_pool: z.input<typeof bevPoolAttrs>;
+  }
+}

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { resolveAxis } from './axis';
-import { defineOp, mergeDim } from './op';
+import { defineOp, mergeDim, noMacs } from './op';
 
 export const concatAttrs = z.strictObject({
   /** Axis to join along; the default -1 joins channels-last feature maps channel-wise. */
@@ -19,6 +19,11 @@ export const concatOp = defineOp<ConcatAttrs>({
   name: 'concat',
   inputs: ['...xs'],
   attrs: concatAttrs,
+  channels: (a) => ({ kind: 'concat', axis: a.axis }),
+  sign: 'preserves',
+  macs: noMacs,
+  differentiable: true,
+  weight: null,
   infer(xs, a) {
     if (xs.length === 0 || xs.some((x) => !x)) throw new Error('concat needs one or more inputs');
     const first = xs[0]!;
@@ -54,3 +59,9 @@ export const concatOp = defineOp<ConcatAttrs>({
     emit.add('Concat', inputs, [emit.output(0)], { axis: a.axis });
   },
 });
+
+declare module './op' {
+  interface OpAttrs {
+    concat: z.input<typeof concatAttrs>;
+  }
+}

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { emitChannelsFirst } from '../onnx/emitter';
+import { sizeOf } from '../graph';
 import { defineOp, mergeDim, pair, resolvePad } from './op';
 
 const intOrPair = z.union([z.number().int().positive(), z.array(z.number().int().positive()).length(2)]);
@@ -45,6 +46,12 @@ export const convTranspose2d = defineOp<ConvTranspose2dAttrs>({
   name: 'conv_transpose2d',
   inputs: ['x', 'weight', 'bias?'],
   attrs: convTranspose2dAttrs,
+  channels: { kind: 'opaque' },
+  sign: 'any',
+  // Every input pixel scatters a kh×kw×cout patch.
+  macs: ([x, w]) => sizeOf(x!.shape) * w!.shape[0] * w!.shape[1] * w!.shape[2],
+  differentiable: true,
+  weight: { input: 1, outAxis: 2 },
   infer([x, w, b], a) {
     if (!x || !w) throw new Error('conv_transpose2d needs x and weight');
     if (x.shape.length !== 4) throw new Error(`x must be NHWC (rank 4), got [${x.shape}]`);
@@ -91,3 +98,9 @@ export const convTranspose2d = defineOp<ConvTranspose2dAttrs>({
     });
   },
 });
+
+declare module './op' {
+  interface OpAttrs {
+    conv_transpose2d: z.input<typeof convTranspose2dAttrs>;
+  }
+}

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { emitChannelsFirst } from '../onnx/emitter';
+import { sizeOf } from '../graph';
 import { defineOp, mergeDim, pair, resolvePad, windowOut } from './op';
 
 const padSchema = z.union([z.enum(['same', 'valid']), z.number().int().min(0), z.array(z.number().int().min(0)).length(4)]);
@@ -41,6 +42,12 @@ export const conv2d = defineOp<Conv2dAttrs>({
   name: 'conv2d',
   inputs: ['x', 'weight', 'bias?'],
   attrs: conv2dAttrs,
+  // Grouped kernels tie output channels to input groups, which channel removal does not rewrite.
+  channels: (a) => (a.groups === 1 ? { kind: 'produce', weightInput: 1, inAxis: 2, biasInput: 2 } : { kind: 'opaque' }),
+  sign: 'any',
+  macs: ([, w], [y]) => sizeOf(y.shape) * w!.shape[0] * w!.shape[1] * w!.shape[2],
+  differentiable: true,
+  weight: { input: 1, outAxis: 3 },
   infer([x, w, b], a) {
     if (!x || !w) throw new Error('conv2d needs x and weight');
     if (x.shape.length !== 4) throw new Error(`x must be NHWC (rank 4), got [${x.shape}]`);
@@ -102,3 +109,9 @@ export const conv2d = defineOp<Conv2dAttrs>({
     });
   },
 });
+
+declare module './op' {
+  interface OpAttrs {
+    conv2d: z.input<typeof conv2dAttrs>;
+  }
+}

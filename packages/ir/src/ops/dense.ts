@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { matMulPlain } from './matmul-plain';
+import { sizeOf } from '../graph';
 import { defineOp, mergeDim } from './op';
 
 /**
@@ -16,6 +17,11 @@ export const denseOp = defineOp<Record<string, never>>({
   name: 'dense',
   inputs: ['x', 'weight', 'bias?'],
   attrs: z.strictObject({}),
+  channels: { kind: 'produce', weightInput: 1, inAxis: 0, biasInput: 2 },
+  sign: 'any',
+  macs: ([, w], [y]) => sizeOf(y.shape) * w!.shape[0],
+  differentiable: true,
+  weight: { input: 1, outAxis: 1 },
   infer([x, w, b]) {
     if (!x || !w) throw new Error('dense needs x and weight');
     if (x.shape.length < 1) throw new Error('x must have at least one axis (the features)');
@@ -52,3 +58,9 @@ export const denseOp = defineOp<Record<string, never>>({
     if (hasBias) emit.add('Add', [product, emit.input(2)], [emit.output(0)]);
   },
 });
+
+declare module './op' {
+  interface OpAttrs {
+    dense: Record<string, never>;
+  }
+}

@@ -7,4 +7,10 @@ import { defineBinaryOp } from './binary-op';
  * @example
  * const y = b.op('div', [x, other]); // [-1, 8, 8, 16] with [16] → [-1, 8, 8, 16]
  */
-export const divOp = defineBinaryOp('div', (a, b) => tf.div(a, b), 'Div', { floatOnly: true });
+export const divOp = defineBinaryOp('div', (a, b) => tf.div(a, b), 'Div', { floatOnly: true, sign: 'any', multiplies: true });
+
+declare module './op' {
+  interface OpAttrs {
+    div: Record<string, never>;
+  }
+}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { knownSize } from './axis';
-import { defineOp } from './op';
+import { defineOp, noMacs } from './op';
 
 export const flattenAttrs = z.strictObject({
   /** Axes before it form the first output dimension, the rest the second (0…rank; negative from the end). */
@@ -25,6 +25,11 @@ export const flattenOp = defineOp<FlattenAttrs>({
   name: 'flatten',
   inputs: ['x'],
   attrs: flattenAttrs,
+  channels: { kind: 'opaque' },
+  sign: 'preserves',
+  macs: noMacs,
+  differentiable: true,
+  weight: null,
   infer([x], a) {
     if (!x) throw new Error('flatten needs an input');
     const at = splitAt(a.axis, x.shape.length);
@@ -39,3 +44,9 @@ export const flattenOp = defineOp<FlattenAttrs>({
     emit.add('Flatten', [emit.input(0)], [emit.output(0)], { axis: a.axis });
   },
 });
+
+declare module './op' {
+  interface OpAttrs {
+    flatten: z.input<typeof flattenAttrs>;
+  }
+}

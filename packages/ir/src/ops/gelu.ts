@@ -60,6 +60,8 @@ function emitDecomposed(
  */
 export const geluOp = defineUnaryOp<GeluAttrs>({
   name: 'gelu',
+  // GELU dips below zero (to about −0.17) for negative inputs.
+  sign: 'any',
   attrs: geluAttrs,
   fn: (x, a) => geluForward(x, a.approximate),
   onnx(emit, x, y, a) {
@@ -67,3 +69,9 @@ export const geluOp = defineUnaryOp<GeluAttrs>({
     else emitDecomposed(emit, x, y, a.approximate);
   },
 });
+
+declare module './op' {
+  interface OpAttrs {
+    gelu: z.input<typeof geluAttrs>;
+  }
+}

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { NHWC_TO_NCHW } from '../onnx/emitter';
-import { defineOp, mergeDim } from './op';
+import { defineOp, mergeDim, noMacs } from './op';
 import { withCustomGrad } from './custom-grad';
 
 export const gridSampleAttrs = z.object({});
@@ -23,6 +23,11 @@ export const gridSample = defineOp<GridSampleAttrs>({
   name: 'grid_sample',
   inputs: ['features', 'points'],
   attrs: gridSampleAttrs,
+  channels: { kind: 'opaque' },
+  sign: 'any',
+  macs: noMacs,
+  differentiable: true,
+  weight: null,
   infer([f, p]) {
     if (!f || !p) throw new Error('grid_sample needs features and points');
     if (f.shape.length !== 4) throw new Error(`features must be NHWC (rank 4), got [${f.shape}]`);
@@ -106,4 +111,10 @@ function bilinearCorners(points: tf.Tensor, h: number, w: number) {
     dRow: stackMasked([tf.neg(gc), tf.neg(fc), gc, fc]),
     dCol: stackMasked([tf.neg(gr), gr, tf.neg(fr), fr]),
   };
+}
+
+declare module './op' {
+  interface OpAttrs {
+    grid_sample: z.input<typeof gridSampleAttrs>;
+  }
 }

@@ -32,7 +32,7 @@ import { maxPool2d } from './max-pool2d';
 import { avgPool2d } from './avg-pool2d';
 import { convTranspose2d } from './conv-transpose2d';
 import { attention } from './attention';
-import type { OpDef } from './op';
+import { OP_METADATA_FIELDS, type OpDef } from './op';
 
 export * from './op';
 export { conv2d } from './conv2d';
@@ -99,8 +99,37 @@ export function listOps(): string[] {
   return [...registry.keys()].sort();
 }
 
-/** Adds an op from outside the core (a plugin's adapter op, say). Names must be unique. */
+const SIGNS = new Set(['nonNegative', 'preserves', 'any']);
+const CHANNEL_KINDS = new Set(['produce', 'through', 'unify', 'concat', 'opaque']);
+
+/**
+ * What is wrong with an op's metadata (channel rule, sign, MACs, differentiability, weight slot), as
+ * one message per field; empty when every field is declared with a value of the right kind.
+ */
+export function opMetadataProblems(op: OpDef): string[] {
+  const problems: string[] = [];
+  const d = op as unknown as Record<string, unknown>;
+  for (const field of OP_METADATA_FIELDS) if (!(field in d) || d[field] === undefined) problems.push(`'${field}' is not declared`);
+  if (d.channels !== undefined && typeof d.channels !== 'function' && !CHANNEL_KINDS.has((d.channels as { kind?: string })?.kind ?? '')) {
+    problems.push(`'channels' must be a channel rule { kind: ${[...CHANNEL_KINDS].join(' | ')} } or a function of the attributes returning one`);
+  }
+  if (d.sign !== undefined && !SIGNS.has(d.sign as string)) problems.push(`'sign' must be one of ${[...SIGNS].join(', ')}, got ${JSON.stringify(d.sign)}`);
+  if (d.macs !== undefined && typeof d.macs !== 'function') problems.push(`'macs' must be a function (inputs, outputs, attrs) => number`);
+  if (d.differentiable !== undefined && typeof d.differentiable !== 'boolean') problems.push(`'differentiable' must be true or false`);
+  const w = d.weight as { input?: unknown; outAxis?: unknown } | null | undefined;
+  if (w !== undefined && w !== null && !(Number.isInteger(w.input) && Number.isInteger(w.outAxis))) problems.push(`'weight' must be null or { input: <slot index>, outAxis: <axis> }`);
+  return problems;
+}
+
+/**
+ * Adds an op from outside the core (a plugin's adapter op, say). Names must be unique, and the op
+ * must declare its metadata like a built-in one (see {@link OpDef}).
+ */
 export function registerOp(op: OpDef): void {
+  const problems = opMetadataProblems(op);
+  if (problems.length > 0) {
+    throw new BevzipError(ERROR_CODES.CONFIG, `registerOp('${op.name}'): ${problems.join('; ')}`);
+  }
   if (registry.has(op.name) && registry.get(op.name) !== op) {
     throw new BevzipError(ERROR_CODES.UNKNOWN_OP, `an op named '${op.name}' is already registered`);
   }

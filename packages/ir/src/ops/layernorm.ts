@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { OnnxNodeEmitter } from '../onnx/emitter';
-import { defineOp, mergeDim } from './op';
+import { defineOp, mergeDim, noMacs } from './op';
 import { emitReduce } from './reduce';
 
 export const layernormAttrs = z.strictObject({
@@ -38,6 +38,12 @@ export const layernormOp = defineOp<LayernormAttrs>({
   name: 'layernorm',
   inputs: ['x', 'gamma', 'beta'],
   attrs: layernormAttrs,
+  // Normalises across the channel axis, so removing a channel changes the others.
+  channels: { kind: 'opaque' },
+  sign: 'any',
+  macs: noMacs,
+  differentiable: true,
+  weight: null,
   infer([x, gamma, beta]) {
     if (!x || !gamma || !beta) throw new Error('layernorm needs x, gamma and beta');
     if (x.shape.length < 1) throw new Error('x must have at least one axis');
@@ -65,3 +71,9 @@ export const layernormOp = defineOp<LayernormAttrs>({
     });
   },
 });
+
+declare module './op' {
+  interface OpAttrs {
+    layernorm: z.input<typeof layernormAttrs>;
+  }
+}

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { swapLastTwo } from './axis';
 import { matMulPlain } from './matmul-plain';
+import { sizeOf } from '../graph';
 import { broadcastShapes, defineOp, mergeDim } from './op';
 
 export const matmulAttrs = z.strictObject({
@@ -21,6 +22,11 @@ export const matmulOp = defineOp<MatmulAttrs>({
   name: 'matmul',
   inputs: ['a', 'b'],
   attrs: matmulAttrs,
+  channels: { kind: 'opaque' },
+  sign: 'any',
+  macs: ([a], [y], at) => sizeOf(y.shape) * a!.shape[a!.shape.length - (at.transposeA ? 2 : 1)],
+  differentiable: true,
+  weight: null,
   infer([a, b], at) {
     if (!a || !b) throw new Error('matmul needs two inputs');
     if (a.shape.length < 2 || b.shape.length < 2)
@@ -46,3 +52,9 @@ export const matmulOp = defineOp<MatmulAttrs>({
     emit.add('MatMul', [side(0, at.transposeA), side(1, at.transposeB)], [emit.output(0)]);
   },
 });
+
+declare module './op' {
+  interface OpAttrs {
+    matmul: z.input<typeof matmulAttrs>;
+  }
+}

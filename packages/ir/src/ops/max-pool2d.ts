@@ -1,5 +1,6 @@
+import type { z } from 'zod';
 import { maxPoolValid } from './max-pool2d.grad';
-import { defineOp, pair } from './op';
+import { defineOp, noMacs, pair } from './op';
 import { emitPool, inferPool, padSpatial, poolAttrs, type PoolAttrs } from './pool-common';
 
 /** Fills padding so it never wins a window; finite so that masks built from it stay NaN-free. */
@@ -17,9 +18,20 @@ export const maxPool2d = defineOp<PoolAttrs>({
   name: 'max_pool2d',
   inputs: ['x'],
   attrs: poolAttrs,
+  channels: { kind: 'through' },
+  sign: 'preserves',
+  macs: noMacs,
+  differentiable: true,
+  weight: null,
   infer: inferPool,
   forward([x], a) {
     return [maxPoolValid(padSpatial(x!, a, PAD_FILL), pair(a.kernel), pair(a.strides))];
   },
   onnx: (emit, a) => emitPool(emit, 'MaxPool', a),
 });
+
+declare module './op' {
+  interface OpAttrs {
+    max_pool2d: z.input<typeof poolAttrs>;
+  }
+}

@@ -7,4 +7,10 @@ import { defineBinaryOp } from './binary-op';
  * @example
  * const y = b.op('mul', [x, other]); // [-1, 8, 8, 16] with [16] → [-1, 8, 8, 16]
  */
-export const mulOp = defineBinaryOp('mul', (a, b) => tf.mul(a, b), 'Mul');
+export const mulOp = defineBinaryOp('mul', (a, b) => tf.mul(a, b), 'Mul', { sign: 'preserves', multiplies: true });
+
+declare module './op' {
+  interface OpAttrs {
+    mul: Record<string, never>;
+  }
+}

@@ -15,8 +15,51 @@ export interface OpContext {
 }
 
 /**
- * One operator: attribute schema, shape inference, forward in tfjs-core ops (so autodiff works on every
- * backend; a `tf.customGrad` where tfjs lacks or mis-implements a gradient) and its ONNX mapping.
+ * How an op treats the channel (last) axis, for structured channel removal:
+ * - `produce`: makes a new channel space from a weight's last axis (conv2d with groups 1, dense);
+ *   the weight's `inAxis` consumes its input's channels.
+ * - `through`: output channels are input 0's channels, one to one (activations, batch norm, resize,
+ *   pooling, BEV pooling and scatter); the `perChannelInputs` params (batch norm's) follow them.
+ * - `unify`: element-wise binary ops whose inputs must share channel indexing.
+ * - `concat`: concatenation along `axis`; a concat along the channel axis joins its inputs' channels.
+ * - `opaque`: channels reaching the op are all kept.
+ */
+export type ChannelRule =
+  | { kind: 'produce'; weightInput: number; inAxis: number; biasInput?: number }
+  | { kind: 'through'; perChannelInputs?: number[] }
+  | { kind: 'unify' }
+  | { kind: 'concat'; axis: number }
+  | { kind: 'opaque' };
+
+/**
+ * What an op's output sign is known to be: `nonNegative` always ≥ 0 (ReLU, sigmoid, softmax);
+ * `preserves` ≥ 0 whenever every input is ≥ 0 (ops that move, pick, pool or add values); `any` no
+ * guarantee is claimed.
+ */
+export type SignRule = 'nonNegative' | 'preserves' | 'any';
+
+/** The learned kernel of a layer: its input slot and the output-channel axis in the IR layout. */
+export interface WeightSlot {
+  readonly input: number;
+  readonly outAxis: number;
+}
+
+/**
+ * Attribute types per op name, as a `GraphBuilder.op` call writes them (defaults optional). Each op
+ * file adds its entry by declaration merging; an op registered from outside can do the same:
+ *
+ * @example
+ * declare module '@bevzip/ir' { interface OpAttrs { my_op: { gain: number } } }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface OpAttrs {}
+
+/**
+ * One operator, complete in one file: attribute schema, shape inference, forward in tfjs-core ops (so
+ * autodiff works on every backend; a `tf.customGrad` where tfjs lacks or mis-implements a gradient),
+ * its ONNX mapping, and the facts passes and plugins read instead of keeping tables of op names
+ * (channel rule, sign, MACs, differentiability, weight slot). Every field is required, so an op
+ * given to `registerOp` states them all.
  */
 export interface OpDef<A = any> {
   readonly name: string;
@@ -29,9 +72,33 @@ export interface OpDef<A = any> {
   forward(inputs: readonly (tf.Tensor | undefined)[], attrs: A, ctx: OpContext): tf.Tensor[];
   /** Emits the ONNX nodes computing this op. */
   onnx(emit: OnnxNodeEmitter, attrs: A): void;
-  /** Set when no gradient flows through the op (index lookups, argmax, comparisons). */
-  readonly nonDifferentiable?: true;
+  /** How structured channel removal propagates through the op; a function when attributes decide (grouped conv). */
+  readonly channels: ChannelRule | ((attrs: A) => ChannelRule);
+  /** What is known of the output's sign (unsigned activation ranges in quantization). */
+  readonly sign: SignRule;
+  /**
+   * Multiply-accumulates of one evaluation from concrete shapes: products (convolutions, dense,
+   * matmul, attention) count one per multiply-add, element-wise `mul`/`div`/`scale` one per output,
+   * `bev_pool` one per pooled element; data movement, comparisons, activations, normalisations,
+   * resizes and other reductions count 0.
+   */
+  macs(inputs: readonly (TensorInfo | undefined)[], outputs: readonly TensorInfo[], attrs: A): number;
+  /** False when no gradient flows through the op to its float inputs (index lookups, comparisons). */
+  readonly differentiable: boolean;
+  /** The layer's learned kernel (per-channel quantization, weighted-layer cost), or null. */
+  readonly weight: WeightSlot | null;
 }
+
+/** The metadata fields every op declares (checked by `registerOp` and the op meta-test). */
+export const OP_METADATA_FIELDS = ['channels', 'sign', 'macs', 'differentiable', 'weight'] as const;
+
+/** An op's channel rule for given (parsed) attributes. */
+export function resolveChannelRule<A>(op: OpDef<A>, attrs: A): ChannelRule {
+  return typeof op.channels === 'function' ? op.channels(attrs) : op.channels;
+}
+
+/** MACs of ops that do none (data movement, activations, normalisations). */
+export const noMacs = (): number => 0;
 
 export function defineOp<A>(def: OpDef<A>): OpDef<A> {
   return def;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { withCustomGrad } from './custom-grad';
-import { defineOp, mergeDim } from './op';
+import { defineOp, mergeDim, noMacs } from './op';
 
 export const pillarMaxAttrs = z.object({});
 export type PillarMaxAttrs = z.infer<typeof pillarMaxAttrs>;
@@ -21,6 +21,11 @@ export const pillarMax = defineOp<PillarMaxAttrs>({
   name: 'pillar_max',
   inputs: ['pointFeatures', 'mask'],
   attrs: pillarMaxAttrs,
+  channels: { kind: 'through' },
+  sign: 'preserves',
+  macs: noMacs,
+  differentiable: true,
+  weight: null,
   infer([x, mask]) {
     if (!x || !mask) throw new Error('pillar_max needs pointFeatures and mask');
     if (x.shape.length < 3) throw new Error(`pointFeatures must be [P, M, C], got [${x.shape}]`);
@@ -82,3 +87,9 @@ export const pillarMax = defineOp<PillarMaxAttrs>({
     emit.add('Where', [nonEmpty, pooled, emit.constant([0], [], 'float32', 'zero')], [emit.output(0)]);
   },
 });
+
+declare module './op' {
+  interface OpAttrs {
+    pillar_max: z.input<typeof pillarMaxAttrs>;
+  }
+}

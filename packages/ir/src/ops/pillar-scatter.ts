@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { emitCellSum } from './cell-scatter-onnx';
-import { defineOp, mergeDim } from './op';
+import { defineOp, mergeDim, noMacs } from './op';
 import { sumIntoCells } from './row-scatter';
 
 export const pillarScatterAttrs = z.object({
@@ -33,6 +33,11 @@ export const pillarScatter = defineOp<PillarScatterAttrs>({
   name: 'pillar_scatter',
   inputs: ['pillarFeatures', 'coords'],
   attrs: pillarScatterAttrs,
+  channels: { kind: 'through' },
+  sign: 'preserves',
+  macs: noMacs,
+  differentiable: true,
+  weight: null,
   infer([f, xy], a) {
     if (!f || !xy) throw new Error('pillar_scatter needs pillarFeatures and coords');
     if (xy.dtype !== 'int32') throw new Error(`coords must be int32, got ${xy.dtype}`);
@@ -83,3 +88,9 @@ export const pillarScatter = defineOp<PillarScatterAttrs>({
     emitCellSum(emit, emit.input(0), f.shape.length as 2 | 3, cell, numCells, { h: a.gridH, w: a.gridW, c: f.shape.at(-1)! }, emit.output(0));
   },
 });
+
+declare module './op' {
+  interface OpAttrs {
+    pillar_scatter: z.input<typeof pillarScatterAttrs>;
+  }
+}

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { OnnxNodeEmitter } from '../onnx/emitter';
 import { resolveAxes } from './axis';
-import { defineOp, type OpDef } from './op';
+import { defineOp, noMacs, type OpDef } from './op';
 
 export const reduceAttrs = z.strictObject({
   /** Axes to reduce (negative from the end); omitted = all axes. */
@@ -56,6 +56,12 @@ export function defineReduceOp(
       const axes = resolveAxes(a.axes, emit.inputInfo(0)!.shape.length);
       emitReduce(emit, onnxType, emit.input(0), emit.output(0), axes, a.keepDims);
     },
+    // Reducing may take the channel axis away, so channel removal does not see through it.
+    channels: { kind: 'opaque' },
+    sign: 'any',
+    macs: noMacs,
+    differentiable: true,
+    weight: null,
   });
 }
 

@@ -9,6 +9,13 @@ import { defineUnaryOp } from './unary-op';
  */
 export const reluOp = defineUnaryOp({
   name: 'relu',
+  sign: 'nonNegative',
   fn: (x) => tf.relu(x),
   onnx: (emit, x, y) => emit.add('Relu', [x], [y]),
 });
+
+declare module './op' {
+  interface OpAttrs {
+    relu: Record<string, never>;
+  }
+}

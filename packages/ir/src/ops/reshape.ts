@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { knownSize } from './axis';
-import { defineOp } from './op';
+import { defineOp, noMacs } from './op';
 
 export const reshapeAttrs = z.strictObject({
   /** Target shape: 0 copies the input dimension at the same index, one -1 takes what is left. */
@@ -52,6 +52,11 @@ export const reshapeOp = defineOp<ReshapeAttrs>({
   name: 'reshape',
   inputs: ['x'],
   attrs: reshapeAttrs,
+  channels: { kind: 'opaque' },
+  sign: 'preserves',
+  macs: noMacs,
+  differentiable: true,
+  weight: null,
   infer([x], a) {
     if (!x) throw new Error('reshape needs an input');
     return [{ shape: reshapeShape(x.shape, a.shape), dtype: x.dtype }];
@@ -65,3 +70,9 @@ export const reshapeOp = defineOp<ReshapeAttrs>({
     emit.add('Reshape', [emit.input(0), shape], [emit.output(0)], emit.opset >= 14 ? { allowzero: 0 } : {});
   },
 });
+
+declare module './op' {
+  interface OpAttrs {
+    reshape: z.input<typeof reshapeAttrs>;
+  }
+}

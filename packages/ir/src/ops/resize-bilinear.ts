@@ -1,4 +1,5 @@
-import { defineOp } from './op';
+import type { z } from 'zod';
+import { defineOp, noMacs } from './op';
 import { emitResize, inferResize, resizeAttrs, resizeForward, type ResizeAttrs } from './resize-common';
 
 /**
@@ -13,7 +14,18 @@ export const resizeBilinear = defineOp<ResizeAttrs>({
   name: 'resize_bilinear',
   inputs: ['x'],
   attrs: resizeAttrs,
+  channels: { kind: 'through' },
+  sign: 'preserves',
+  macs: noMacs,
+  differentiable: true,
+  weight: null,
   infer: inferResize,
   forward: ([x], a) => [resizeForward(x!, a, 'bilinear')],
   onnx: (emit, a) => emitResize(emit, a, 'bilinear'),
 });
+
+declare module './op' {
+  interface OpAttrs {
+    resize_bilinear: z.input<typeof resizeAttrs>;
+  }
+}

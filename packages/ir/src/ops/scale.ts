@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { sizeOf } from '../graph';
 import { defineUnaryOp } from './unary-op';
 
 export const scaleAttrs = z.strictObject({
@@ -17,9 +18,18 @@ export type ScaleAttrs = z.infer<typeof scaleAttrs>;
  */
 export const scaleOp = defineUnaryOp<ScaleAttrs>({
   name: 'scale',
+  // The factor may be negative.
+  sign: 'any',
+  macs: (x) => sizeOf(x.shape),
   attrs: scaleAttrs,
   fn: (x, a) => tf.mul(x, a.factor),
   onnx(emit, x, y, a) {
     emit.add('Mul', [x, emit.constant([a.factor], [], 'float32', 'factor')], [y]);
   },
 });
+
+declare module './op' {
+  interface OpAttrs {
+    scale: z.input<typeof scaleAttrs>;
+  }
+}

@@ -9,6 +9,13 @@ import { defineUnaryOp } from './unary-op';
  */
 export const sigmoidOp = defineUnaryOp({
   name: 'sigmoid',
+  sign: 'nonNegative',
   fn: (x) => tf.sigmoid(x),
   onnx: (emit, x, y) => emit.add('Sigmoid', [x], [y]),
 });
+
+declare module './op' {
+  interface OpAttrs {
+    sigmoid: Record<string, never>;
+  }
+}

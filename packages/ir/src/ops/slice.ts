@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { defineOp } from './op';
+import { defineOp, noMacs } from './op';
 
 export const sliceAttrs = z
   .strictObject({
@@ -31,6 +31,11 @@ export const sliceOp = defineOp<SliceAttrs>({
   name: 'slice',
   inputs: ['x'],
   attrs: sliceAttrs,
+  channels: { kind: 'opaque' },
+  sign: 'preserves',
+  macs: noMacs,
+  differentiable: true,
+  weight: null,
   infer([x], a) {
     if (!x) throw new Error('slice needs an input');
     if (a.begin.length > x.shape.length)
@@ -65,3 +70,9 @@ export const sliceOp = defineOp<SliceAttrs>({
     );
   },
 });
+
+declare module './op' {
+  interface OpAttrs {
+    slice: z.input<typeof sliceAttrs>;
+  }
+}

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { resolveAxis } from './axis';
-import { defineOp } from './op';
+import { defineOp, noMacs } from './op';
 
 export const softmaxAttrs = z.strictObject({
   /** The axis that sums to one; negative counts from the end. */
@@ -20,6 +20,11 @@ export const softmaxOp = defineOp<SoftmaxAttrs>({
   name: 'softmax',
   inputs: ['x'],
   attrs: softmaxAttrs,
+  channels: { kind: 'opaque' },
+  sign: 'nonNegative',
+  macs: noMacs,
+  differentiable: true,
+  weight: null,
   infer([x], a) {
     if (!x) throw new Error('softmax needs an input');
     if (x.dtype !== 'float32') throw new Error(`softmax needs a float32 input, got ${x.dtype}`);
@@ -38,3 +43,9 @@ export const softmaxOp = defineOp<SoftmaxAttrs>({
     emit.add('Softmax', [emit.input(0)], [emit.output(0)], { axis: a.axis });
   },
 });
+
+declare module './op' {
+  interface OpAttrs {
+    softmax: z.input<typeof softmaxAttrs>;
+  }
+}

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { resolveAxis } from './axis';
-import { defineOp } from './op';
+import { defineOp, noMacs } from './op';
 
 export const splitAttrs = z.strictObject({
   axis: z.number().int().default(-1),
@@ -21,6 +21,11 @@ export const splitOp = defineOp<SplitAttrs>({
   name: 'split',
   inputs: ['x'],
   attrs: splitAttrs,
+  channels: { kind: 'opaque' },
+  sign: 'preserves',
+  macs: noMacs,
+  differentiable: true,
+  weight: null,
   infer([x], a) {
     if (!x) throw new Error('split needs an input');
     const axis = resolveAxis(a.axis, x.shape.length);
@@ -52,3 +57,9 @@ export const splitOp = defineOp<SplitAttrs>({
     else emit.add('Split', [emit.input(0)], outputs, { axis: a.axis, split: a.sizes });
   },
 });
+
+declare module './op' {
+  interface OpAttrs {
+    split: z.input<typeof splitAttrs>;
+  }
+}

@@ -7,4 +7,10 @@ import { defineBinaryOp } from './binary-op';
  * @example
  * const y = b.op('sub', [x, other]); // [-1, 8, 8, 16] with [16] → [-1, 8, 8, 16]
  */
-export const subOp = defineBinaryOp('sub', (a, b) => tf.sub(a, b), 'Sub');
+export const subOp = defineBinaryOp('sub', (a, b) => tf.sub(a, b), 'Sub', { sign: 'any' });
+
+declare module './op' {
+  interface OpAttrs {
+    sub: Record<string, never>;
+  }
+}

@@ -9,6 +9,13 @@ import { defineUnaryOp } from './unary-op';
  */
 export const tanhOp = defineUnaryOp({
   name: 'tanh',
+  sign: 'any',
   fn: (x) => tf.tanh(x),
   onnx: (emit, x, y) => emit.add('Tanh', [x], [y]),
 });
+
+declare module './op' {
+  interface OpAttrs {
+    tanh: Record<string, never>;
+  }
+}

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { defineOp } from './op';
+import { defineOp, noMacs } from './op';
 
 export const transposeAttrs = z.strictObject({
   /** Output axis i is input axis perm[i]. */
@@ -18,6 +18,11 @@ export const transposeOp = defineOp<TransposeAttrs>({
   name: 'transpose',
   inputs: ['x'],
   attrs: transposeAttrs,
+  channels: { kind: 'opaque' },
+  sign: 'preserves',
+  macs: noMacs,
+  differentiable: true,
+  weight: null,
   infer([x], a) {
     if (!x) throw new Error('transpose needs an input');
     const rank = x.shape.length;
@@ -34,3 +39,9 @@ export const transposeOp = defineOp<TransposeAttrs>({
     emit.add('Transpose', [emit.input(0)], [emit.output(0)], { perm: a.perm });
   },
 });
+
+declare module './op' {
+  interface OpAttrs {
+    transpose: z.input<typeof transposeAttrs>;
+  }
+}

@@ -1,7 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { OnnxNodeEmitter } from '../onnx/emitter';
-import { defineOp, type OpDef } from './op';
+import type { TensorInfo } from '../graph';
+import { defineOp, noMacs, type OpDef, type SignRule } from './op';
 
 /** The parts that differ between element-wise single-input ops. */
 export interface UnaryOpSpec<A> {
@@ -11,13 +12,18 @@ export interface UnaryOpSpec<A> {
   fn(x: tf.Tensor, attrs: A): tf.Tensor;
   /** Emits ONNX nodes computing `y` from `x`. */
   onnx(emit: OnnxNodeEmitter, x: string, y: string, attrs: A): void;
+  /** What is known of the output's sign (see {@link SignRule}). */
+  sign: SignRule;
+  /** Multiplies per evaluation; default none (activations). */
+  macs?: (x: TensorInfo) => number;
 }
 
 /**
  * Defines an element-wise op with one float input whose output has the input's shape (activations).
+ * Channels pass through one to one, so structured channel removal sees through it.
  *
  * @example
- * const neg = defineUnaryOp({ name: 'neg', fn: (x) => tf.neg(x), onnx: (e, x, y) => e.add('Neg', [x], [y]) });
+ * const neg = defineUnaryOp({ name: 'neg', sign: 'any', fn: (x) => tf.neg(x), onnx: (e, x, y) => e.add('Neg', [x], [y]) });
  */
 export function defineUnaryOp<A = Record<string, never>>(spec: UnaryOpSpec<A>): OpDef<A> {
   return defineOp<A>({
@@ -35,5 +41,10 @@ export function defineUnaryOp<A = Record<string, never>>(spec: UnaryOpSpec<A>): 
     onnx(emit, a) {
       spec.onnx(emit, emit.input(0), emit.output(0), a);
     },
+    channels: { kind: 'through' },
+    sign: spec.sign,
+    macs: spec.macs ? ([x]) => spec.macs!(x!) : noMacs,
+    differentiable: true,
+    weight: null,
   });
 }

@@ -1,10 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { BevzipError, ERROR_CODES } from '../errors';
 import type { Graph, NodeDef } from '../graph';
-import { parseAttrs } from '../infer';
-import { getOp } from '../ops';
 import type { ParamStore } from '../params';
-import { CHANNEL_RULES } from './channel-rules';
+import { channelRuleOf } from './channel-rules';
 import { reinfer } from './reinfer';
 
 /** A run of channels of one space inside a value's channel axis. */
@@ -67,9 +65,8 @@ function analyse(graph: Graph, keep: ReadonlyMap<string, readonly number[]>) {
   };
   const pinAll = (v: string) => layoutOf(v).forEach((s) => spaces.pin(s.space));
   for (const node of graph.nodes) {
-    const rule = CHANNEL_RULES[node.op];
-    const grouped = node.op === 'conv2d' && (parseAttrs(getOp('conv2d'), node) as { groups: number }).groups !== 1;
-    if (!rule || grouped) {
+    const rule = channelRuleOf(node);
+    if (rule.kind === 'opaque') {
       node.inputs.filter(Boolean).forEach(pinAll);
       node.outputs.forEach((o) => layoutOf(o));
       continue;
@@ -96,7 +93,7 @@ function analyse(graph: Graph, keep: ReadonlyMap<string, readonly number[]>) {
         layoutOf(node.outputs[0]);
       }
     } else {
-      const axis = (parseAttrs(getOp('concat'), node) as { axis: number }).axis;
+      const axis = rule.axis;
       const rank = (graph.values[node.outputs[0]]?.shape ?? []).length;
       if (axis === -1 || axis === rank - 1) layout.set(node.outputs[0], node.inputs.flatMap(layoutOf));
       else {
@@ -140,8 +137,8 @@ function keptIndices(segments: Segment[], keptOf: (space: number) => number[]): 
  * Removes channels for real, so a pruned model gets smaller and faster: `keep` maps a conv2d/dense
  * weight to the output channels it keeps. Removal propagates through batch norm, activations,
  * element-wise ops (whose inputs are unified to the union of what their producers keep), channel
- * concat and into every consuming layer's input-channel axis. Channels that reach a graph output or
- * an op outside the channel rules are kept and listed in `plan.pinned`.
+ * concat and into every consuming layer's input-channel axis, as each op's declared channel rule
+ * (`OpDef.channels`) says. Channels that reach a graph output or an opaque op are kept and listed in `plan.pinned`.
  */
 export function removeChannels(graph: Graph, params: ParamStore, keep: ReadonlyMap<string, readonly number[]>): { graph: Graph; params: ParamStore; plan: ChannelPlan } {
   for (const [w, channels] of keep) {
@@ -159,8 +156,7 @@ export function removeChannels(graph: Graph, params: ParamStore, keep: ReadonlyM
   const plan = (param: string, axis: number, indices: number[]) => slices.set(param, [...(slices.get(param) ?? []), { axis, indices }]);
   const kept = new Map<string, number[]>();
   g.nodes.forEach((node: NodeDef) => {
-    const rule = CHANNEL_RULES[node.op];
-    if (!rule) return;
+    const rule = channelRuleOf(node);
     if (rule.kind === 'produce') {
       const w = node.inputs[rule.weightInput];
       const space = producerSpace.get(w);

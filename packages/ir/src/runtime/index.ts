@@ -7,7 +7,7 @@ export * from './teacher';
 export * from './services';
 export * from './pipeline-config';
 export { PluginDriver, hookError } from './plugin-driver';
-export type { LoadedPlugin, ActiveSet } from './plugin-driver';
+export type { LoadedPlugin, ActiveSet, PluginIssue, PluginUse, StagePluginUses } from './plugin-driver';
 export { Pipeline } from './pipeline';
 export type { PipelineResult } from './pipeline';
 export { fileCheckpointStore } from './checkpoint-store';

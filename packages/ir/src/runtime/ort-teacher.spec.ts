@@ -31,6 +31,11 @@ registerOp(
     onnx: () => {
       throw new Error('no ONNX mapping');
     },
+    channels: { kind: 'through' },
+    sign: 'any',
+    macs: () => 0,
+    differentiable: true,
+    weight: null,
   }),
 );
 

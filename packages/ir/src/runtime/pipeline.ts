@@ -46,9 +46,10 @@ export class Pipeline {
 
   constructor(
     private readonly config: PipelineConfig,
-    container?: DependencyContainer,
+    /** A container with plugins under `PLUGIN`, or a driver already holding the run's plugins. */
+    plugins?: DependencyContainer | PluginDriver,
   ) {
-    this.driver = new PluginDriver(container);
+    this.driver = plugins instanceof PluginDriver ? plugins : new PluginDriver(plugins);
   }
 
   /** Adds a plugin; throws E_FROZEN once the run has started. */

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { container as globalContainer } from 'tsyringe';
+import { container as globalContainer, type DependencyContainer } from 'tsyringe';
 import { z } from 'zod';
 import { BevzipError } from '../errors';
 import { definePlugin, PLUGIN_API_VERSION } from './plugin';
@@ -92,5 +92,96 @@ describe('PluginDriver', () => {
     const [loaded] = new PluginDriver().use(featureDistillation({ tap: 'f' })).start();
     expect(loaded.options).toEqual({ tap: 'f', weight: 1 });
     expect(loaded.requires).toEqual({ taps: ['f'], teacher: { taps: ['f'] } });
+  });
+});
+
+describe('PluginDriver: plugin options and per-stage instances', () => {
+  /** A package registering a quantizer from `options.quantize` and, when asked, a distiller from `options.distill`. */
+  const q = definePlugin({ name: 'q', version: '1.0.0', apiVersion: '^1.0.0', description: 'q', options: z.strictObject({ wBits: z.number().int().min(2).max(8).default(4) }), hooks: () => ({}) });
+  const d = definePlugin({ name: 'd', version: '1.0.0', apiVersion: '^1.0.0', description: 'd', options: z.strictObject({ weight: z.number().positive() }), hooks: () => ({}) });
+  let registerCalls = 0;
+  const register = (c: DependencyContainer, o: unknown) => {
+    registerCalls++;
+    const opts = o as { quantize?: object; distill?: { weight: number } };
+    c.register(PLUGIN, { useValue: q(opts.quantize, { optionsPath: ['quantize'] }) });
+    if (opts.distill) c.register(PLUGIN, { useValue: d(opts.distill, { optionsPath: ['distill'] }) });
+  };
+  const at = (i: number, j: number) => ['stages', i, 'plugins', j, 'options'];
+  beforeEach(() => (registerCalls = 0));
+
+  it('makes one instance of a package listed in several stages with the same options', () => {
+    const driver = new PluginDriver();
+    const opts = { quantize: { wBits: 4 }, distill: { weight: 1 } };
+    const stages = driver.useStages(
+      [
+        { name: 'a', uses: [{ package: 'qd', options: opts, register, optionsPath: at(0, 0) }] },
+        { name: 'b', uses: [{ package: 'qd', options: structuredClone(opts), register, optionsPath: at(1, 0) }] },
+        { name: 'c', uses: [] },
+      ],
+      globalContainer,
+    );
+    expect(registerCalls).toBe(1);
+    expect(stages).toEqual([['q', 'd'], ['q', 'd'], []]);
+    expect(driver.start().map((p) => [p.name, p.options])).toEqual([['q', { wBits: 4 }], ['d', { weight: 1 }]]);
+    expect(globalContainer.isRegistered(PLUGIN, true)).toBe(false);
+  });
+
+  it('gives each differently configured use its own instance, named after its first stage', () => {
+    const driver = new PluginDriver();
+    const stages = driver.useStages(
+      [
+        { name: 'a', uses: [{ package: 'qd', options: { quantize: { wBits: 4 } }, register }] },
+        { name: 'b', uses: [{ package: 'qd', options: { quantize: { wBits: 8 } }, register }] },
+        { name: 'c', uses: [{ package: 'qd', options: { quantize: { wBits: 4 } }, register }] },
+      ],
+      globalContainer,
+    );
+    expect(stages).toEqual([['q@a'], ['q@b'], ['q@a']]);
+    expect(driver.start().map((p) => [p.name, p.options])).toEqual([['q@a', { wBits: 4 }], ['q@b', { wBits: 8 }]]);
+  });
+
+  it('returns every option issue at its full path, then start() throws them all', () => {
+    const driver = new PluginDriver();
+    driver.useStages(
+      [
+        { name: 'a', uses: [{ package: 'other', options: {}, register: (c) => c.register(PLUGIN, { useValue: featureDistillation({ tap: 'f' }) }), optionsPath: at(0, 0) }] },
+        { name: 'b', uses: [{ package: 'qd', options: { quantize: { wBits: 9, extra: true }, distill: { weight: -1 } }, register, optionsPath: at(1, 1) }] },
+      ],
+      globalContainer,
+    );
+    const issues = driver.check();
+    expect(issues.map((i) => [i.code, i.plugin, i.path.join('.'), i.option?.join('.')])).toEqual([
+      ['E_PLUGIN_OPTIONS', 'q', 'stages.1.plugins.1.options.quantize.wBits', 'wBits'],
+      ['E_PLUGIN_OPTIONS', 'q', 'stages.1.plugins.1.options.quantize', ''],
+      ['E_PLUGIN_OPTIONS', 'd', 'stages.1.plugins.1.options.distill.weight', 'weight'],
+    ]);
+    expect(issues[1].message).toMatch(/extra/);
+    const e = caught(() => driver.start());
+    expect(e.code).toBe('E_PLUGIN_OPTIONS');
+    expect(e.issues).toEqual(issues);
+    expect(e.message).toBe(
+      [`plugin 'q': invalid options: option 'wBits': ${issues[0].message}; option '(root)': ${issues[1].message}`, `plugin 'd': invalid options: option 'weight': ${issues[2].message}`].join('\n'),
+    );
+    expect(driver.frozen).toBe(false);
+  });
+
+  it('parses each plugin\'s options once, however often it is checked', () => {
+    let parses = 0;
+    const counted = definePlugin({ name: 'counted', version: '1.0.0', apiVersion: '^1.0.0', description: 'c', options: z.object({ k: z.number().default(1) }).transform((o) => (parses++, o)), hooks: () => ({}) });
+    const driver = new PluginDriver().use(counted({}));
+    expect(driver.check()).toEqual([]);
+    expect(driver.check()).toEqual([]);
+    expect(driver.start()[0].options).toEqual({ k: 1 });
+    expect(parses).toBe(1);
+  });
+
+  it('reports API range and duplicate problems as issues at the use', () => {
+    const future = definePlugin({ name: 'future', version: '3.0.0', apiVersion: '^9.0.0', description: 'f', options: z.object({}), hooks: () => ({}) });
+    const driver = new PluginDriver().use(future(), at(0, 2)).use(q(), at(0, 0)).use(q(), at(1, 0));
+    expect(driver.check().map((i) => [i.code, i.path.join('.')])).toEqual([
+      ['E_PLUGIN_API_VERSION', 'stages.0.plugins.2.options'],
+      ['E_PLUGIN_DUPLICATE', 'stages.1.plugins.0.options'],
+    ]);
+    expect(caught(() => driver.start()).code).toBe('E_PLUGIN_API_VERSION');
   });
 });

@@ -1,7 +1,7 @@
 import * as semver from 'semver';
 import type { DependencyContainer } from 'tsyringe';
 import type { z } from 'zod';
-import { BevzipError, ERROR_CODES } from '../errors';
+import { BevzipError, ERROR_CODES, type ErrorIssue } from '../errors';
 import {
   HOOK_NAMES,
   TEARDOWN_HOOKS,
@@ -29,6 +29,34 @@ export interface LoadedPlugin {
 type Handler<K extends HookName> = HookHandlers<any>[K];
 type Args<K extends HookName> = Parameters<Handler<K>>;
 type Result<K extends HookName> = Awaited<ReturnType<Handler<K>>>;
+/**
+ * A problem with a plugin found before the run: an incompatible API range, invalid options, a
+ * name registered twice. `path` is where it is in the caller's configuration (the use's
+ * `optionsPath`, the plugin's own `optionsPath`, then the option), `option` the path inside the
+ * plugin's options alone.
+ */
+export interface PluginIssue extends ErrorIssue {
+  readonly plugin: string;
+  readonly option?: readonly PropertyKey[];
+}
+
+/** One plugin package listed in one stage, with the options given to its `register`. */
+export interface PluginUse {
+  /** The package (any stable key of `register`): uses with the same key and equal options share one instance. */
+  readonly package: string;
+  readonly options: unknown;
+  /** The package's `register(container, options)`: registers its plugins under `PLUGIN`. */
+  readonly register: (container: DependencyContainer, options: unknown) => void;
+  /** Where `options` sits in the caller's configuration, e.g. `['stages', 0, 'plugins', 1, 'options']`. */
+  readonly optionsPath?: readonly PropertyKey[];
+}
+
+/** A stage's name and the plugin packages it lists, in order. */
+export interface StagePluginUses {
+  readonly name: string;
+  readonly uses: readonly PluginUse[];
+}
+
 /** Restricts a hook call to the plugins active in a stage; all plugins when omitted. */
 export type ActiveSet = ReadonlySet<string> | undefined;
 
@@ -46,24 +74,73 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /**
- * Loads plugins (from a tsyringe container and `use()`), checks them, then runs their hooks with
- * the kind each hook declares. Order: registration order within the `pre`, normal and `post`
+ * Owns a run's plugins: loads them (from a tsyringe container, `use()` and per-stage package uses
+ * with {@link useStages}), validates their options once ({@link check} returns structured issues
+ * with paths), then runs their hooks with the kind each hook declares. Order: registration order within the `pre`, normal and `post`
  * buckets, sorted once per hook; teardown hooks run in exactly the reverse of that order.
  */
 export class PluginDriver {
-  private readonly pending: Plugin[] = [];
+  private readonly pending: { plugin: Plugin; at: readonly PropertyKey[] }[] = [];
+  /** Per plugin instance: its parsed options, or its issues; filled by {@link check}, so options are parsed once. */
+  private readonly checked = new Map<Plugin, { options: unknown } | { issues: PluginIssue[] }>();
   private loaded: LoadedPlugin[] | undefined;
   private readonly sorted = new Map<HookName, { plugin: LoadedPlugin; handler: (...a: any[]) => any }[]>();
 
   constructor(container?: DependencyContainer) {
-    if (container?.isRegistered(PLUGIN, true)) this.pending.push(...container.resolveAll(PLUGIN));
+    if (container?.isRegistered(PLUGIN, true)) this.pending.push(...container.resolveAll<Plugin>(PLUGIN).map((plugin) => ({ plugin, at: [] })));
   }
 
-  /** Adds a plugin after those from the container. Throws E_FROZEN once the driver has started. */
-  use(plugin: Plugin): this {
+  /**
+   * Adds a plugin after those from the container. `optionsPath` is where its package's options sit
+   * in the caller's configuration (prefixed to option issue paths). Throws E_FROZEN once the driver
+   * has started.
+   */
+  use(plugin: Plugin, optionsPath: readonly PropertyKey[] = []): this {
     this.assertUnfrozen('use()');
-    this.pending.push(plugin);
+    this.pending.push({ plugin, at: [...optionsPath] });
     return this;
+  }
+
+  /**
+   * Instantiates the plugin packages each stage lists, calling each package's `register` in a child
+   * of `container`. A package listed in several stages with the same options is one instance active
+   * in all of them, so what it keeps across stages (calibrated ranges, a progressive schedule)
+   * carries over; with different options each use gets its own instance, named `name@stage` after
+   * its first stage because plugin names are unique in a run. Returns the active plugin names per
+   * stage, for `StageConfig.plugins`. Options are not validated here: see {@link check}.
+   */
+  useStages(stages: readonly StagePluginUses[], container: DependencyContainer): string[][] {
+    this.assertUnfrozen('useStages()');
+    const instances = new Map<string, { plugins: Plugin[]; stage: number; at: readonly PropertyKey[] }>();
+    const perStage = stages.map((stage, i) =>
+      stage.uses.flatMap((use) => {
+        const key = `${use.package}\u0000${JSON.stringify(use.options ?? {})}`;
+        let made = instances.get(key);
+        if (!made) {
+          const child = container.createChildContainer();
+          use.register(child, use.options);
+          const plugins = child.isRegistered(PLUGIN) ? child.resolveAll<Plugin>(PLUGIN) : [];
+          instances.set(key, (made = { plugins, stage: i, at: use.optionsPath ?? [] }));
+        }
+        return made.plugins;
+      }),
+    );
+    const all = [...instances.values()];
+    const clash = (name: string) => all.filter((m) => m.plugins.some((p) => p.name === name)).length > 1;
+    const renamed = new Map<Plugin, Plugin>();
+    for (const m of all) {
+      for (const p of m.plugins) {
+        const named = clash(p.name) ? { ...p, name: `${p.name}@${stages[m.stage].name}` } : p;
+        renamed.set(p, named);
+        this.use(named, m.at);
+      }
+    }
+    return perStage.map((list) => list.map((p) => renamed.get(p)!.name));
+  }
+
+  /** The plugins as registered (options not yet validated), in registration order. */
+  get registered(): readonly Plugin[] {
+    return this.pending.map((p) => p.plugin);
   }
 
   get frozen(): boolean {
@@ -76,15 +153,35 @@ export class PluginDriver {
     return this.loaded;
   }
 
-  /** Validates every plugin and freezes the set. */
+  /**
+   * Every problem of the registered plugins, without throwing: API ranges, options (each issue at
+   * its full path) and duplicate names. Options are parsed once; {@link start} uses the result.
+   */
+  check(): PluginIssue[] {
+    const issues: PluginIssue[] = [];
+    const seen = new Set<string>();
+    for (const { plugin, at } of this.pending) {
+      if (seen.has(plugin.name)) {
+        issues.push({ code: ERROR_CODES.PLUGIN_DUPLICATE, plugin: plugin.name, path: [...at], message: `plugin '${plugin.name}' is registered twice` });
+        continue;
+      }
+      seen.add(plugin.name);
+      let result = this.checked.get(plugin);
+      if (!result) this.checked.set(plugin, (result = checkPlugin(plugin, at)));
+      if ('issues' in result) issues.push(...result.issues);
+    }
+    return issues;
+  }
+
+  /**
+   * Validates every plugin ({@link check}), builds the hooks and freezes the set. Throws the first
+   * problem's code; the error's `issues` holds all of them.
+   */
   start(): readonly LoadedPlugin[] {
     this.assertUnfrozen('start()');
-    const seen = new Set<string>();
-    const loaded = this.pending.map((p) => {
-      if (seen.has(p.name)) throw new BevzipError(ERROR_CODES.PLUGIN_DUPLICATE, `plugin '${p.name}' is registered twice`);
-      seen.add(p.name);
-      return loadPlugin(p);
-    });
+    const issues = this.check();
+    if (issues.length > 0) throw new BevzipError(issues[0].code, issueMessage(issues), { issues });
+    const loaded = this.pending.map(({ plugin }) => buildPlugin(plugin, (this.checked.get(plugin) as { options: unknown }).options));
     this.loaded = Object.freeze(loaded) as LoadedPlugin[];
     return this.loaded;
   }
@@ -180,23 +277,45 @@ export function hookError(plugin: string, hook: string, e: unknown): BevzipError
   return new BevzipError(ERROR_CODES.PLUGIN_HOOK, `plugin '${plugin}' failed in hook '${hook}': ${inner}`, { cause: e });
 }
 
-function loadPlugin(p: Plugin): LoadedPlugin {
+/** API range and options of one plugin: its parsed options, or its issues. */
+function checkPlugin(p: Plugin, at: readonly PropertyKey[]): { options: unknown } | { issues: PluginIssue[] } {
+  const issue = (code: PluginIssue['code'], message: string, option?: PropertyKey[]): PluginIssue => ({
+    code,
+    plugin: p.name,
+    path: option ? [...at, ...(p.optionsPath ?? []), ...option] : [...at],
+    ...(option ? { option } : {}),
+    message,
+  });
   if (!semver.validRange(p.apiVersion)) {
-    throw new BevzipError(ERROR_CODES.PLUGIN_API_VERSION, `plugin '${p.name}' declares apiVersion '${p.apiVersion}', which is not a semver range`);
+    return { issues: [issue(ERROR_CODES.PLUGIN_API_VERSION, `plugin '${p.name}' declares apiVersion '${p.apiVersion}', which is not a semver range`)] };
   }
   if (!semver.satisfies(PLUGIN_API_VERSION, p.apiVersion)) {
-    throw new BevzipError(
-      ERROR_CODES.PLUGIN_API_VERSION,
-      `plugin '${p.name}' (${p.version}) requires plugin API ${p.apiVersion}, but @bevzip/ir implements plugin API ${PLUGIN_API_VERSION}`,
-    );
+    return {
+      issues: [issue(ERROR_CODES.PLUGIN_API_VERSION, `plugin '${p.name}' (${p.version}) requires plugin API ${p.apiVersion}, but @bevzip/ir implements plugin API ${PLUGIN_API_VERSION}`)],
+    };
   }
+  const parsed = (p.definition.options as z.ZodType).safeParse(p.rawOptions);
+  if (parsed.success) return { options: parsed.data };
+  return { issues: parsed.error.issues.map((i) => issue(ERROR_CODES.PLUGIN_OPTIONS, i.message, [...i.path])) };
+}
+
+/** One line per plugin: `plugin 'p': invalid options: option 'a.b': …; option 'c': …`, or the problem itself. */
+function issueMessage(issues: readonly PluginIssue[]): string {
+  const lines: string[] = [];
+  const byPlugin = new Map<string, PluginIssue[]>();
+  for (const i of issues) {
+    if (i.code !== ERROR_CODES.PLUGIN_OPTIONS) lines.push(i.message);
+    else byPlugin.set(i.plugin, [...(byPlugin.get(i.plugin) ?? []), i]);
+  }
+  for (const [plugin, list] of byPlugin) {
+    lines.push(`plugin '${plugin}': invalid options: ${list.map((i) => `option '${formatPath(i.option ?? [])}': ${i.message}`).join('; ')}`);
+  }
+  return lines.join('\n');
+}
+
+/** Requirements and hooks of a plugin whose options passed {@link checkPlugin}. */
+function buildPlugin(p: Plugin, options: unknown): LoadedPlugin {
   const def = p.definition;
-  const parsed = (def.options as z.ZodType).safeParse(p.rawOptions);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `option '${formatPath(i.path)}': ${i.message}`).join('; ');
-    throw new BevzipError(ERROR_CODES.PLUGIN_OPTIONS, `plugin '${p.name}': invalid options: ${issues}`);
-  }
-  const options = parsed.data;
   const requires = (typeof def.requires === 'function' ? def.requires(options) : def.requires) ?? {};
   let hooks: PluginHooks<any>;
   try {

@@ -39,10 +39,22 @@ export interface Plugin<S extends z.ZodType = z.ZodType> extends PluginMeta {
   readonly definition: PluginDefinition<S>;
   /** The options as given, validated by the driver against `definition.options`. */
   readonly rawOptions: unknown;
+  /**
+   * Where `rawOptions` sits inside the options the package's `register(container, options)` was
+   * given (e.g. `['quantize']` when one package registers several plugins from one options object);
+   * option issues are reported at that path. Default: the whole options object.
+   */
+  readonly optionsPath?: readonly PropertyKey[];
+}
+
+/** Where a plugin's options came from, given to a factory by a package's `register`. */
+export interface PluginPlacement {
+  /** See {@link Plugin.optionsPath}. */
+  optionsPath?: readonly PropertyKey[];
 }
 
 /** Builds a plugin instance from (unvalidated) options. */
-export type PluginFactory<S extends z.ZodType> = ((options?: z.input<S>) => Plugin<S>) & { readonly definition: PluginDefinition<S> };
+export type PluginFactory<S extends z.ZodType> = ((options?: z.input<S>, placement?: PluginPlacement) => Plugin<S>) & { readonly definition: PluginDefinition<S> };
 
 /**
  * Declares a plugin: metadata, a zod options schema, its requirements and a hooks builder. The
@@ -57,13 +69,14 @@ export type PluginFactory<S extends z.ZodType> = ((options?: z.input<S>) => Plug
  * container.register(PLUGIN, { useValue: l2Decay({ lambda: 1e-3 }) });
  */
 export function definePlugin<S extends z.ZodType>(definition: PluginDefinition<S>): PluginFactory<S> {
-  const factory = (options?: z.input<S>): Plugin<S> => ({
+  const factory = (options?: z.input<S>, placement?: PluginPlacement): Plugin<S> => ({
     name: definition.name,
     version: definition.version,
     apiVersion: definition.apiVersion,
     description: definition.description,
     definition,
     rawOptions: options ?? {},
+    ...(placement?.optionsPath?.length ? { optionsPath: [...placement.optionsPath] } : {}),
   });
   return Object.assign(factory, { definition });
 }

@@ -8,7 +8,8 @@ import { DEMO_PIPELINES } from './demo';
 describe('demo pipelines', () => {
   it.each(Object.entries(DEMO_PIPELINES))('%s validates, with AlterMOMA pruning then QD-BEV QAT from the shipped teacher', (_, file) => {
     const loaded = loadPipelineFile(file);
-    const { plugins, stagePlugins } = instantiatePlugins(loaded.pipeline, pluginLookup(loaded.dir));
+    const { driver, stagePlugins } = instantiatePlugins(loaded.pipeline, pluginLookup(loaded.dir));
+    const plugins = driver.registered;
     expect(loaded.pipeline.model).toBe('builtin:tiny-fusion');
     expect(plugins.map((p) => p.name)).toEqual(['altermoma', 'qdbev', 'qdbev-vgd']);
     expect(stagePlugins[0]).toEqual(['altermoma']);

@@ -15,14 +15,16 @@ describe('example pipelines', () => {
 
   it.each(files)('%s validates against the pipeline schema and its plugins’ option schemas', (file) => {
     const loaded = loadPipelineFile(path.join(EXAMPLES, file));
-    const { plugins, stagePlugins } = instantiatePlugins(loaded.pipeline, pluginLookup(EXAMPLES));
+    const { driver, stagePlugins } = instantiatePlugins(loaded.pipeline, pluginLookup(EXAMPLES));
+    const plugins = driver.registered;
     expect(plugins.length).toBeGreaterThan(0);
     expect(stagePlugins.length).toBe(loaded.pipeline.stages.length);
   });
 
   it('QD-BEV listed with the same options in every QAT stage is one quantizer and one distiller', () => {
     const loaded = loadPipelineFile(path.join(EXAMPLES, 'altermoma-qdbev.yaml'));
-    const { plugins, stagePlugins } = instantiatePlugins(loaded.pipeline, pluginLookup(EXAMPLES));
+    const { driver, stagePlugins } = instantiatePlugins(loaded.pipeline, pluginLookup(EXAMPLES));
+    const plugins = driver.registered;
     expect(plugins.map((p) => p.name)).toEqual(['altermoma', 'qdbev', 'qdbev-vgd']);
     expect(stagePlugins).toEqual([['altermoma'], ...Array(4).fill(['qdbev', 'qdbev-vgd'])]);
   });

@@ -64,6 +64,13 @@ function locate(doc: Document, lines: LineCounter, p: Path, key?: string): { lin
   return undefined;
 }
 
+/** The 1-based line and column of the value at `p` in pipeline text (or of its nearest existing ancestor). */
+export function positionOf(text: string, p: Path): { line: number; col: number } | undefined {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  return locate(doc, lines, p);
+}
+
 /**
  * Parses and validates pipeline text (YAML, which includes JSON). Every problem is reported at
  * once, each as `file:line:col: path: what was expected`.

@@ -18,26 +18,40 @@ describe('plugin packages of a pipeline', () => {
   it('shares one instance between stages that list a package with the same options', () => {
     const p = pipeline(`  - { name: a, steps: 0, plugins: [{ use: toy-prune, options: { sparsity: 0.5 } }] }\n  - { name: b, steps: 1, plugins: [{ use: toy-prune, options: { sparsity: 0.5 } }] }\n  - { name: c, steps: 1 }\n`);
     const r = instantiatePlugins(p, lookup);
-    expect(r.plugins.map((x) => x.name)).toEqual(['magnitude-pruning']);
+    expect(r.driver.registered.map((x) => x.name)).toEqual(['magnitude-pruning']);
     expect(r.stagePlugins).toEqual([['magnitude-pruning'], ['magnitude-pruning'], []]);
-    expect(r.plugins[0].rawOptions).toEqual({ sparsity: 0.5 });
+    expect(r.driver.registered[0].rawOptions).toEqual({ sparsity: 0.5 });
     expect(r.packages.get('toy-prune')).toMatchObject({ dev: true, dir: TOY_PRUNE, pluginApi: '^1.0.0', compatible: true });
   });
 
   it('gives each differently configured use its own instance, named after its first stage', () => {
     const p = pipeline(`  - { name: a, steps: 0, plugins: [{ use: toy-prune, options: { sparsity: 0.5 } }] }\n  - { name: b, steps: 1, plugins: [{ use: toy-prune, options: { sparsity: 0.7 } }] }\n`);
     const r = instantiatePlugins(p, lookup);
-    expect(r.plugins.map((x) => [x.name, x.rawOptions])).toEqual([
+    expect(r.driver.registered.map((x) => [x.name, x.rawOptions])).toEqual([
       ['magnitude-pruning@a', { sparsity: 0.5 }],
       ['magnitude-pruning@b', { sparsity: 0.7 }],
     ]);
     expect(r.stagePlugins).toEqual([['magnitude-pruning@a'], ['magnitude-pruning@b']]);
   });
 
+  it('reports a bad option at file:line:col of its real path, through the package options', () => {
+    const text = `model: { builder: bev-fusion, config: micro }\ndata: { synthetic: { seed: 0, scenes: 1 } }\nstages:\n  - name: a\n    steps: 1\n    plugins:\n      - use: "@bevzip/plugin-altermoma"\n      - use: "@bevzip/plugin-qdbev"\n        options:\n          quantize:\n            wBits: 99\n`;
+    const p = parsePipelineText(text, 'p.yaml');
+    let e: { code?: string; message?: string; issues?: { path: PropertyKey[] }[] } = {};
+    try {
+      instantiatePlugins(p, { roots: [__dirname] }, { file: 'p.yaml', text });
+    } catch (err) {
+      e = err as typeof e;
+    }
+    expect(e.code).toBe('E_PLUGIN_OPTIONS');
+    expect(e.issues?.map((i) => i.path)).toEqual([['stages', 0, 'plugins', 1, 'options', 'quantize', 'wBits']]);
+    expect(e.message).toMatch(/^invalid plugin 'qdbev':\n  p\.yaml:11:20: stages\[0\]\.plugins\[1\]\.options\.quantize\.wBits: /);
+  });
+
   it('finds the shipped plugins from the project without a development folder', () => {
     const r = instantiatePlugins(oneStage('@bevzip/plugin-altermoma'), { roots: [__dirname] });
     expect(r.packages.get('@bevzip/plugin-altermoma')).toMatchObject({ dev: false, compatible: true });
-    expect(r.plugins.map((p) => p.name)).toEqual(['altermoma']);
+    expect(r.driver.registered.map((p) => p.name)).toEqual(['altermoma']);
   });
 });
 

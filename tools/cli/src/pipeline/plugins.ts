@@ -1,9 +1,8 @@
 import 'reflect-metadata';
-import { container as rootContainer } from 'tsyringe';
-import * as semver from 'semver';
-import { BevzipError, ERROR_CODES, PLUGIN, PLUGIN_API_VERSION, type Plugin } from '@bevzip/ir';
+import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { BevzipError, ERROR_CODES, PLUGIN, PLUGIN_API_VERSION, PluginDriver } from '@bevzip/ir';
 import { didYouMean, findPluginManifests, installHint, isProblem, locatePackage, packageNameProblem, readDevManifests, readManifest, type PluginManifest } from '../plugins/manifest';
-import { formatPath } from './load-file';
+import { formatPath, positionOf } from './load-file';
 import type { PipelineFile } from './schema';
 
 /** Where plugin packages are looked up. */
@@ -24,8 +23,9 @@ export function pluginLookup(cwd: string, devDirs: readonly string[] = []): Plug
 
 /** The plugin instances of a pipeline, and which are active in each stage. */
 export interface PipelinePlugins {
-  plugins: Plugin[];
-  /** Per stage, the names of its active plugins (as renamed, see {@link instantiatePlugins}). */
+  /** Holds the instances, options already validated; hand it to the `Pipeline`. */
+  driver: PluginDriver;
+  /** Per stage, the names of its active plugins (as the driver named them). */
   stagePlugins: string[][];
   /** Package name → its manifest, as read before loading it. */
   packages: Map<string, PluginManifest>;
@@ -87,17 +87,16 @@ export function resolvePluginPackages(pipeline: PipelineFile, lookup: PluginLook
   return found;
 }
 
-/** A package's plugins, registered into a throw-away child container with the given options. */
-function pluginsOf(manifest: PluginManifest, roots: readonly string[], options: Record<string, unknown>, where: string): Plugin[] {
+/** A package's `register`, loaded from its entry; it must register at least one plugin. */
+function registerOf(manifest: PluginManifest, roots: readonly string[], where: string): (c: DependencyContainer, o: unknown) => void {
   const mod = require(entryOf(manifest, roots)) as { register?: (c: unknown, o?: unknown) => void };
   if (typeof mod.register !== 'function') {
     throw new BevzipError(ERROR_CODES.PLUGIN_PACKAGE, `${where}: package '${manifest.name}' declares itself a bevzip plugin but exports no register(container, options) function`);
   }
-  const child = rootContainer.createChildContainer();
-  mod.register(child, options);
-  const plugins = child.isRegistered(PLUGIN) ? (child.resolveAll(PLUGIN) as Plugin[]) : [];
-  if (plugins.length === 0) throw new BevzipError(ERROR_CODES.PLUGIN_PACKAGE, `${where}: package '${manifest.name}' registered no plugin under the PLUGIN token`);
-  return plugins;
+  return (c, o) => {
+    mod.register!(c, o);
+    if (!c.isRegistered(PLUGIN)) throw new BevzipError(ERROR_CODES.PLUGIN_PACKAGE, `${where}: package '${manifest.name}' registered no plugin under the PLUGIN token`);
+  };
 }
 
 /** The file to load a plugin package from: its development folder's main, else as Node resolves its name from where it was found. */
@@ -105,43 +104,37 @@ function entryOf(manifest: PluginManifest, roots: readonly string[]): string {
   return manifest.dev ? require.resolve(manifest.dir) : require.resolve(manifest.name, { paths: [...roots] });
 }
 
-/** Checks API range and options now, so a bad option is reported at its path in the pipeline file. */
-function check(p: Plugin, where: string): void {
-  if (!semver.validRange(p.apiVersion) || !semver.satisfies(PLUGIN_API_VERSION, p.apiVersion)) {
-    throw new BevzipError(ERROR_CODES.PLUGIN_API_VERSION, `${where}: plugin '${p.name}' ${p.version} needs plugin API ${p.apiVersion}, but this bevzip implements ${PLUGIN_API_VERSION}`);
-  }
-  const parsed = p.definition.options.safeParse(p.rawOptions);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${where}.options${i.path.length ? '.' + formatPath(i.path as PropertyKey[]) : ''}: ${i.message}`);
-    throw new BevzipError(ERROR_CODES.PLUGIN_OPTIONS, `invalid options for plugin '${p.name}':\n  ${issues.join('\n  ')}`);
-  }
-}
-
 /**
- * Instantiates each stage's plugins from their packages (`register(container, options)`). A package
- * listed in several stages with the same options is one instance active in all of them, so state it
- * keeps across stages (calibrated ranges, a progressive schedule) carries over. With different
- * options each gets its own instance, named `name@stage` because plugin names are unique in a run.
+ * Instantiates each stage's plugins from their packages through the runtime's `PluginDriver`
+ * (`useStages`: one instance per package and options, see docs/hooks.md) and has the driver check
+ * their options; each issue is reported at `file:line:col` of its path in the pipeline file.
+ * @throws BevzipError E_PLUGIN_OPTIONS / E_PLUGIN_API_VERSION / E_PLUGIN_DUPLICATE with every issue.
  */
-export function instantiatePlugins(pipeline: PipelineFile, lookup: PluginLookup): PipelinePlugins {
+export function instantiatePlugins(pipeline: PipelineFile, lookup: PluginLookup, source?: { file: string; text: string }): PipelinePlugins {
   const packages = resolvePluginPackages(pipeline, lookup);
-  const instances = new Map<string, { plugins: Plugin[]; stage: number }>();
-  const perStage = pipeline.stages.map((stage, i) =>
-    stage.plugins.flatMap((use, j) => {
-      const key = `${use.use}\u0000${JSON.stringify(use.options)}`;
-      let made = instances.get(key);
-      if (!made) {
+  const registers = new Map<string, (c: DependencyContainer, o: unknown) => void>();
+  const driver = new PluginDriver();
+  const stagePlugins = driver.useStages(
+    pipeline.stages.map((stage, i) => ({
+      name: stage.name,
+      uses: stage.plugins.map((use, j) => {
         const where = formatPath(['stages', i, 'plugins', j]);
-        const plugins = pluginsOf(packages.get(use.use)!, lookup.roots, use.options, where);
-        plugins.forEach((p) => check(p, where));
-        instances.set(key, (made = { plugins, stage: i }));
-      }
-      return made.plugins;
-    }),
+        let register = registers.get(use.use);
+        if (!register) registers.set(use.use, (register = registerOf(packages.get(use.use)!, lookup.roots, where)));
+        return { package: use.use, options: use.options, register, optionsPath: ['stages', i, 'plugins', j, 'options'] };
+      }),
+    })),
+    rootContainer,
   );
-  const all = [...instances.values()];
-  const clash = (name: string) => all.filter((m) => m.plugins.some((p) => p.name === name)).length > 1;
-  const renamed = new Map<Plugin, Plugin>();
-  for (const m of all) for (const p of m.plugins) renamed.set(p, clash(p.name) ? { ...p, name: `${p.name}@${pipeline.stages[m.stage].name}` } : p);
-  return { plugins: [...renamed.values()], stagePlugins: perStage.map((list) => list.map((p) => renamed.get(p)!.name)), packages };
+  const issues = driver.check();
+  if (issues.length > 0) {
+    const lines = issues.map((i) => {
+      const pos = source && i.path.length ? positionOf(source.text, i.path) : undefined;
+      const at = source ? `${source.file}${pos ? `:${pos.line}:${pos.col}` : ''}: ` : '';
+      return i.path.length && i.code === ERROR_CODES.PLUGIN_OPTIONS ? `${at}${formatPath(i.path)}: ${i.message}` : `${at}${i.path.length ? formatPath(i.path) + ': ' : ''}${i.message}`;
+    });
+    const plugins = [...new Set(issues.map((i) => `'${i.plugin}'`))].join(', ');
+    throw new BevzipError(issues[0].code, `invalid plugin${plugins.includes(',') ? 's' : ''} ${plugins}:\n  ${lines.join('\n  ')}`, { issues });
+  }
+  return { driver, stagePlugins, packages };
 }

@@ -120,7 +120,7 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
   const out = path.resolve(options.out ?? 'bevzip-out');
   const loaded = loadPipelineFile(options.pipeline);
   const pipeline = withOptions(loaded.pipeline, out);
-  const { plugins, stagePlugins, packages } = instantiatePlugins(pipeline, pluginLookup(options.cwd ?? process.cwd(), options.pluginDev));
+  const { driver, stagePlugins, packages } = instantiatePlugins(pipeline, pluginLookup(options.cwd ?? process.cwd(), options.pluginDev), { file: options.pipeline, text: loaded.text });
   for (const m of packages.values()) if (m.dev) log(`plugin ${m.name} ${m.version}: loaded from the development folder ${m.dir} (--plugin-dev)`);
   await initBackend({ backend: options.backend, quiet: options.quietBackend });
   const dense: LoadedModel = loadModelRef(pipeline.model, { seed: pipeline.seed, baseDir: loaded.dir, field: 'model' });
@@ -166,8 +166,7 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
       // The plugins' export hooks shape the deployable file; the run hands it back as `artifact`.
       export: { opset: ONNX_OPSET, producer: 'bevzip' },
       stop: options.signal,
-    });
-    for (const p of plugins) run.use(p);
+    }, driver);
     const log$ = appendJsonLines(run.events, path.join(out, EVENTS_FILE), options.resume ?? false);
     const stopProgress = attachProgress(run.events, log, options.richProgress ?? true);
     run.events.subscribe((e) => e.type === 'warning' && warnings.push(`[${e.code}] ${e.message}`));
