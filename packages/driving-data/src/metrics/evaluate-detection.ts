@@ -32,6 +32,28 @@ export function evaluateDetection(
   cfg: DetectionConfig = DETECTION_CVPR_2019,
   options: DetectionEvalOptions = {},
 ): DetectionEvalResult {
+  checkSubmission(gt, pred, cfg);
+  const g = filterEvalBoxes(gt, cfg.classRange, options.inBikeRack);
+  const p = filterEvalBoxes(pred, cfg.classRange, options.inBikeRack);
+  const metricData: MetricDataList = {};
+  for (const cls of Object.keys(cfg.classRange) as DetectionClass[]) {
+    const perTh: Record<string, ReturnType<typeof accumulate>> = {};
+    for (const th of cfg.distThs) perTh[String(th)] = accumulate(g.boxes, p.boxes, cls, th);
+    metricData[cls] = perTh;
+  }
+  return {
+    metrics: summarizeDetection(metricData, cfg),
+    metricData,
+    filterStats: { gt: g.stats, pred: p.stats },
+  };
+}
+
+/**
+ * The checks `evaluateDetection` makes before scoring: a valid config, the same samples in both
+ * sets and at most `cfg.maxBoxesPerSample` predictions per sample.
+ * @throws Error naming the samples or the config field at fault.
+ */
+export function checkSubmission(gt: EvalBoxes, pred: EvalBoxes, cfg: DetectionConfig): void {
   validateDetectionConfig(cfg);
   const missing = [...gt.keys()].filter((t) => !pred.has(t));
   const extra = [...pred.keys()].filter((t) => !gt.has(t));
@@ -49,18 +71,4 @@ export function evaluateDetection(
       );
     }
   }
-
-  const g = filterEvalBoxes(gt, cfg.classRange, options.inBikeRack);
-  const p = filterEvalBoxes(pred, cfg.classRange, options.inBikeRack);
-  const metricData: MetricDataList = {};
-  for (const cls of Object.keys(cfg.classRange) as DetectionClass[]) {
-    const perTh: Record<string, ReturnType<typeof accumulate>> = {};
-    for (const th of cfg.distThs) perTh[String(th)] = accumulate(g.boxes, p.boxes, cls, th);
-    metricData[cls] = perTh;
-  }
-  return {
-    metrics: summarizeDetection(metricData, cfg),
-    metricData,
-    filterStats: { gt: g.stats, pred: p.stats },
-  };
 }

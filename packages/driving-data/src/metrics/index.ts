@@ -16,3 +16,5 @@ export * from './box-convert';
 export * from './map-iou';
 export * from './submission-writer';
 export * from './submission-reader';
+export * from './frame-evaluation';
+export * from './bootstrap';

@@ -86,39 +86,62 @@ export class MapIouAccumulator {
 
   /** IoUs from everything added so far. */
   result(): MapIouResult {
-    const nTh = this.thresholds.length;
-    const perClass: Record<string, MapClassIou> = {};
-    let maxSum = 0;
-    this.classes.forEach((name, c) => {
-      const pos = this.posHist[c];
-      const neg = this.negHist[c];
-      const totalPos = pos.reduce((a, b) => a + b, 0);
-      const iouPerThreshold: number[] = [];
-      // A cell with k passed thresholds is predicted positive at every threshold index < k.
-      let tp = totalPos - pos[0];
-      let fp = neg.reduce((a, b) => a + b, 0) - neg[0];
-      for (let t = 0; t < nTh; t++) {
-        if (t > 0) {
-          tp -= pos[t];
-          fp -= neg[t];
-        }
-        const fn = totalPos - tp;
-        iouPerThreshold.push(tp / (tp + fp + fn + MAP_IOU_EPS));
-      }
-      let best = 0;
-      for (let t = 1; t < nTh; t++) if (iouPerThreshold[t] > iouPerThreshold[best]) best = t;
-      perClass[name] = {
-        iouPerThreshold,
-        maxIou: iouPerThreshold[best],
-        bestThreshold: this.thresholdValues[best],
-      };
-      maxSum += iouPerThreshold[best];
-    });
-    return { perClass, meanIou: maxSum / this.classes.length };
+    return mapIouFromHistograms(this.classes, this.thresholdValues, this.posHist, this.negHist);
+  }
+
+  /**
+   * Copies of the counts: `pos[c][k]` / `neg[c][k]` are the label-positive / label-negative cells
+   * of class c whose probability passes exactly the first k thresholds. Counts add over cells, so
+   * the histograms of disjoint sets of cells sum to the histogram of their union.
+   */
+  histograms(): { pos: Float64Array[]; neg: Float64Array[] } {
+    return { pos: this.posHist.map((h) => h.slice()), neg: this.negHist.map((h) => h.slice()) };
   }
 
   /** Forgets all counts. */
   reset(): void {
     for (const h of [...this.posHist, ...this.negHist]) h.fill(0);
   }
+}
+
+/**
+ * Map IoUs from confusion histograms as {@link MapIouAccumulator.histograms} returns them (one
+ * `thresholds.length + 1` bin array per class).
+ */
+export function mapIouFromHistograms(
+  classes: readonly string[],
+  thresholds: readonly number[],
+  posHist: readonly ArrayLike<number>[],
+  negHist: readonly ArrayLike<number>[],
+): MapIouResult {
+  const nTh = thresholds.length;
+  const sum = (h: ArrayLike<number>) => {
+    let t = 0;
+    for (let i = 0; i < h.length; i++) t += h[i];
+    return t;
+  };
+  const perClass: Record<string, MapClassIou> = {};
+  let maxSum = 0;
+  classes.forEach((name, c) => {
+    const pos = posHist[c];
+    const neg = negHist[c];
+    const totalPos = sum(pos);
+    const iouPerThreshold: number[] = [];
+    // A cell with k passed thresholds is predicted positive at every threshold index < k.
+    let tp = totalPos - pos[0];
+    let fp = sum(neg) - neg[0];
+    for (let t = 0; t < nTh; t++) {
+      if (t > 0) {
+        tp -= pos[t];
+        fp -= neg[t];
+      }
+      const fn = totalPos - tp;
+      iouPerThreshold.push(tp / (tp + fp + fn + MAP_IOU_EPS));
+    }
+    let best = 0;
+    for (let t = 1; t < nTh; t++) if (iouPerThreshold[t] > iouPerThreshold[best]) best = t;
+    perClass[name] = { iouPerThreshold, maxIou: iouPerThreshold[best], bestThreshold: thresholds[best] };
+    maxSum += iouPerThreshold[best];
+  });
+  return { perClass, meanIou: maxSum / classes.length };
 }
