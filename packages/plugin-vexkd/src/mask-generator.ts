@@ -29,8 +29,6 @@ export interface MaskNetShape {
   tasks: number;
 }
 
-const MASKS = 'masks';
-const WEIGHTS = 'weights';
 
 /**
  * The mask generation network as a graph: G ← queries; per block G ← LN(G + DSA(G)),
