@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { BevzipError, ERROR_CODES, type SensorGeometry } from '@bevzip/ir';
+import { BevzipError, ERROR_CODES, type BatchBox, type SensorGeometry } from '@bevzip/ir';
 import type { Frame } from '@bevzip/driving-data';
 import { MODEL_INPUTS } from '../model/build';
 import { camBevIndexFor, frustumPointCount, orderedCameras } from './camera-geometry';
@@ -31,6 +31,8 @@ export interface HostBatch {
   numObjects: number[];
   /** Each sample's cameras (model order) and the BEV grid, for hooks that need calibrations. */
   geometry: SensorGeometry;
+  /** Each sample's target boxes (those that produced detection targets), for hooks that need them. */
+  boxes: BatchBox[][];
 }
 
 /** The sensor geometry of a batch of frames: their cameras in the model's order and the task's BEV grid. */
@@ -148,7 +150,17 @@ export function assembleWithDetections(
     targets.map = { data: map, shape: [b, mh, mw, km] };
   }
   return {
-    batch: { step, feeds, targets, sampleTokens: frames.map((f) => f.sampleToken), numObjects, geometry: batchGeometry(frames, cfg) },
+    batch: {
+      step,
+      feeds,
+      targets,
+      sampleTokens: frames.map((f) => f.sampleToken),
+      numObjects,
+      geometry: batchGeometry(frames, cfg),
+      boxes: detections.map((d) =>
+        d.boxes.map(({ box, classIndex }) => ({ x: box.center[0], y: box.center[1], length: box.size[0], width: box.size[1], yaw: box.yaw, classIndex })),
+      ),
+    },
     detections,
   };
 }

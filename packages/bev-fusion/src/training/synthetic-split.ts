@@ -79,6 +79,7 @@ function runtimeBatch(b: HostBatch): RuntimeBatch {
     targets: { heatmap: heatmap!, reg: reg!, regWeight: regWeight!, map } satisfies HostTargets,
     size: b.sampleTokens.length,
     geometry: b.geometry,
+    boxes: b.boxes,
   };
 }
 

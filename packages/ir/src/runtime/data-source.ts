@@ -32,6 +32,19 @@ export interface SensorGeometry {
   grid: BevGridGeometry;
 }
 
+/** A ground-truth box of one sample as BEV methods need it: ego-frame footprint and class. */
+export interface BatchBox {
+  /** Centre in the ego frame, metres. */
+  x: number;
+  y: number;
+  /** Length along the heading and width, metres. */
+  length: number;
+  width: number;
+  /** Heading of the length axis from +x, counter-clockwise, radians. */
+  yaw: number;
+  classIndex: number;
+}
+
 /** One training batch. The runtime takes ownership of `feeds` and disposes them after the step. */
 export interface Batch {
   feeds: Record<string, tf.Tensor>;
@@ -41,6 +54,8 @@ export interface Batch {
   size?: number;
   /** Sensor geometry of the samples, for hooks that need calibrations (loss hooks read it as `ctx.batch.geometry`). */
   geometry?: SensorGeometry;
+  /** Per sample, the ground-truth boxes the targets were built from (loss hooks read it as `ctx.batch.boxes`). */
+  boxes?: readonly (readonly BatchBox[])[];
 }
 
 export interface BatchContext {

@@ -75,6 +75,8 @@ export interface StageContext<O = unknown> extends HookContext<O> {
   readonly graph: Graph;
   /** The student weights; `transform` may set values of params it adds or reshapes. */
   readonly params: ParamStore;
+  /** The stage's teacher graph (in `transform`), so a plugin can check it before training. */
+  readonly teacherGraph?: Graph;
 }
 
 /** Param masks keyed by param name and feature masks keyed by value name (broadcast to the value). */

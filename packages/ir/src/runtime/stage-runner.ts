@@ -111,7 +111,8 @@ export async function runStage({ config, driver, services, state, index, startSt
   const plugins = driver.plugins.filter((p) => !active || active.has(p.name));
   if (startStep === 0) {
     let graph = state.graph;
-    await driver.hookSequential('transform', (p) => [graph, { ...stageContext(state, p, info, 'transform'), graph }], (r) => void (r && (graph = r)), active);
+    const teacherGraph = stage.teacher?.graph;
+    await driver.hookSequential('transform', (p) => [graph, { ...stageContext(state, p, info, 'transform'), graph, teacherGraph }], (r) => void (r && (graph = r)), active);
     if (graph !== state.graph) adoptGraph(state, graph, stage.name);
   }
   const onFallback = (message: string) => state.stream.emit({ type: 'warning', code: ERROR_CODES.ONNX_EXPORT, message, stage: stage.name, step: startStep });
