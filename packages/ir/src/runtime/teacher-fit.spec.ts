@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { GraphBuilder } from '../builder';
 import { ERROR_CODES } from '../errors';
 import { ParamStore } from '../params';
+import { z } from 'zod';
 import { Pipeline } from './pipeline';
+import { definePlugin } from './plugin';
 import { featureDistillation, mseTaskLoss, TINY_FEATURE, tinyConvGraph, tinyData } from './testing';
 
 /** The tiny graph's backbone on another image size (or another input name), as a mismatched teacher. */
@@ -31,5 +33,28 @@ describe('a teacher that does not fit the data', () => {
     expect(steps).toEqual([]);
     teacher.params.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('the teacher graph in transform', () => {
+  it('is given to plugins so they can check it before training, and is absent without a teacher', async () => {
+    const seen: (string | undefined)[] = [];
+    const probe = definePlugin({
+      name: 'probe',
+      version: '0.0.1',
+      apiVersion: '^1.0.0',
+      description: 'records the teacher graph it is shown',
+      options: z.object({}),
+      hooks: () => ({ transform: (_g, ctx) => void seen.push(ctx.teacherGraph?.name) }),
+    });
+    const teacher = teacherFor('image', 6);
+    const stages = [
+      { name: 'kd', steps: 1, data: tinyData(4), taskLoss: mseTaskLoss, teacher },
+      { name: 'plain', steps: 1, data: tinyData(4), taskLoss: mseTaskLoss },
+    ];
+    const result = await new Pipeline({ seed: 1, graph: tinyConvGraph(), stages }).use(probe()).run();
+    expect(seen).toEqual(['other-teacher', undefined]);
+    result.params.dispose();
+    teacher.params.dispose();
   });
 });
