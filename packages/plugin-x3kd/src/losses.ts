@@ -49,8 +49,10 @@ export function gaussianFocalLoss(logits: tf.Tensor, target: tf.Tensor, alpha = 
 /** Element-wise Smooth-L1 with transition β: 0.5·d²/β below β, |d| − 0.5·β above. */
 export function smoothL1(d: tf.Tensor, beta: number): tf.Tensor {
   return tf.tidy(() => {
+    // With q = min(|d|, β): 0.5·q²/β + (|d| − q), the same piecewise function without a comparison op (which has no gradient in tfjs).
     const a = tf.abs(d);
-    return tf.where(tf.less(a, beta), tf.div(tf.mul(0.5, tf.square(a)), beta), tf.sub(a, 0.5 * beta));
+    const q = tf.minimum(a, beta);
+    return tf.add(tf.div(tf.mul(0.5, tf.square(q)), beta), tf.sub(a, q));
   });
 }
 
