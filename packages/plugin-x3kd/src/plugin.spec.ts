@@ -6,7 +6,7 @@ import { container as root } from 'tsyringe';
 import { register } from './index';
 import { adversarialLoss } from './losses';
 import { discriminator, MODULE_VALUES } from './modules';
-import { x3kdOptions } from './options';
+import { x3kdOptions, type X3kdInput } from './options';
 import { addModules, x3kd } from './plugin';
 
 /** A camera-shaped toy: PV features from images, a BEV feature, a CenterPoint-like head. */
@@ -28,10 +28,10 @@ function toyCamera(): Graph {
 }
 
 const graph = toyCamera();
-const taps = { imageTap: 'encoders.camera.neck.relu', studentBevTap: 'decoder.neck.relu', teacherBevTap: 'decoder.neck.relu', heatmap: 'heads.heatmap.conv', reg: 'heads.reg.conv', teacherLidarTap: 'decoder.neck.relu' };
-const noIs = { ...taps, is: { enabled: false } };
+const taps: X3kdInput = { imageTap: 'encoders.camera.neck.relu', studentBevTap: 'decoder.neck.relu', teacherBevTap: 'decoder.neck.relu', heatmap: 'heads.heatmap.conv', reg: 'heads.reg.conv', teacherLidarTap: 'decoder.neck.relu' };
+const noIs: X3kdInput = { ...taps, is: { enabled: false } };
 
-new PluginTester().run('x3kd', x3kd, {
+new PluginTester().run<X3kdInput>('x3kd', x3kd, {
   valid: [
     { name: 'adds Dec_FD and a discriminator behind gradient reversal', graph, options: noIs, expect: { shapes: { [MODULE_VALUES.fdOut]: [-1, 8, 8, 1], [MODULE_VALUES.atLogits]: [-1, 4, 4, 1], [MODULE_VALUES.atIn]: [-1, 8, 8, 8] } } },
     { name: 'X-OD alone on soft teacher heat maps', graph, options: { ...noIs, fd: { enabled: false }, at: { enabled: false }, od: { heatmapTarget: 'soft' } } },
