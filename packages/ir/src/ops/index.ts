@@ -14,6 +14,7 @@ import { subOp } from './sub';
 import { mulOp } from './mul';
 import { divOp } from './div';
 import { scaleOp } from './scale';
+import { gradReverseOp } from './grad-reverse';
 import { concatOp } from './concat';
 import { splitOp } from './split';
 import { reshapeOp } from './reshape';
@@ -50,6 +51,7 @@ export * from './sub';
 export * from './mul';
 export * from './div';
 export * from './scale';
+export * from './grad-reverse';
 export * from './concat';
 export * from './split';
 export * from './reshape';
@@ -77,7 +79,7 @@ export { resizeMatrix, type ResizeAttrs, type CoordinateTransform } from './resi
 
 /** The built-in op set: one op per file in this folder. */
 const BUILTIN_OPS: OpDef[] = [conv2d,
-  denseOp, matmulOp, batchnormOp, layernormOp, reluOp, sigmoidOp, tanhOp, geluOp, softmaxOp, addOp, subOp, mulOp, divOp, scaleOp, concatOp, splitOp, reshapeOp, transposeOp, sliceOp, flattenOp, reduceMeanOp, reduceSumOp,
+  denseOp, matmulOp, batchnormOp, layernormOp, reluOp, sigmoidOp, tanhOp, geluOp, softmaxOp, addOp, subOp, mulOp, divOp, scaleOp, gradReverseOp, concatOp, splitOp, reshapeOp, transposeOp, sliceOp, flattenOp, reduceMeanOp, reduceSumOp,
   bevPool, pillarScatter, pillarMax, gridSample, resizeBilinear, resizeNearest, maxPool2d, avgPool2d, convTranspose2d, attention];
 
 const registry = new Map<string, OpDef>(BUILTIN_OPS.map((op) => [op.name, op]));

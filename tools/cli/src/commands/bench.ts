@@ -84,6 +84,39 @@ export function registerBench(program: Command): void {
       emit(r, o, () => formatExportTable(r));
     });
   bench
+    .command('x3kd')
+    .description('X3KD ablation on a camera-only student with a frozen LiDAR teacher: no KD, X-IS, X-FD, X-AT, X-OD alone and all four; mAP/NDS of the exported students')
+    .option('--json', 'print one JSON object instead of a table')
+    .option('--out <file>', 'also write the JSON to this file')
+    .option('--student <ref>', 'camera-only student start (random:<config> trains from scratch)', 'builtin:tiny-camera')
+    .option('--teacher <ref>', 'LiDAR (or fusion) teacher', 'builtin:tiny-lidar')
+    .option('--seeds <list>', 'run seeds, comma-separated', '0,1')
+    .option('--steps <n>', 'training steps per variant and seed', (v) => parseInt(v, 10), 300)
+    .option('--batch-size <n>', 'batch size', (v) => parseInt(v, 10), 2)
+    .option('--lr <x>', 'AdamW learning rate (cosine)', parseFloat, 2e-4)
+    .option('--train-scenes <n>', 'synthetic training scenes (3 frames each)', (v) => parseInt(v, 10), 16)
+    .option('--val-scenes <n>', 'synthetic validation scenes (3 frames each)', (v) => parseInt(v, 10), 16)
+    .option('--variants <list>', `comma-separated subset of ${['no-kd', 'x-is', 'x-fd', 'x-at', 'x-od', 'all'].join(',')}`, 'no-kd,x-is,x-fd,x-at,x-od,all')
+    .action(async (o) => {
+      const { benchX3kd, formatX3kdTable, X3KD_VARIANTS } = loadMethodBench<typeof import('../bench/x3kd')>('../bench/x3kd', '@bevzip/plugin-x3kd');
+      const variants = list(String(o.variants));
+      const bad = variants.filter((v) => !(X3KD_VARIANTS as readonly string[]).includes(v));
+      if (bad.length > 0) throw new BevzipError(ERROR_CODES.CONFIG, `bench x3kd: option '--variants': unknown variant(s) ${bad.join(', ')}; expected some of ${X3KD_VARIANTS.join(', ')}`);
+      const r = await benchX3kd({
+        student: String(o.student),
+        teacher: String(o.teacher),
+        seeds: list(String(o.seeds)).map(Number),
+        steps: Number(o.steps),
+        batchSize: Number(o.batchSize),
+        lr: Number(o.lr),
+        trainScenes: Number(o.trainScenes),
+        valScenes: Number(o.valScenes),
+        variants: variants as never,
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      emit(r, o as { json?: boolean; out?: string }, () => formatX3kdTable(r));
+    });
+  bench
     .command('qdbev')
     .description('QD-BEV on the tiny camera teacher: PTQ sensitivity and bit sweep, standard vs progressive QAT, VGD; mAP/NDS, size, BOPs, onnxruntime QDQ latency')
     .option('--json', 'print one JSON object instead of a table')

@@ -157,11 +157,14 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
       fs.rmSync(checkpoints, { recursive: true, force: true });
     }
     const task = taskConfigForModel(dense.config, dense.modality);
+    // A teacher of another modality (a LiDAR teacher for a camera student) needs its own feeds too:
+    // the batches then carry both, and the student reads only its inputs.
+    const dataTask = teacher && teacher !== dense && teacher.modality !== dense.modality ? taskConfigForModel(dense.config, 'fusion') : task;
     const run = new Pipeline({
       seed: pipeline.seed,
       graph: dense.graph,
       params: dense.params,
-      stages: runtimeStages(pipeline, { data: frameDataSource(frames.train, task, pipeline.data.batchSize), taskLoss: pipelineTaskLoss(task), teacher, stagePlugins }),
+      stages: runtimeStages(pipeline, { data: frameDataSource(frames.train, dataTask, pipeline.data.batchSize), taskLoss: pipelineTaskLoss(task), teacher, stagePlugins }),
       checkpoint: { dir: checkpoints, every: pipeline.training.checkpointEvery, resume: options.resume ? 'required' : false, fingerprint: runFingerprint(pipeline, dense) },
       // The plugins' export hooks shape the deployable file; the run hands it back as `artifact`.
       export: { opset: ONNX_OPSET, producer: 'bevzip' },

@@ -1,0 +1,211 @@
+import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import { createOrtSession, exportOnnx, initBackend, ParamStore, Pipeline, runOrt, stripTrainOnly, type Batch, type Graph } from '@bevzip/ir';
+import type { Frame } from '@bevzip/driving-data';
+import {
+  buildBevFusion,
+  BEV_FUSION_CONFIGS,
+  evaluateModel,
+  frameDataSource,
+  loadModelCheckpoint,
+  syntheticFrames,
+  targetTensors,
+  taskConfigForModel,
+  taskLoss,
+  validationFrames,
+  type HostTargets,
+  type PredictFn,
+  type TaskConfig,
+} from '@bevzip/bev-fusion';
+import { x3kd, type X3kdInput } from '@bevzip/plugin-x3kd';
+import { round } from './timing';
+
+/** The ablation rows: no KD, each component alone, all four. */
+export const X3KD_VARIANTS = ['no-kd', 'x-is', 'x-fd', 'x-at', 'x-od', 'all'] as const;
+export type X3kdVariant = (typeof X3KD_VARIANTS)[number];
+
+/** Settings of `bevzip bench x3kd`. */
+export interface X3kdBenchOptions {
+  /** Camera-only student start: a checkpoint (`builtin:tiny-camera`) or `random:<config>` (from scratch). */
+  student: string;
+  /** LiDAR (or fusion) teacher checkpoint. */
+  teacher: string;
+  seeds: number[];
+  steps: number;
+  batchSize: number;
+  lr: number;
+  trainScenes: number;
+  valScenes: number;
+  variants: X3kdVariant[];
+  log: (line: string) => void;
+}
+
+export interface X3kdRow {
+  variant: X3kdVariant;
+  seed: number;
+  mAP: number;
+  NDS: number;
+  /** Parameters of the exported ONNX student (equal to the plain student's, asserted). */
+  exportedParams: number;
+  seconds: number;
+}
+
+export interface X3kdBenchReport {
+  method: 'x3kd';
+  student: string;
+  teacher: string;
+  seeds: number[];
+  steps: number;
+  batchSize: number;
+  lr: number;
+  data: { trainFrames: number; valFrames: number; dataSeed: number };
+  machine: { cpus: string; cores: number; node: string; platform: string };
+  /** The student before any training of this bench. */
+  start: { mAP: number; NDS: number; params: number };
+  rows: X3kdRow[];
+  /** Mean over seeds per variant. */
+  means: { variant: X3kdVariant; mAP: number; NDS: number }[];
+  elapsedSeconds: number;
+}
+
+const ON = { enabled: true };
+const OFF = { enabled: false };
+function optionsFor(v: X3kdVariant): X3kdInput | undefined {
+  if (v === 'no-kd') return undefined;
+  const only = (k: 'is' | 'fd' | 'at' | 'od') => ({ is: k === 'is' ? ON : OFF, fd: k === 'fd' ? ON : OFF, at: k === 'at' ? ON : OFF, od: k === 'od' ? ON : OFF });
+  return v === 'all' ? {} : only(v.slice(2) as 'is' | 'fd' | 'at' | 'od');
+}
+
+function loadRef(ref: string, modality: 'camera' | 'lidar'): { graph: Graph; params: ParamStore } {
+  if (ref.startsWith('random:')) {
+    const graph = buildBevFusion(BEV_FUSION_CONFIGS[ref.slice(7) as keyof typeof BEV_FUSION_CONFIGS], modality);
+    return { graph, params: ParamStore.init(graph, 0) };
+  }
+  return loadModelCheckpoint(ref);
+}
+
+function paramCount(graph: Graph): number {
+  return graph.params.filter((p) => p.role !== 'state').reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+}
+
+async function metricsOf(model: Uint8Array, val: Frame[], cfg: TaskConfig): Promise<{ mAP: number; NDS: number }> {
+  const session = await createOrtSession(model, { threads: 1 });
+  try {
+    const predict: PredictFn = async (feeds) => {
+      const used = Object.fromEntries(Object.entries(feeds).filter(([n]) => session.inputNames.includes(n)));
+      const out = await runOrt(session, used, session.outputNames.filter((n) => ['heatmap', 'reg', 'map'].includes(n)));
+      const dense = (n: string) => (out[n] ? { data: out[n].data as Float32Array, shape: out[n].dims } : undefined);
+      return { heatmap: dense('heatmap')!, reg: dense('reg')!, map: dense('map') };
+    };
+    const res = await evaluateModel(val, predict, cfg, { batchSize: 2 });
+    const m = res.presentClassMetrics ?? res.classMetrics;
+    return { mAP: m.meanAp, NDS: m.ndScore };
+  } finally {
+    await session.release();
+  }
+}
+
+/**
+ * The X3KD ablation: a camera-only student fine-tuned for the same steps and seeds with no KD, with
+ * each of X-IS, X-FD, X-AT and X-OD alone, and with all four, from a frozen LiDAR teacher. Every
+ * student is exported (train-only modules stripped; its parameter count is asserted equal to the
+ * plain student's) and evaluated in onnxruntime on the synthetic validation scenes.
+ */
+export async function benchX3kd(o: X3kdBenchOptions): Promise<X3kdBenchReport> {
+  const began = performance.now();
+  await initBackend({});
+  const student = loadRef(o.student, 'camera');
+  const teacher = loadRef(o.teacher, 'lidar');
+  const meta = student.graph.meta as { config: (typeof BEV_FUSION_CONFIGS)['tiny']; modality: string };
+  if (meta.modality !== 'camera') throw new Error(`bench x3kd: --student must be a camera-only model, got '${meta.modality}'`);
+  const cfg = taskConfigForModel(meta.config, 'camera');
+  const dataCfg = taskConfigForModel(meta.config, 'fusion');
+  o.log(`generating ${o.trainScenes * 3} training and ${o.valScenes * 3} validation frames`);
+  const train = syntheticFrames(0, 0, o.trainScenes, 3);
+  const val = validationFrames({ dataSeed: 0, valScenes: o.valScenes, framesPerScene: 3 });
+  const plain = stripTrainOnly(student.graph);
+  const plainParams = paramCount(plain);
+  const start = await metricsOf(exportOnnx(plain, student.params), val, cfg);
+  o.log(`start: mAP ${start.mAP.toFixed(4)} NDS ${start.NDS.toFixed(4)} (${plainParams} params)`);
+  const loss = (outputs: Record<string, tf.Tensor>, batch: Batch) => taskLoss({ heatmap: outputs.heatmap, reg: outputs.reg, map: outputs.map }, targetTensors(batch.targets as HostTargets), cfg).total;
+  const rows: X3kdRow[] = [];
+  for (const seed of o.seeds) {
+    for (const variant of o.variants) {
+      const t0 = performance.now();
+      const kd = optionsFor(variant);
+      const pipeline = new Pipeline({
+        seed,
+        graph: student.graph,
+        params: student.params,
+        stages: [
+          {
+            name: 'x3kd',
+            steps: o.steps,
+            data: frameDataSource(train, dataCfg, o.batchSize, seed),
+            taskLoss: loss,
+            teacher: kd ? teacher : undefined,
+            optimizer: { kind: 'adamw', lr: o.lr, weightDecay: 0.01 },
+            schedule: { kind: 'cosine', totalSteps: Math.max(o.steps, 1) },
+            clipNorm: 35,
+          },
+        ],
+        export: { opset: 17 },
+      });
+      if (kd) pipeline.use(x3kd(kd));
+      pipeline.events.subscribe((e) => {
+        if (e.type === 'step' && (e.step + 1) % Math.max(1, Math.floor(o.steps / 4)) === 0) {
+          o.log(`  ${variant} seed ${seed} step ${e.step + 1}/${o.steps} ${Object.entries(e.losses).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ')}`);
+        }
+        if (e.type === 'warning') o.log(`  warning: ${e.message}`);
+      });
+      const result = await pipeline.run();
+      const artifact = result.artifact!;
+      if (artifact.params.total !== plainParams) {
+        throw new Error(`bench x3kd: the exported '${variant}' student has ${artifact.params.total} parameters, the plain student ${plainParams}: train-only parts reached the artifact`);
+      }
+      const m = await metricsOf(artifact.onnx, val, cfg);
+      result.params.dispose();
+      for (const t of [...result.masks.params.values(), ...result.masks.features.values()]) t.dispose();
+      const row = { variant, seed, mAP: round(m.mAP, 4), NDS: round(m.NDS, 4), exportedParams: artifact.params.total, seconds: round((performance.now() - t0) / 1000, 1) };
+      rows.push(row);
+      o.log(`${variant.padEnd(6)} seed ${seed}: mAP ${row.mAP.toFixed(4)} NDS ${row.NDS.toFixed(4)} (${row.seconds} s)`);
+    }
+  }
+  student.params.dispose();
+  teacher.params.dispose();
+  const means = o.variants.map((variant) => {
+    const rs = rows.filter((r) => r.variant === variant);
+    const avg = (k: 'mAP' | 'NDS') => round(rs.reduce((s, r) => s + r[k], 0) / rs.length, 4);
+    return { variant, mAP: avg('mAP'), NDS: avg('NDS') };
+  });
+  const cpus = os.cpus();
+  return {
+    method: 'x3kd',
+    student: o.student,
+    teacher: o.teacher,
+    seeds: o.seeds,
+    steps: o.steps,
+    batchSize: o.batchSize,
+    lr: o.lr,
+    data: { trainFrames: train.length, valFrames: val.length, dataSeed: 0 },
+    machine: { cpus: cpus[0]?.model ?? 'unknown', cores: cpus.length, node: process.version, platform: `${os.platform()} ${os.arch()}` },
+    start: { mAP: round(start.mAP, 4), NDS: round(start.NDS, 4), params: plainParams },
+    rows,
+    means,
+    elapsedSeconds: round((performance.now() - began) / 1000, 1),
+  };
+}
+
+/** The ablation table: per variant, mean mAP / NDS over seeds and the NDS change against no KD. */
+export function formatX3kdTable(r: X3kdBenchReport): string {
+  const base = r.means.find((m) => m.variant === 'no-kd');
+  const head = `${'variant'.padEnd(8)}${'mAP'.padStart(8)}${'NDS'.padStart(8)}${'ΔNDS'.padStart(9)}`;
+  const lines = r.means.map((m) => `${m.variant.padEnd(8)}${m.mAP.toFixed(4).padStart(8)}${m.NDS.toFixed(4).padStart(8)}${(base ? (m.NDS - base.NDS >= 0 ? '+' : '') + (m.NDS - base.NDS).toFixed(4) : '').padStart(9)}`);
+  return [
+    head,
+    ...lines,
+    '',
+    `student ${r.student} (start mAP ${r.start.mAP.toFixed(4)} NDS ${r.start.NDS.toFixed(4)}), teacher ${r.teacher}; ${r.steps} steps × batch ${r.batchSize}, seeds ${r.seeds.join(',')}; ${r.data.valFrames} validation frames; ${r.elapsedSeconds} s on ${r.machine.cpus} ×${r.machine.cores}`,
+    '',
+  ].join('\n');
+}
