@@ -9,6 +9,7 @@ export * from './params';
 export * from './interpreter';
 export * from './serialize';
 export * from './write-atomic';
+export * from './process-alive';
 export * from './onnx';
 export * from './backends';
 export * from './train';

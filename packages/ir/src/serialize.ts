@@ -118,7 +118,14 @@ export function serializeGraph(graph: Graph, params?: ParamStore, weightsFile = 
 }
 
 /** Rebuilds a ParamStore from weights bytes, checking every entry against the graph. */
-export function deserializeWeights(graph: Graph, entries: WeightEntry[], bytes: Uint8Array, file = 'weights.bin'): ParamStore {
+export function deserializeWeights(
+  graph: Graph,
+  entries: WeightEntry[],
+  bytes: Uint8Array,
+  file = 'weights.bin',
+  /** Filled, when given, with the float params holding NaN or ±Infinity and how many such values each has. */
+  nonFinite?: { name: string; count: number }[],
+): ParamStore {
   const byName = new Map(entries.map((e) => [e.name, e]));
   const values = new Map<string, tf.Tensor>();
   try {
@@ -133,7 +140,13 @@ export function deserializeWeights(graph: Graph, entries: WeightEntry[], bytes: 
         throw new BevzipError(ERROR_CODES.WEIGHTS_FILE, `${file}: is ${bytes.byteLength} bytes, but '${p.name}' needs bytes ${e.offset}..${e.offset + e.byteLength}; the file is truncated`);
       }
       const slice = bytes.slice(e.offset, e.offset + e.byteLength).buffer;
-      values.set(p.name, tf.tensor(p.dtype === 'int32' ? new Int32Array(slice) : new Float32Array(slice), p.shape, p.dtype));
+      const host = p.dtype === 'int32' ? new Int32Array(slice) : new Float32Array(slice);
+      if (nonFinite && p.dtype === 'float32') {
+        let count = 0;
+        for (let i = 0; i < host.length; i++) if (!Number.isFinite(host[i])) count++;
+        if (count > 0) nonFinite.push({ name: p.name, count });
+      }
+      values.set(p.name, tf.tensor(host, p.shape, p.dtype));
     }
     return ParamStore.fromTensors(graph, values);
   } finally {
@@ -174,19 +187,6 @@ export interface LoadedGraphDir {
   verified: boolean;
 }
 
-/** Float params holding NaN or ±Infinity, with how many such values each has. */
-export function nonFiniteParams(graph: Graph, params: ParamStore): { name: string; count: number }[] {
-  const bad: { name: string; count: number }[] = [];
-  for (const p of graph.params) {
-    if (p.dtype !== 'float32') continue;
-    const v = params.get(p.name).dataSync();
-    let count = 0;
-    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) count++;
-    if (count > 0) bad.push({ name: p.name, count });
-  }
-  return bad;
-}
-
 /**
  * Reads a directory written by {@link saveGraph}; every problem names the file and the field. When
  * the directory has a manifest, every file it lists is checked (size and SHA-256) before anything is
@@ -212,9 +212,9 @@ export function loadGraph(dir: string, options: { allowNonFinite?: boolean } = {
   if (bytes.byteLength !== byteLength) {
     throw new BevzipError(ERROR_CODES.WEIGHTS_FILE, `${binPath}: is ${bytes.byteLength} bytes, ${jsonPath} says ${byteLength}`);
   }
-  const params = deserializeWeights(graph, entries, new Uint8Array(bytes), binPath);
+  const bad: { name: string; count: number }[] = [];
+  const params = deserializeWeights(graph, entries, new Uint8Array(bytes), binPath, options.allowNonFinite ? undefined : bad);
   if (!options.allowNonFinite) {
-    const bad = nonFiniteParams(graph, params);
     if (bad.length > 0) {
       params.dispose();
       const list = bad.slice(0, 5).map((b) => `'${b.name}' (${b.count} value${b.count > 1 ? 's' : ''})`).join(', ');

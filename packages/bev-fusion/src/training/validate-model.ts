@@ -9,7 +9,7 @@ import {
   type Graph,
   type ParamStore,
 } from '@bevzip/ir';
-import type { Frame } from '@bevzip/driving-data';
+import { headlineMetrics, type Frame } from '@bevzip/driving-data';
 import { evaluateModel, type ModelOutputs, type PredictFn } from '../task/evaluate';
 import type { TaskConfig } from '../task/config';
 import type { HeadlineMetrics } from './model-checkpoint';
@@ -96,14 +96,7 @@ export async function validateModel(
     });
     const m = res.presentClassMetrics ?? res.classMetrics;
     return {
-      mAP: m.meanAp,
-      NDS: m.ndScore,
-      mATE: m.tpErrors.trans_err,
-      mASE: m.tpErrors.scale_err,
-      mAOE: m.tpErrors.orient_err,
-      mAVE: m.tpErrors.vel_err,
-      mAAE: m.tpErrors.attr_err,
-      mIoU: res.map?.meanIou ?? Number.NaN,
+      ...headlineMetrics(m, res.map?.meanIou ?? Number.NaN),
       frames: frames.length,
       runtime: used,
       classes: Object.keys(m.meanDistAps),

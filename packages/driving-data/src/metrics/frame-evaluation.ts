@@ -222,7 +222,11 @@ export type FrameMetric = (typeof FRAME_METRICS)[number];
  * weights `weights` (frame f counted `weights[f]` times; all once when omitted).
  */
 export function frameMetrics(e: FrameEvaluation, weights?: ArrayLike<number>): Record<FrameMetric, number> {
-  const m = detectionMetricsOf(e.detection, weights, e.classes);
+  return headlineMetrics(detectionMetricsOf(e.detection, weights, e.classes), e.map ? mapIouOf(e.map, weights).meanIou : NaN);
+}
+
+/** The headline row of a detection evaluation (mAP, NDS, the five TP errors) with the map mIoU (NaN without a map). */
+export function headlineMetrics(m: DetectionMetrics, mIoU: number): Record<FrameMetric, number> {
   return {
     mAP: m.meanAp,
     NDS: m.ndScore,
@@ -231,7 +235,7 @@ export function frameMetrics(e: FrameEvaluation, weights?: ArrayLike<number>): R
     mAOE: m.tpErrors.orient_err,
     mAVE: m.tpErrors.vel_err,
     mAAE: m.tpErrors.attr_err,
-    mIoU: e.map ? mapIouOf(e.map, weights).meanIou : NaN,
+    mIoU,
   };
 }
 

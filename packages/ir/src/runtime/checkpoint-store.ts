@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { CHECKPOINT_FILES, checkpointPath, latestCheckpoint, readCheckpoint, writeCheckpoint } from '../checkpoint';
 import { BevzipError, ERROR_CODES } from '../errors';
+import { processAlive } from '../process-alive';
 import type { CheckpointStore, RestoredCheckpoint } from './services';
 
 const FEATURE = 'feature:';
@@ -19,16 +20,6 @@ function stepFolders(root: string): { dir: string; globalStep: number; complete:
     const dir = path.join(root, name);
     return [{ dir, globalStep: Number(m[1]), complete: fs.existsSync(path.join(dir, CHECKPOINT_FILES.manifest)) }];
   });
-}
-
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
@@ -67,7 +58,7 @@ export const fileCheckpointStore: CheckpointStore = {
     const lines: string[] = [];
     for (const name of fs.readdirSync(root).sort()) {
       const m = LEFTOVER.exec(name);
-      if (!m || processAlive(Number(m[3]))) continue;
+      if (!m || (Number(m[3]) !== process.pid && processAlive(Number(m[3])))) continue;
       const dir = path.join(root, name);
       const target = path.join(root, m[1]);
       if (m[2] === 'old' && !fs.existsSync(target)) {

@@ -24,7 +24,8 @@ export function parseJsonText(text: string, file: string, code: ErrorCode = ERRO
     const errors: ParseError[] = [];
     parse(body, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
     const first = errors[0];
-    const where = first ? `:${lineCol(body, first.offset).line}:${lineCol(body, first.offset).col}` : '';
+    const at = first && lineCol(body, first.offset);
+    const where = at ? `:${at.line}:${at.col}` : '';
     const what = first ? printParseErrorCode(first.error).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase() : (e as Error).message;
     throw new BevzipError(code, `${file}${where}: not valid JSON (${what})`, { cause: e });
   }

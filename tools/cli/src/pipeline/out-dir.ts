@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BevzipError, ERROR_CODES, writeFileAtomic } from '@bevzip/ir';
+import { BevzipError, ERROR_CODES, processAlive, writeFileAtomic } from '@bevzip/ir';
 
 /**
  * Marks a folder as bevzip's output: a run only ever writes into, deletes in, or overwrites in a
@@ -64,16 +64,6 @@ export function checkOutDir(out: string, reads: readonly { what: string; path: s
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: the process exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Makes the folder, takes its lock and marks it as bevzip's. A lock left by a process that no longer
  * runs on this host is taken over (`onStale` says so); a live one is refused, naming its holder.
@@ -96,7 +86,7 @@ export function takeOutDir(out: string, options: { command: string; onStale?: (m
         held = {};
       }
       const sameHost = held.host === mine.host;
-      if (typeof held.pid === 'number' && (!sameHost || alive(held.pid))) {
+      if (typeof held.pid === 'number' && (!sameHost || processAlive(held.pid))) {
         throw new BevzipError(
           ERROR_CODES.OUTPUT,
           `--out '${out}' is in use by another bevzip run (pid ${held.pid} on ${held.host ?? '?'}, since ${held.startedAt ?? '?'}); wait for it, or choose another --out. If that run is gone, delete ${lock}`,
