@@ -141,6 +141,9 @@ export async function runStage({ config, driver, services, state, index, startSt
     let bad = 0;
     let checkpointedAt = startStep;
     for (let step = startStep; step < stage.steps; step++) {
+      // A step that awaits only settled promises never lets the event loop run, so a signal
+      // handler (SIGINT → stop.abort()) would wait for the whole run; give it a turn each step.
+      if (config.stop) await new Promise<void>((resolve) => setImmediate(resolve));
       if (config.stop?.aborted) {
         // A checkpoint already marks this position unless the run is at its very start.
         const marked = checkpointedAt === step && (step > 0 || index > 0);
