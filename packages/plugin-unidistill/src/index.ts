@@ -4,7 +4,7 @@ import { unidistill } from './plugin';
 import type { UnidistillInput } from './options';
 
 export { unidistill, addAdapters, graphModality, ADAPTER_VALUES } from './plugin';
-export { unidistillOptions, resolveOptions, DEFAULT_WEIGHTS, LOW_LEVEL_TAPS, SETTINGS } from './options';
+export { unidistillOptions, resolveOptions, settingModalities, DEFAULT_WEIGHTS, LOW_LEVEL_TAPS, SETTINGS } from './options';
 export type { UnidistillInput, UnidistillOptions, ResolvedOptions, Setting, Modality } from './options';
 export { boxKeypoints, batchKeypoints, gaussianMask, mapCell, KEYPOINTS } from './keypoints';
 export type { BatchKeypoints } from './keypoints';

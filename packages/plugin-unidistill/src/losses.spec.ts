@@ -49,6 +49,15 @@ describe('relationLoss', () => {
     tf.dispose([s, t]);
   });
 
+  it('an all-zero keypoint feature (off the map, dead ReLU) gives finite gradients', () => {
+    const s = tf.tensor3d([[0, 0], ...Array.from({ length: 8 }, (_, i) => [1, i])].flat(), [1, 9, 2]);
+    const t = tf.randomNormal([1, 9, 2], 0, 1, 'float32', 3) as tf.Tensor3D;
+    const g = tf.grad((x: tf.Tensor) => relationLoss(x as tf.Tensor3D, t, Float32Array.from([1]), 1))(s);
+    expect(g.dataSync().every(Number.isFinite)).toBe(true);
+    expect(tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0])).toBeGreaterThan(0);
+    tf.dispose([s, t, g]);
+  });
+
   it('matrices equal a loop over cosines; student and teacher widths may differ; padded boxes ignored', () => {
     const s = tf.randomNormal([2, 18, 3], 0, 1, 'float32', 1) as tf.Tensor3D;
     const t = tf.randomNormal([2, 18, 5], 0, 1, 'float32', 2) as tf.Tensor3D;

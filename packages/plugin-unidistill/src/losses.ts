@@ -42,7 +42,10 @@ export function relationMatrices(features: tf.Tensor3D): tf.Tensor4D {
   return tf.tidy(() => {
     const [b, k, c] = features.shape;
     const f = features.reshape([b * (k / KEYPOINTS), KEYPOINTS, c]);
-    const g = tf.div(f, tf.add(tf.norm(f, 'euclidean', -1, true), 1e-4));
+    // ‖f‖ with a floor under the square: the gradient of √x is infinite at 0, and keypoints off the
+    // map or on dead ReLUs sample all-zero features (the value is unchanged above 1e-6).
+    const norm = tf.sqrt(tf.maximum(tf.sum(tf.square(f), -1, true), 1e-12));
+    const g = tf.div(f, tf.add(norm, 1e-4));
     return tf.matMul(g, g, false, true).reshape([b, k / KEYPOINTS, KEYPOINTS, KEYPOINTS]) as tf.Tensor4D;
   });
 }
