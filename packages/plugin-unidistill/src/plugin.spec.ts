@@ -17,13 +17,13 @@ function toy(modality: 'camera' | 'lidar' | 'fusion', lowChannels: number): Grap
   const lows: string[] = [];
   if (modality !== 'lidar') {
     const x = b.input('cam_in', [-1, 8, 8, 3]);
-    lows.push(b.scoped('encoders.camera.vtransform', { modality: 'camera', stage: 'vtransform' }, () => b.op('relu', [conv(x, 'c', 3, lowChannels)], {}, { name: 'bev_pool' })));
+    lows.push(b.scoped('encoders.camera.vtransform', { modality: 'camera', stage: 'view' }, () => b.op('relu', [conv(x, 'c', 3, lowChannels)], {}, { name: 'bev_pool' })));
   }
   if (modality !== 'camera') {
     const x = b.input('pts_in', [-1, 8, 8, 3]);
     lows.push(b.scoped('encoders.lidar.backbone', { modality: 'lidar', stage: 'backbone' }, () => b.op('relu', [conv(x, 'l', 3, lowChannels)], {}, { name: 'scatter' })));
   }
-  const fused = b.scoped('fuser', { modality: 'fusion', stage: 'fuser' }, () => b.op('relu', [conv(lows.length > 1 ? b.op('concat', lows, { axis: 3 }) : lows[0], 'f', lowChannels * lows.length, 4)], {}, { name: 'relu' }));
+  const fused = b.scoped('fuser', { modality: 'fusion', stage: 'encoder' }, () => b.op('relu', [conv(lows.length > 1 ? b.op('concat', lows, { axis: 3 }) : lows[0], 'f', lowChannels * lows.length, 4)], {}, { name: 'relu' }));
   const high = b.scoped('decoder.neck', { modality: 'fusion', stage: 'decoder' }, () => b.op('relu', [conv(fused, 'n', 4, 6, 2)], {}, { name: 'concat' }));
   const heads = b.scoped('heads', { modality: 'fusion', stage: 'head' }, () => [conv(high, 'hm', 6, 3), conv(high, 'rg', 6, 10)]);
   b.output(b.op('scale', [heads[0]], { factor: 1 }, { name: 'heatmap' }), b.op('scale', [heads[1]], { factor: 1 }, { name: 'reg' }));
