@@ -44,8 +44,8 @@ const THIRD_PARTY = '@acme/bevzip-plugin-sparse-l1';
 const BASE = ['@bevzip/cli', '@bevzip/ir', '@bevzip/bev-fusion'];
 /** The model-agnostic data package, installed on its own in the first fresh project. */
 const DATA = '@bevzip/driving-data';
-/** A plugin of the roadmap that no workspace package provides yet. */
-const FALLBACK_OTHER = '@bevzip/plugin-unidistill';
+/** A workspace plugin the plugin project does not install (another one when it is `--plugin`). */
+const FALLBACK_OTHER = PLUGIN === '@bevzip/plugin-unidistill' ? '@bevzip/plugin-x3kd' : '@bevzip/plugin-unidistill';
 
 /** Problems that do not stop the later steps, reported together at the end (and failing the run). */
 const violations = [];

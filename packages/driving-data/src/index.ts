@@ -5,5 +5,6 @@
 export * from './data/types';
 export * from './geometry/pose';
 export * from './geometry/camera';
+export * from './geometry/gaussian';
 export * from './nuscenes';
 export * from './metrics';

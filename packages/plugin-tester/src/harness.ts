@@ -13,6 +13,10 @@ export interface HarnessOptions {
   seed?: number;
   /** Training steps after score/mask; default 1 so `loss` and `quantize` hooks run too. */
   steps?: number;
+  /** The stage's data; default random feeds for every graph input ({@link syntheticData}). */
+  data?: (graph: Graph) => DataSource;
+  /** The teacher's graph (weights drawn with seed + 1); default the student graph itself. */
+  teacher?: Graph;
 }
 
 /** Random feeds for every graph input; unknown dims (-1) become 2. */
@@ -35,11 +39,11 @@ export function syntheticData(graph: Graph): DataSource {
 const taskLoss = (outputs: Record<string, tf.Tensor>): tf.Scalar => tf.addN(Object.values(outputs).map((o) => tf.mean(tf.square(o)))) as tf.Scalar;
 
 /**
- * Runs a plugin for one stage on a graph (teacher: the same graph with other weights), with a
+ * Runs a plugin for one stage on a graph (teacher: the same graph with other weights, unless given), with a
  * `post` probe that copies the merged scores and the held masks to host arrays, then disposes
  * everything the run made.
  */
-export async function runPlugin(plugin: Plugin, graph: Graph, { seed = 7, steps = 1 }: HarnessOptions = {}): Promise<HarnessResult> {
+export async function runPlugin(plugin: Plugin, graph: Graph, { seed = 7, steps = 1, data = syntheticData, teacher: teacherGraph = graph }: HarnessOptions = {}): Promise<HarnessResult> {
   const scores = new Map<string, Float32Array>();
   const masks = new Map<string, { shape: number[]; values: Float32Array }>();
   const probe: Plugin = {
@@ -66,8 +70,8 @@ export async function runPlugin(plugin: Plugin, graph: Graph, { seed = 7, steps 
       }),
     },
   };
-  const teacher = { graph, params: ParamStore.init(graph, seed + 1) };
-  const pipeline = new Pipeline({ seed, graph, stages: [{ name: 'test', steps, data: syntheticData(graph), taskLoss, teacher }] }).use(plugin).use(probe);
+  const teacher = { graph: teacherGraph, params: ParamStore.init(teacherGraph, seed + 1) };
+  const pipeline = new Pipeline({ seed, graph, stages: [{ name: 'test', steps, data: data(graph), taskLoss, teacher }] }).use(plugin).use(probe);
   const events: TrainEvent[] = [];
   pipeline.events.subscribe((e) => events.push(e));
   try {

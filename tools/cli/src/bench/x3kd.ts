@@ -1,23 +1,8 @@
-import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { createOrtSession, exportOnnx, initBackend, ParamStore, Pipeline, runOrt, stripTrainOnly, type Batch, type Graph } from '@bevzip/ir';
-import type { Frame } from '@bevzip/driving-data';
-import {
-  buildBevFusion,
-  BEV_FUSION_CONFIGS,
-  evaluateModel,
-  frameDataSource,
-  loadModelCheckpoint,
-  syntheticFrames,
-  targetTensors,
-  taskConfigForModel,
-  taskLoss,
-  validationFrames,
-  type HostTargets,
-  type PredictFn,
-  type TaskConfig,
-} from '@bevzip/bev-fusion';
+import { exportOnnx, initBackend, Pipeline, stripTrainOnly, type Batch } from '@bevzip/ir';
+import { BEV_FUSION_CONFIGS, frameDataSource, syntheticFrames, targetTensors, taskConfigForModel, taskLoss, validationFrames, type HostTargets } from '@bevzip/bev-fusion';
 import { x3kd, type X3kdInput } from '@bevzip/plugin-x3kd';
+import { loadModelRefFor, machineInfo, onnxMetrics, paramCount } from './kd-common';
 import { round } from './timing';
 
 /** The ablation rows: no KD, each component alone, all four. */
@@ -76,36 +61,6 @@ function optionsFor(v: X3kdVariant): X3kdInput | undefined {
   return v === 'all' ? {} : only(v.slice(2) as 'is' | 'fd' | 'at' | 'od');
 }
 
-function loadRef(ref: string, modality: 'camera' | 'lidar'): { graph: Graph; params: ParamStore } {
-  if (ref.startsWith('random:')) {
-    const graph = buildBevFusion(BEV_FUSION_CONFIGS[ref.slice(7) as keyof typeof BEV_FUSION_CONFIGS], modality);
-    return { graph, params: ParamStore.init(graph, 0) };
-  }
-  return loadModelCheckpoint(ref);
-}
-
-/** Every param value, batch-norm statistics included (as the export artifact counts them). */
-function paramCount(graph: Graph): number {
-  return graph.params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
-}
-
-async function metricsOf(model: Uint8Array, val: Frame[], cfg: TaskConfig): Promise<{ mAP: number; NDS: number }> {
-  const session = await createOrtSession(model, { threads: 1 });
-  try {
-    const predict: PredictFn = async (feeds) => {
-      const used = Object.fromEntries(Object.entries(feeds).filter(([n]) => session.inputNames.includes(n)));
-      const out = await runOrt(session, used, session.outputNames.filter((n) => ['heatmap', 'reg', 'map'].includes(n)));
-      const dense = (n: string) => (out[n] ? { data: out[n].data as Float32Array, shape: out[n].dims } : undefined);
-      return { heatmap: dense('heatmap')!, reg: dense('reg')!, map: dense('map') };
-    };
-    const res = await evaluateModel(val, predict, cfg, { batchSize: 2 });
-    const m = res.presentClassMetrics ?? res.classMetrics;
-    return { mAP: m.meanAp, NDS: m.ndScore };
-  } finally {
-    await session.release();
-  }
-}
-
 /**
  * The X3KD ablation: a camera-only student fine-tuned for the same steps and seeds with no KD, with
  * each of X-IS, X-FD, X-AT and X-OD alone, and with all four, from a frozen LiDAR teacher. Every
@@ -115,8 +70,8 @@ async function metricsOf(model: Uint8Array, val: Frame[], cfg: TaskConfig): Prom
 export async function benchX3kd(o: X3kdBenchOptions): Promise<X3kdBenchReport> {
   const began = performance.now();
   await initBackend({});
-  const student = loadRef(o.student, 'camera');
-  const teacher = loadRef(o.teacher, 'lidar');
+  const student = loadModelRefFor(o.student, 'camera');
+  const teacher = loadModelRefFor(o.teacher, 'lidar');
   const meta = student.graph.meta as { config: (typeof BEV_FUSION_CONFIGS)['tiny']; modality: string };
   if (meta.modality !== 'camera') throw new Error(`bench x3kd: --student must be a camera-only model, got '${meta.modality}'`);
   const cfg = taskConfigForModel(meta.config, 'camera');
@@ -126,7 +81,7 @@ export async function benchX3kd(o: X3kdBenchOptions): Promise<X3kdBenchReport> {
   const val = validationFrames({ dataSeed: 0, valScenes: o.valScenes, framesPerScene: 3 });
   const plain = stripTrainOnly(student.graph);
   const plainParams = paramCount(plain);
-  const start = await metricsOf(exportOnnx(plain, student.params), val, cfg);
+  const start = await onnxMetrics(exportOnnx(plain, student.params), val, cfg);
   o.log(`start: mAP ${start.mAP.toFixed(4)} NDS ${start.NDS.toFixed(4)} (${plainParams} params)`);
   const loss = (outputs: Record<string, tf.Tensor>, batch: Batch) => taskLoss({ heatmap: outputs.heatmap, reg: outputs.reg, map: outputs.map }, targetTensors(batch.targets as HostTargets), cfg).total;
   const rows: X3kdRow[] = [];
@@ -161,13 +116,14 @@ export async function benchX3kd(o: X3kdBenchOptions): Promise<X3kdBenchReport> {
       });
       const result = await pipeline.run();
       const artifact = result.artifact!;
-      if (artifact.params.total !== plainParams) {
-        throw new Error(`bench x3kd: the exported '${variant}' student has ${artifact.params.total} parameters, the plain student ${plainParams}: train-only parts reached the artifact`);
+      const exportedParams = paramCount(artifact.graph);
+      if (exportedParams !== plainParams) {
+        throw new Error(`bench x3kd: the exported '${variant}' student has ${exportedParams} parameters, the plain student ${plainParams}: train-only parts reached the artifact`);
       }
-      const m = await metricsOf(artifact.onnx, val, cfg);
+      const m = await onnxMetrics(artifact.onnx, val, cfg);
       result.params.dispose();
       for (const t of [...result.masks.params.values(), ...result.masks.features.values()]) t.dispose();
-      const row = { variant, seed, mAP: round(m.mAP, 4), NDS: round(m.NDS, 4), exportedParams: artifact.params.total, seconds: round((performance.now() - t0) / 1000, 1) };
+      const row = { variant, seed, mAP: round(m.mAP, 4), NDS: round(m.NDS, 4), exportedParams, seconds: round((performance.now() - t0) / 1000, 1) };
       rows.push(row);
       o.log(`${variant.padEnd(6)} seed ${seed}: mAP ${row.mAP.toFixed(4)} NDS ${row.NDS.toFixed(4)} (${row.seconds} s)`);
     }
@@ -179,7 +135,6 @@ export async function benchX3kd(o: X3kdBenchOptions): Promise<X3kdBenchReport> {
     const avg = (k: 'mAP' | 'NDS') => round(rs.reduce((s, r) => s + r[k], 0) / rs.length, 4);
     return { variant, mAP: avg('mAP'), NDS: avg('NDS') };
   });
-  const cpus = os.cpus();
   return {
     method: 'x3kd',
     student: o.student,
@@ -189,7 +144,7 @@ export async function benchX3kd(o: X3kdBenchOptions): Promise<X3kdBenchReport> {
     batchSize: o.batchSize,
     lr: o.lr,
     data: { trainFrames: train.length, valFrames: val.length, dataSeed: 0 },
-    machine: { cpus: cpus[0]?.model ?? 'unknown', cores: cpus.length, node: process.version, platform: `${os.platform()} ${os.arch()}` },
+    machine: machineInfo(),
     start: { mAP: round(start.mAP, 4), NDS: round(start.NDS, 4), params: plainParams },
     rows,
     means,

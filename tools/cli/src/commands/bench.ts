@@ -117,6 +117,50 @@ export function registerBench(program: Command): void {
       emit(r, o as { json?: boolean; out?: string }, () => formatX3kdTable(r));
     });
   bench
+    .command('unidistill')
+    .description('UniDistill over its four teacher → student settings: no KD, the feature, relation and response terms alone and all three; mAP/NDS of the exported students')
+    .option('--json', 'print one JSON object instead of a table')
+    .option('--out <file>', 'also write the JSON to this file')
+    .option('--camera-student <ref>', 'camera student start (random:<config> trains from scratch)', 'builtin:tiny-camera')
+    .option('--lidar-student <ref>', 'LiDAR student start', 'builtin:tiny-lidar')
+    .option('--camera-teacher <ref>', 'camera teacher (camera->lidar)', 'builtin:tiny-camera')
+    .option('--lidar-teacher <ref>', 'LiDAR teacher (lidar->camera)', 'builtin:tiny-lidar')
+    .option('--fusion-teacher <ref>', 'fusion teacher (fusion->camera, fusion->lidar)', 'builtin:tiny-fusion')
+    .option('--settings <list>', 'comma-separated subset of lidar->camera,fusion->camera,camera->lidar,fusion->lidar', 'lidar->camera,fusion->camera,camera->lidar,fusion->lidar')
+    .option('--variants <list>', 'comma-separated subset of no-kd,feature,relation,response,all', 'no-kd,feature,relation,response,all')
+    .option('--seeds <list>', 'run seeds, comma-separated', '0,1')
+    .option('--steps <n>', 'training steps per setting, variant and seed', (v) => parseInt(v, 10), 300)
+    .option('--batch-size <n>', 'batch size', (v) => parseInt(v, 10), 2)
+    .option('--lr <x>', 'AdamW learning rate (cosine)', parseFloat, 2e-4)
+    .option('--train-scenes <n>', 'synthetic training scenes (3 frames each)', (v) => parseInt(v, 10), 16)
+    .option('--val-scenes <n>', 'synthetic validation scenes (3 frames each)', (v) => parseInt(v, 10), 8)
+    .action(async (o) => {
+      const { benchUnidistill, formatUnidistillTable, UNIDISTILL_SETTINGS, UNIDISTILL_VARIANTS } = loadMethodBench<typeof import('../bench/unidistill')>('../bench/unidistill', '@bevzip/plugin-unidistill');
+      const pick = <T extends string>(option: string, value: string, allowed: readonly T[]): T[] => {
+        const got = list(value);
+        const bad = got.filter((v) => !(allowed as readonly string[]).includes(v));
+        if (bad.length > 0) throw new BevzipError(ERROR_CODES.CONFIG, `bench unidistill: option '${option}': unknown value(s) ${bad.join(', ')}; expected some of ${allowed.join(', ')}`);
+        return got as T[];
+      };
+      const r = await benchUnidistill({
+        cameraStudent: String(o.cameraStudent),
+        lidarStudent: String(o.lidarStudent),
+        cameraTeacher: String(o.cameraTeacher),
+        lidarTeacher: String(o.lidarTeacher),
+        fusionTeacher: String(o.fusionTeacher),
+        settings: pick('--settings', String(o.settings), UNIDISTILL_SETTINGS),
+        variants: pick('--variants', String(o.variants), UNIDISTILL_VARIANTS),
+        seeds: list(String(o.seeds)).map(Number),
+        steps: Number(o.steps),
+        batchSize: Number(o.batchSize),
+        lr: Number(o.lr),
+        trainScenes: Number(o.trainScenes),
+        valScenes: Number(o.valScenes),
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      emit(r, o as { json?: boolean; out?: string }, () => formatUnidistillTable(r));
+    });
+  bench
     .command('qdbev')
     .description('QD-BEV on the tiny camera teacher: PTQ sensitivity and bit sweep, standard vs progressive QAT, VGD; mAP/NDS, size, BOPs, onnxruntime QDQ latency')
     .option('--json', 'print one JSON object instead of a table')

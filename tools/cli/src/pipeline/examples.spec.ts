@@ -10,7 +10,7 @@ const files = fs.readdirSync(EXAMPLES).filter((f) => /\.(json|ya?ml)$/.test(f)).
 
 describe('example pipelines', () => {
   it('cover each method and their combination', () => {
-    expect(files).toEqual(expect.arrayContaining(['altermoma.yaml', 'qdbev.yaml', 'altermoma-qdbev.yaml', 'micro-smoke.json']));
+    expect(files).toEqual(expect.arrayContaining(['altermoma.yaml', 'qdbev.yaml', 'altermoma-qdbev.yaml', 'unidistill-altermoma-qdbev.yaml', 'micro-smoke.json']));
   });
 
   it.each(files)('%s validates against the pipeline schema and its plugins’ option schemas', (file) => {
@@ -27,6 +27,13 @@ describe('example pipelines', () => {
     const plugins = driver.registered;
     expect(plugins.map((p) => p.name)).toEqual(['altermoma', 'qdbev', 'qdbev-vgd']);
     expect(stagePlugins).toEqual([['altermoma'], ...Array(4).fill(['qdbev', 'qdbev-vgd'])]);
+  });
+
+  it('UniDistill listed in the distillation and pruning stages is one distiller, beside AlterMOMA and QD-BEV', () => {
+    const loaded = loadPipelineFile(path.join(EXAMPLES, 'unidistill-altermoma-qdbev.yaml'));
+    const { driver, stagePlugins } = instantiatePlugins(loaded.pipeline, pluginLookup(EXAMPLES));
+    expect(driver.registered.map((p) => p.name)).toEqual(['unidistill', 'altermoma', 'qdbev']);
+    expect(stagePlugins).toEqual([['unidistill'], ['altermoma', 'unidistill'], ['qdbev']]);
   });
 
   it('micro-smoke.json runs end to end with the real plugins: half the weights pruned, weights quantized to at most 8 bits', async () => {
