@@ -19,3 +19,7 @@ export interface VexkdRegisterOptions {
 export function register(container: DependencyContainer, options: VexkdRegisterOptions = {}): void {
   container.register(PLUGIN, { useValue: vexkdTeacher(options.teacher) });
 }
+export { vexkd, vexkdOptions, checkModels } from './distill';
+export type { VexkdInput, VexkdOptions } from './distill';
+export { attentionMap, diceDiversity, maskedAtLoss, maskedSum, matchSize } from './losses';
+export { teacherHead } from './teacher-head';
