@@ -8,6 +8,7 @@ import { buildBevFusion, frameDataSource, MICRO_CONFIG, syntheticFrames, targetT
 import { conformance } from '@bevzip/plugin-tester';
 import { onnx } from 'onnx-proto';
 import { vexkd, type VexkdInput } from './distill';
+import { MaskGenerator, maskNetOptions } from './mask-generator';
 import type { ConstantParam } from './deform-attn';
 import { buildMgfm, mgfmOptions, setConstants, swapFuserForMgfm } from './mgfm';
 
@@ -73,8 +74,8 @@ const stepsOf = (events: TrainEvent[]) => events.filter((e): e is Extract<TrainE
 /** The mask generators' weights as the checkpoint in `dir` holds them. */
 function maskState(dir: string): { json: { trained: boolean; maskLoss: number[] }; tensors: Map<string, number[]> } {
   const c = readCheckpoint(dir);
-  const tensors = new Map([...(c.extraTensors ?? new Map())].filter(([k]) => k.startsWith('vexkd/')).map(([k, v]) => [k, Array.from(v.dataSync())] as const));
-  for (const v of (c.extraTensors ?? new Map()).values()) v.dispose();
+  const tensors = new Map<string, number[]>([...(c.extraTensors ?? new Map<string, tf.Tensor>())].filter(([k]) => k.startsWith('vexkd/')).map(([k, v]) => [k, Array.from(v.dataSync() as Float32Array)] as const));
+  for (const v of (c.extraTensors ?? new Map<string, tf.Tensor>()).values()) v.dispose();
   c.params.dispose();
   return { json: (c.extra as { plugins: Record<string, { trained: boolean; maskLoss: number[] }> }).plugins.vexkd, tensors };
 }
@@ -125,7 +126,6 @@ describe('vexkd on micro BEVFusion students with an MGFM fusion teacher', () => 
       expect(first.json.maskLoss).toHaveLength(2);
       expect(first.tensors.size).toBeGreaterThan(0);
       // Trained: the generator weights moved from their initial values (seed = run seed + level).
-      const { MaskGenerator, maskNetOptions } = await import('./mask-generator');
       const init = new MaskGenerator({ queryGrid: [32, 32], width: 16, map: [32, 32, 16], tasks: 2 }, maskNetOptions.parse(small.masks), 2);
       const head = init.params.names().find((n) => n.endsWith('head.weight'))!;
       expect(first.tensors.get(`low/${head}`)).not.toEqual(Array.from(init.params.get(head).dataSync()));
