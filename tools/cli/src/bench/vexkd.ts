@@ -2,7 +2,7 @@ import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { createOrtSession, exportOnnx, initBackend, ParamStore, Pipeline, runOrt, stripTrainOnly, type Batch, type Graph } from '@bevzip/ir';
 import type { Frame } from '@bevzip/driving-data';
-import { buildBevFusion, BEV_FUSION_CONFIGS, evaluateModel, frameDataSource, loadModelCheckpoint, syntheticFrames, targetTensors, taskConfigForModel, taskLoss, validationFrames, type HostTargets, type PredictFn, type TaskConfig } from '@bevzip/bev-fusion';
+import { buildBevFusion, BEV_FUSION_CONFIGS, evaluateModel, frameDataSource, loadModelCheckpoint, MODEL_INFO_FORMAT, saveModelCheckpoint, syntheticFrames, targetTensors, taskConfigForModel, taskLoss, validationFrames, type HostTargets, type PredictFn, type TaskConfig } from '@bevzip/bev-fusion';
 import { vexkd, vexkdTeacher, type VexkdInput } from '@bevzip/plugin-vexkd';
 import { round } from './timing';
 
@@ -25,6 +25,8 @@ export interface VexkdBenchOptions {
   trainScenes: number;
   valScenes: number;
   variants: VexkdVariant[];
+  /** Also write the trained VeXKD teacher here as a model directory (a pipeline file's `teacher`). */
+  teacherOut?: string;
   /** Label written into the report (e.g. the reduced run's reason). */
   label?: string;
   log: (line: string) => void;
@@ -101,7 +103,7 @@ export async function benchVexkd(o: VexkdBenchOptions): Promise<VexkdBenchReport
   const began = performance.now();
   await initBackend({});
   const base = loadRef(o.fusion, 'fusion');
-  const meta = base.graph.meta as { config: (typeof BEV_FUSION_CONFIGS)['tiny'] };
+  const meta = base.graph.meta as { config: (typeof BEV_FUSION_CONFIGS)['tiny']; configName: string };
   const dataCfg = taskConfigForModel(meta.config, 'fusion');
   o.log(`generating ${o.trainScenes * 3} training and ${o.valScenes * 3} validation frames`);
   const train = syntheticFrames(0, 0, o.trainScenes, 3);
@@ -116,6 +118,10 @@ export async function benchVexkd(o: VexkdBenchOptions): Promise<VexkdBenchReport
   const teacher = { graph: built.graph, params: built.params };
   const tm = await metricsOf(built.artifact!.onnx, val, dataCfg);
   const teacherReport = { steps: o.teacherSteps, mAP: round(tm.mAP, 4), NDS: round(tm.NDS, 4), mIoU: round(tm.mIoU, 4), seconds: round((performance.now() - t0) / 1000, 1) };
+  if (o.teacherOut) {
+    saveModelCheckpoint(o.teacherOut, built.graph, built.params, { format: MODEL_INFO_FORMAT, version: 1, configName: meta.configName, config: meta.config, modality: 'fusion', training: { from: o.fusion, plugin: 'vexkd-teacher', steps: o.teacherSteps, seed: 0 } });
+    o.log(`teacher written to ${o.teacherOut}`);
+  }
   o.log(`teacher: mAP ${teacherReport.mAP} NDS ${teacherReport.NDS} mIoU ${teacherReport.mIoU} (${teacherReport.seconds} s)`);
 
   const rows: VexkdRow[] = [];

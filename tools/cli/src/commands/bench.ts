@@ -135,6 +135,7 @@ export function registerBench(program: Command): void {
     .option('--val-scenes <n>', 'synthetic validation scenes (3 frames each)', (v) => parseInt(v, 10), 16)
     .option('--variants <list>', 'comma-separated subset of no-kd,full-map,vexkd', 'no-kd,full-map,vexkd')
     .option('--label <text>', 'label stored in the report (e.g. a reduced run)')
+    .option('--teacher-out <dir>', 'also write the trained VeXKD teacher as a model directory (for a pipeline file)')
     .action(async (o) => {
       const { benchVexkd, formatVexkdTable } = loadMethodBench<typeof import('../bench/vexkd')>('../bench/vexkd', '@bevzip/plugin-vexkd');
       const r = await benchVexkd({
@@ -151,6 +152,7 @@ export function registerBench(program: Command): void {
         valScenes: Number(o.valScenes),
         variants: list(String(o.variants)) as never,
         label: o.label === undefined ? undefined : String(o.label),
+        teacherOut: o.teacherOut === undefined ? undefined : String(o.teacherOut),
         log: (line) => process.stderr.write(`${line}\n`),
       });
       emit(r, o as { json?: boolean; out?: string }, () => formatVexkdTable(r));
