@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { createOrtSession, exportOnnx, initBackend, ParamStore, Pipeline, runOrt, stripTrainOnly, type Batch, type Graph } from '@bevzip/ir';
+import { createOrtSession, initBackend, ParamStore, Pipeline, runOrt, stripTrainOnly, type Batch, type Graph } from '@bevzip/ir';
 import type { Frame } from '@bevzip/driving-data';
 import { buildBevFusion, BEV_FUSION_CONFIGS, evaluateModel, frameDataSource, loadModelCheckpoint, MODEL_INFO_FORMAT, saveModelCheckpoint, syntheticFrames, targetTensors, taskConfigForModel, taskLoss, validationFrames, type HostTargets, type PredictFn, type TaskConfig } from '@bevzip/bev-fusion';
 import { vexkd, vexkdTeacher, type VexkdInput } from '@bevzip/plugin-vexkd';
