@@ -1,5 +1,6 @@
 import { PLUGIN } from '@bevzip/ir';
 import type { DependencyContainer } from 'tsyringe';
+import { vexkd, type VexkdInput } from './distill';
 import { vexkdTeacher, type VexkdTeacherOptions } from './mgfm';
 
 export { deformableAttention, offsetPattern, referencePoints } from './deform-attn';
@@ -13,9 +14,19 @@ export type { MaskNetOptions, MaskNetShape, MasksOut } from './mask-generator';
 export interface VexkdRegisterOptions {
   /** Registers the teacher builder (fuser → modality-general fusion module) with these options. */
   teacher?: VexkdTeacherOptions;
+  /** Registers the masked feature distiller (mask training, then distillation into the student). */
+  distill?: VexkdInput;
 }
 
-/** Registers the VeXKD teacher builder under `PLUGIN`. Nothing is registered on import. */
+/**
+ * Registers under `PLUGIN` the VeXKD teacher builder (when `teacher` is given, or nothing else is)
+ * and the masked feature distiller (when `distill` is given). Nothing is registered on import.
+ */
 export function register(container: DependencyContainer, options: VexkdRegisterOptions = {}): void {
-  container.register(PLUGIN, { useValue: vexkdTeacher(options.teacher) });
+  if (options.teacher !== undefined || options.distill === undefined) container.register(PLUGIN, { useValue: vexkdTeacher(options.teacher, { optionsPath: ['teacher'] }) });
+  if (options.distill !== undefined) container.register(PLUGIN, { useValue: vexkd(options.distill, { optionsPath: ['distill'] }) });
 }
+export { vexkd, vexkdOptions, checkModels } from './distill';
+export type { VexkdInput, VexkdOptions } from './distill';
+export { attentionMap, diceDiversity, maskedAtLoss, maskedSum, matchSize } from './losses';
+export { teacherHead } from './teacher-head';

@@ -76,5 +76,6 @@ export function scoreContext(state: RunState, p: LoadedPlugin, stage: StageInfo,
       return { loss, grads: new Map(Object.entries(grads).map(([v, g]) => [vars.paramOf.get(v) ?? v, g])) };
     },
     taskLoss: config.taskLoss,
+    teacher: config.teacher && ('run' in config.teacher ? { graph: config.teacher.graph } : config.teacher),
   };
 }

@@ -105,6 +105,12 @@ export interface ScoreContext<O = unknown> extends StageContext<O> {
   ): { loss: number; grads: Map<string, tf.Tensor> };
   /** The model's task loss, for scores that need it. */
   taskLoss(outputs: Record<string, tf.Tensor>, batch: Batch): tf.Scalar;
+  /**
+   * The stage's frozen teacher, read-only: its graph, and its weights when it was given as graph +
+   * weights, for plugins that differentiate through part of it in `score` (e.g. training a
+   * train-only module against the teacher's own heads). Never update these weights.
+   */
+  readonly teacher?: { readonly graph: Graph; readonly params?: ParamStore };
   /** Current held masks. */
   readonly masks: Masks;
 }

@@ -161,6 +161,47 @@ export function registerBench(program: Command): void {
       emit(r, o as { json?: boolean; out?: string }, () => formatUnidistillTable(r));
     });
   bench
+    .command('vexkd')
+    .description('VeXKD on camera-only and LiDAR-only students from an MGFM fusion teacher: no KD, full-map KD, masked KD; mAP/NDS/mIoU of the exported students')
+    .option('--json', 'print one JSON object instead of a table')
+    .option('--out <file>', 'also write the JSON to this file')
+    .option('--fusion <ref>', 'fusion model the VeXKD teacher starts from', 'builtin:tiny-fusion')
+    .option('--camera <ref>', 'camera-only student start', 'builtin:tiny-camera')
+    .option('--lidar <ref>', 'LiDAR-only student start', 'builtin:tiny-lidar')
+    .option('--students <list>', 'student modalities, comma-separated', 'camera,lidar')
+    .option('--teacher-steps <n>', 'steps training the MGFM teacher', (v) => parseInt(v, 10), 300)
+    .option('--mask-steps <n>', 'mask-training steps (teacher frozen)', (v) => parseInt(v, 10), 100)
+    .option('--seeds <list>', 'run seeds, comma-separated', '0,1')
+    .option('--steps <n>', 'student steps per variant and seed', (v) => parseInt(v, 10), 300)
+    .option('--batch-size <n>', 'batch size', (v) => parseInt(v, 10), 2)
+    .option('--lr <x>', 'AdamW learning rate (cosine)', parseFloat, 2e-4)
+    .option('--train-scenes <n>', 'synthetic training scenes (3 frames each)', (v) => parseInt(v, 10), 16)
+    .option('--val-scenes <n>', 'synthetic validation scenes (3 frames each)', (v) => parseInt(v, 10), 16)
+    .option('--variants <list>', 'comma-separated subset of no-kd,full-map,vexkd', 'no-kd,full-map,vexkd')
+    .option('--label <text>', 'label stored in the report (e.g. a reduced run)')
+    .option('--teacher-out <dir>', 'also write the trained VeXKD teacher as a model directory (for a pipeline file)')
+    .action(async (o) => {
+      const { benchVexkd, formatVexkdTable } = loadMethodBench<typeof import('../bench/vexkd')>('../bench/vexkd', '@bevzip/plugin-vexkd');
+      const r = await benchVexkd({
+        fusion: String(o.fusion),
+        students: { camera: String(o.camera), lidar: String(o.lidar) },
+        modalities: list(String(o.students)) as never,
+        teacherSteps: Number(o.teacherSteps),
+        maskSteps: Number(o.maskSteps),
+        seeds: list(String(o.seeds)).map(Number),
+        steps: Number(o.steps),
+        batchSize: Number(o.batchSize),
+        lr: Number(o.lr),
+        trainScenes: Number(o.trainScenes),
+        valScenes: Number(o.valScenes),
+        variants: list(String(o.variants)) as never,
+        label: o.label === undefined ? undefined : String(o.label),
+        teacherOut: o.teacherOut === undefined ? undefined : String(o.teacherOut),
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      emit(r, o as { json?: boolean; out?: string }, () => formatVexkdTable(r));
+    });
+  bench
     .command('qdbev')
     .description('QD-BEV on the tiny camera teacher: PTQ sensitivity and bit sweep, standard vs progressive QAT, VGD; mAP/NDS, size, BOPs, onnxruntime QDQ latency')
     .option('--json', 'print one JSON object instead of a table')

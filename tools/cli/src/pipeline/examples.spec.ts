@@ -36,6 +36,13 @@ describe('example pipelines', () => {
     expect(stagePlugins).toEqual([['unidistill'], ['altermoma', 'unidistill'], ['qdbev']]);
   });
 
+  it('VeXKD listed with the same options in every stage is one distiller beside AlterMOMA and QD-BEV', () => {
+    const loaded = loadPipelineFile(path.join(EXAMPLES, 'vexkd-altermoma-qdbev.yaml'));
+    const { driver, stagePlugins } = instantiatePlugins(loaded.pipeline, pluginLookup(EXAMPLES));
+    expect(driver.registered.map((p) => p.name)).toEqual(['vexkd', 'altermoma', 'qdbev']);
+    expect(stagePlugins).toEqual([['vexkd'], ['altermoma', 'vexkd'], ['qdbev', 'vexkd']]);
+  });
+
   it('micro-smoke.json runs end to end with the real plugins: half the weights pruned, weights quantized to at most 8 bits', async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bevzip-example-'));
     try {

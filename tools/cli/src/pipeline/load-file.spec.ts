@@ -36,7 +36,7 @@ describe('pipeline file schema', () => {
     expect(p.data).toEqual({ synthetic: { seed: 0, scenes: 2, framesPerScene: 3, valScenes: 1 }, batchSize: 1 });
     expect(p.stages[0].plugins).toEqual([{ use: 'some-plugin', options: { sparsity: 0.5 } }]);
     expect(p.stages[1].plugins).toEqual([]);
-    expect(p.training).toEqual({ optimizer: { kind: 'adamw', lr: 1e-3, weightDecay: 0.01 }, schedule: 'cosine', clipNorm: 35, checkpointEvery: 50 });
+    expect(p.training).toEqual({ optimizer: { kind: 'adamw', lr: 1e-3, weightDecay: 0.01 }, schedule: 'cosine', clipNorm: 35, checkpointEvery: 50, termGradientEvery: 0 });
     expect(p.export).toEqual({ onnx: true, evaluate: true, latencyRuns: 5, report: true });
   });
 
