@@ -73,7 +73,7 @@ export const alterMomaOptionsSchema = pruningOptionsSchema.extend({
    * Weight of the normalized ReRI; fusion weights get β/2 from each masking stage. The paper
    * subtracts it with β = 1; a negative β adds it (see the README for what was measured).
    */
-  beta: z.number().default(1),
+  beta: z.number().default(-0.25),
   /**
    * How AlterEva's per-group L1-normalized score is scaled before the global threshold:
    * 'sum' as in the paper (every group gets the same total score, whatever its size),
