@@ -36,6 +36,11 @@ async function reference(ctx: ScoreContext<unknown>, plan: GroupPlan, o: AlterMo
   const names = plan.prunable.map((p) => p.name);
   const trainable = ctx.graph.params.filter((p) => p.trainable).map((p) => p.name);
   const host = (n: string) => Float64Array.from(ctx.params.get(n).dataSync());
+  const set = (n: string, v: Float64Array) => {
+    const t = tf.tensor(Float32Array.from(v), ctx.params.get(n).shape);
+    ctx.params.get(n).assign(t);
+    t.dispose();
+  };
   const theta: F64 = new Map(names.map((n) => [n, host(n)]));
   const grad = async (index: number, zeroed: readonly string[] = []): Promise<F64> => {
     const zero = tf.scalar(0);
@@ -63,11 +68,11 @@ async function reference(ctx: ScoreContext<unknown>, plan: GroupPlan, o: AlterMo
         const x = w.get(n)!;
         const d = gs.get(n)!;
         for (let i = 0; i < x.length; i++) x[i] -= o.reactivationLr * d[i];
-        ctx.params.get(n).assign(tf.tensor(Float32Array.from(x), ctx.params.get(n).shape));
+        set(n, x);
       }
     }
     const gB = await grad(0, zeroed);
-    for (const [n, v] of saved) ctx.params.get(n).assign(tf.tensor(Float32Array.from(v), ctx.params.get(n).shape));
+    for (const [n, v] of saved) set(n, v);
     return new Map(
       names.map((n) => [n, theta.get(n)!.map((t, i) => Math.abs(t * g0.get(n)![i] - t * gB.get(n)![i]))]),
     );
