@@ -121,6 +121,8 @@ describe('AlterMOMA scores on a two-branch toy', () => {
     reactivationLr: lr,
     reactivationOptimizer: 'sgd',
     scoringMode: 'eval',
+    // The paper's per-group sums, which the references below compute.
+    normalization: 'sum',
   } as const;
 
   it('DeCI alone (β = 0) is |θ·∂L/∂θ| of the unmasked model, L1-normalized per group', async () => {

@@ -1,3 +1,4 @@
+import type * as tf from '@tensorflow/tfjs';
 import { hostValues, meanGradients, reactivate, snapshot, type Scorer } from './gradients';
 import type { GroupPlan } from './groups';
 import type { AlterMomaOptions, GroupName } from './options';
@@ -17,16 +18,19 @@ export interface AlterEvaInput {
   reriCameraMasked?: UnitScores;
   alpha: number;
   beta: number;
+  /** Scale of each group's normalized score (default 'sum', the paper's Eqs. 11–13). */
+  normalization?: 'sum' | 'mean' | 'taylor';
 }
 
 function groupSums(
   scores: UnitScores | undefined,
   groupOf: ReadonlyMap<string, GroupName>,
+  count = false,
 ): Record<GroupName, number> {
   const sums: Record<GroupName, number> = { camera: 0, lidar: 0, fusion: 0 };
   for (const [name, s] of scores ?? []) {
     const g = groupOf.get(name);
-    if (g) for (const v of s) sums[g] += v;
+    if (g) for (const v of s) sums[g] += count ? 1 : v;
   }
   return sums;
 }
@@ -35,10 +39,20 @@ function groupSums(
  * AlterEva (Eqs. 11–13): per group g, S = α·DeCI/ΣDeCI_g − β·ReRI/ΣReRI_g, with each sum over the
  * group's units only. Camera units take ReRI from the LiDAR-masked stage, LiDAR units from the
  * camera-masked stage, fusion units β/2 from each. A missing stage contributes nothing.
+ *
+ * The paper's sums give every group the same total score, so a small group's units outrank a
+ * large group's under one global threshold. `normalization` rescales each group's S: by its unit
+ * count ('mean') or by its Σ DeCI ('taylor', so β = 0 ranks exactly like |θ·∂L/∂θ| across groups).
  */
 export function alterEva(input: AlterEvaInput): UnitScores {
   const { groupOf, deci, alpha, beta } = input;
   const deciSum = groupSums(deci, groupOf);
+  const scale =
+    input.normalization === 'mean'
+      ? groupSums(deci, groupOf, true)
+      : input.normalization === 'taylor'
+        ? deciSum
+        : { camera: 1, lidar: 1, fusion: 1 };
   const stages = [
     { reri: input.reriLidarMasked, own: 'camera' as GroupName },
     { reri: input.reriCameraMasked, own: 'lidar' as GroupName },
@@ -54,6 +68,7 @@ export function alterEva(input: AlterEvaInput): UnitScores {
       const normed = l1Normalize(r, sums[g]);
       for (let i = 0; i < score.length; i++) score[i] -= weight * normed[i];
     }
+    if (scale[g] !== 1) for (let i = 0; i < score.length; i++) score[i] *= scale[g];
     out.set(name, score);
   }
   return out;
@@ -69,6 +84,7 @@ export async function alterMomaScores(
   plan: GroupPlan,
   o: AlterMomaOptions,
   structured: boolean,
+  masks?: ReadonlyMap<string, tf.Tensor>,
 ): Promise<UnitScores> {
   const names = plan.prunable.map((p) => p.name);
   const shapes = new Map(plan.prunable.map((p) => [p.name, p.shape]));
@@ -78,7 +94,7 @@ export async function alterMomaScores(
   const training = o.scoringMode === 'train';
   const units = (name: string, terms: Float32Array) => taylorUnits(terms, shapes.get(name)!, structured);
 
-  const full = await meanGradients(ctx, names, scoring, { training });
+  const full = await meanGradients(ctx, names, scoring, { training, masks });
   const deci: UnitScores = new Map(names.map((n) => [n, units(n, products(theta.get(n)!, full.get(n)!))]));
 
   const stage = async (masked: GroupName, other: GroupName): Promise<UnitScores | undefined> => {
@@ -90,7 +106,7 @@ export async function alterMomaScores(
     }
     const scored = names.filter((n) => plan.groupOf.get(n) === other || plan.groupOf.get(n) === 'fusion');
     const zeroed = plan.members[masked];
-    const g0 = await meanGradients(ctx, scored, scoring, { training, zeroed });
+    const g0 = await meanGradients(ctx, scored, scoring, { training, zeroed, masks });
     const saved = snapshot(ctx);
     let gB: Map<string, Float32Array>;
     try {
@@ -98,10 +114,12 @@ export async function alterMomaScores(
         lr: o.reactivationLr,
         kind: o.reactivationOptimizer,
         training,
+        masks,
       });
       gB = await meanGradients(ctx, scored, o.reriData === 'scoring' ? scoring : reactivation.slice(-1), {
         training,
         zeroed,
+        masks,
       });
     } finally {
       saved.restore();
@@ -119,5 +137,6 @@ export async function alterMomaScores(
     reriCameraMasked,
     alpha: o.alpha,
     beta: o.beta,
+    normalization: o.normalization,
   });
 }

@@ -35,12 +35,24 @@ describe('baseline criteria', () => {
 
   it('SNIP scores, normalized per group, are exactly AlterMOMA with β = 0 (its DeCI term)', async () => {
     const snip = await runPlugin(snipPrune({ sparsity: 0.5 }), graph, { seed: SEED, steps: 0 });
-    const deci = await runPlugin(alterMoma({ sparsity: 0.5, beta: 0 }), graph, { seed: SEED, steps: 0 });
+    const deci = await runPlugin(alterMoma({ sparsity: 0.5, beta: 0, normalization: 'sum' }), graph, { seed: SEED, steps: 0 });
     for (const name of [TWO_BRANCH.camera, TWO_BRANCH.lidar, TWO_BRANCH.fusion]) {
       const s = snip.scores.get(`prune-snip:${name}`)!;
       const sum = s.reduce((a, b) => a + b, 0);
       deci.scores.get(`altermoma:${name}`)!.forEach((v, i) => expect(v).toBeCloseTo(s[i] / sum, 6));
     }
+  });
+
+  it("with the default 'taylor' normalization and β = 0, AlterMOMA's scores are SNIP's, across groups too", async () => {
+    const snip = await runPlugin(snipPrune({ sparsity: 0.5 }), graph, { seed: SEED, steps: 0 });
+    const deci = await runPlugin(alterMoma({ sparsity: 0.5, beta: 0 }), graph, { seed: SEED, steps: 0 });
+    for (const name of [TWO_BRANCH.camera, TWO_BRANCH.lidar, TWO_BRANCH.fusion]) {
+      const s = snip.scores.get(`prune-snip:${name}`)!;
+      deci.scores.get(`altermoma:${name}`)!.forEach((v, i) => expect(v).toBeCloseTo(s[i], 6));
+    }
+    expect([...deci.masks].map(([n, m]) => [n, [...m.values]])).toEqual(
+      [...snip.masks].map(([n, m]) => [n, [...m.values]]),
+    );
   });
 
   it('SynFlow (one round) scores |θ|·∂R/∂|θ| with R = Σ outputs on all-ones inputs, in float64', async () => {

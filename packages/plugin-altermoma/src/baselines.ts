@@ -17,11 +17,16 @@ export function magnitudeScores(ctx: Scorer, plan: GroupPlan, structured: boolea
 }
 
 /** SNIP: |θ·∂L/∂θ| of the unmasked model (a channel: |Σ θ·∂L/∂θ|, the gate's first-order term). */
-export async function snipScores(ctx: Scorer, plan: GroupPlan, o: PruningOptions): Promise<UnitScores> {
+export async function snipScores(
+  ctx: Scorer,
+  plan: GroupPlan,
+  o: PruningOptions,
+  masks?: ReadonlyMap<string, tf.Tensor>,
+): Promise<UnitScores> {
   const names = plan.prunable.map((p) => p.name);
   const theta = hostValues(ctx, names);
   const scoring = Array.from({ length: o.scoringBatches }, (_, i) => i);
-  const g = await meanGradients(ctx, names, scoring, { training: o.scoringMode === 'train' });
+  const g = await meanGradients(ctx, names, scoring, { training: o.scoringMode === 'train', masks });
   return new Map(
     plan.prunable.map((p) => [
       p.name,

@@ -101,10 +101,10 @@ export async function reactivate(
   ctx: Scorer,
   zeroed: readonly string[],
   batches: readonly number[],
-  o: { lr: number; kind: 'sgd' | 'adam'; training: boolean },
+  o: { lr: number; kind: 'sgd' | 'adam'; training: boolean; masks?: ReadonlyMap<string, tf.Tensor> },
 ): Promise<void> {
   const optimizer = createOptimizer({ kind: o.kind, lr: o.lr }, ctx.graph);
-  const { options, created } = runOptions(ctx, { training: o.training, zeroed });
+  const { options, created } = runOptions(ctx, { training: o.training, zeroed, masks: o.masks });
   try {
     for (const index of batches) {
       const batch = await ctx.batch(index);

@@ -51,14 +51,36 @@ export const pruningOptionsSchema = z.strictObject({
   scoringMode: z.enum(['train', 'eval']).default('train'),
   /** Structured only: channels each layer keeps whatever the scores say, so no layer vanishes. */
   minChannels: z.int().min(1).default(1),
+  /**
+   * Layer policy: the fraction of each pruned layer's units kept whatever the global threshold
+   * says (its highest-scoring ones), so no layer is emptied. 0 leaves the threshold alone.
+   */
+  minDensity: z.number().min(0).max(1).default(0),
+  /** Layer policy: params whose name starts with one of these prefixes are scored but kept whole. */
+  keepDense: z.array(z.string().min(1)).default([]),
+  /**
+   * Prune in k rounds: round r keeps (1 − ρ)^(r/k) of the units and the next round rescores with
+   * the masks so far applied. 1 is one-shot pruning.
+   */
+  rounds: z.int().min(1).default(1),
 });
 
 /** AlterMOMA: DeCI and ReRI, combined by AlterEva. */
 export const alterMomaOptionsSchema = pruningOptionsSchema.extend({
   /** Weight of the normalized DeCI (paper: 1). */
   alpha: z.number().min(0).default(1),
-  /** Weight of the normalized ReRI (paper: 1); fusion weights get β/2 from each masking stage. */
-  beta: z.number().min(0).default(1),
+  /**
+   * Weight of the normalized ReRI; fusion weights get β/2 from each masking stage. The paper
+   * subtracts it with β = 1; a negative β adds it (see the README for what was measured).
+   */
+  beta: z.number().default(-0.25),
+  /**
+   * How AlterEva's per-group L1-normalized score is scaled before the global threshold:
+   * 'sum' as in the paper (every group gets the same total score, whatever its size),
+   * 'mean' (× the group's unit count: each group's mean unit score is the same),
+   * 'taylor' (× the group's Σ DeCI: with β = 0 the score is exactly |θ·∂L/∂θ|).
+   */
+  normalization: z.enum(['sum', 'mean', 'taylor']).default('taylor'),
   /** Redundancy-reactivation steps B per masked modality (the paper gives none). */
   reactivationSteps: z.int().min(1).default(8),
   /** Learning rate ε of reactivation (the paper gives none). */
@@ -72,7 +94,7 @@ export const alterMomaOptionsSchema = pruningOptionsSchema.extend({
   reriData: z.enum(['scoring', 'last']).default('scoring'),
 });
 
-/** SynFlow: data-free iterative synaptic-flow scores. */
+/** SynFlow: data-free iterative synaptic-flow scores (prunes in its own `iterations`). */
 export const synflowOptionsSchema = pruningOptionsSchema.extend({
   /** Prune-and-rescore rounds, density following (1 − ρ)^(r/R) (the SynFlow paper: 100). */
   iterations: z.int().min(1).default(20),

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { definePlugin, type PluginHooks, type ScoreContext } from '@bevzip/ir';
+import { definePlugin, sizeOf, type PluginHooks, type ScoreContext } from '@bevzip/ir';
 import type { z } from 'zod';
 import { alterMomaScores, type UnitScores } from './altermoma';
 import { magnitudeScores, snipScores, synflowScores } from './baselines';
@@ -12,8 +12,14 @@ import {
 } from './options';
 import { channelLayers, channelMasks, removePrunedChannels, type ChannelLayer } from './structured';
 import { globalTopK, keepCount } from './threshold';
+import { unitMaskShape } from './units';
 
-type Criterion<O> = (ctx: ScoreContext<O>, plan: GroupPlan) => UnitScores | Promise<UnitScores>;
+/** Scores the prunable units; `masks` (iterative rounds) multiply the params while scoring. */
+type Criterion<O> = (
+  ctx: ScoreContext<O>,
+  plan: GroupPlan,
+  masks?: ReadonlyMap<string, tf.Tensor>,
+) => UnitScores | Promise<UnitScores>;
 
 /** Top `n` channels of each layer, kept whatever the global threshold says. */
 function forcedChannels(scores: ReadonlyMap<string, Float32Array>, n: number): Map<string, Uint8Array> {
@@ -25,6 +31,30 @@ function forcedChannels(scores: ReadonlyMap<string, Float32Array>, n: number): M
       return [name, k];
     }),
   );
+}
+
+/**
+ * Units kept whatever the threshold says: per layer the top `minChannels` (structured) or the top
+ * ⌈minDensity·n⌉, and every unit of params named by `keepDense`.
+ */
+function forcedUnits(scores: ReadonlyMap<string, Float32Array>, o: PruningOptions): Map<string, Uint8Array> | undefined {
+  const min = (n: number) => Math.max(o.structured ? o.minChannels : 0, Math.ceil(o.minDensity * n - 1e-9));
+  if (!o.structured && o.minDensity === 0 && o.keepDense.length === 0) return undefined;
+  const out = new Map<string, Uint8Array>();
+  for (const [name, s] of scores) {
+    const whole = o.keepDense.some((prefix) => name.startsWith(prefix));
+    out.set(name, whole ? new Uint8Array(s.length).fill(1) : forcedChannels(new Map([[name, s]]), min(s.length)).get(name)!);
+  }
+  return out;
+}
+
+/** Units still free after earlier rounds score −∞, so later rounds and the final threshold never bring them back. */
+function dropPruned(scores: UnitScores, keep: ReadonlyMap<string, Uint8Array> | undefined): void {
+  if (!keep) return;
+  for (const [name, s] of scores) {
+    const k = keep.get(name);
+    if (k) for (let i = 0; i < s.length; i++) if (!k[i]) s[i] = -Infinity;
+  }
 }
 
 /**
@@ -53,8 +83,26 @@ function pruningHooks<O extends PruningOptions>(name: string, o: O, criterion: C
         const removable = new Set(layers.map((l) => l.weight));
         plan.prunable = plan.prunable.filter((p) => removable.has(p.name));
       }
-      const scores = await criterion(ctx, plan);
       const shapes = new Map(plan.prunable.map((p) => [p.name, p.shape]));
+      const rounds = o.rounds;
+      const total = plan.prunable.reduce((n, p) => n + (o.structured ? p.shape[p.shape.length - 1] : sizeOf(p.shape)), 0);
+      let keep: Map<string, Uint8Array> | undefined;
+      let scores: UnitScores = new Map();
+      // Round r keeps (1 − ρ)^(r/k); the last round's survivors are exactly what `mask` keeps.
+      for (let round = 1; round <= rounds; round++) {
+        const masks = keep && (o.structured
+          ? channelMasks(ctx.graph, layers, keep)
+          : new Map([...keep].map(([n, k]) => [n, tf.tensor(Float32Array.from(k), unitMaskShape(shapes.get(n)!, false))])));
+        try {
+          scores = await criterion(ctx, plan, masks);
+        } finally {
+          masks?.forEach((m) => m.dispose());
+        }
+        dropPruned(scores, keep);
+        if (round === rounds) break;
+        const density = Math.pow(1 - o.sparsity, round / rounds);
+        keep = globalTopK(scores, Math.max(Math.round(density * total), keepCount(total, o.sparsity)), forcedUnits(scores, o));
+      }
       return Object.fromEntries(
         [...scores].map(([param, s]) => [
           prefix + param,
@@ -69,11 +117,7 @@ function pruningHooks<O extends PruningOptions>(name: string, o: O, criterion: C
         if (key.startsWith(prefix)) scores.set(key.slice(prefix.length), t.dataSync() as Float32Array);
       if (scores.size === 0) return;
       const total = [...scores.values()].reduce((n, s) => n + s.length, 0);
-      const keep = globalTopK(
-        scores,
-        keepCount(total, o.sparsity),
-        o.structured ? forcedChannels(scores, o.minChannels) : undefined,
-      );
+      const keep = globalTopK(scores, keepCount(total, o.sparsity), forcedUnits(scores, o));
       if (o.structured) return { params: channelMasks(ctx.graph, layers, keep) };
       const params = new Map<string, tf.Tensor>();
       for (const [param, k] of keep)
@@ -140,7 +184,8 @@ export const alterMoma = definePlugin({
   ...meta,
   description: 'AlterMOMA modality-masking pruning (unstructured or by output channel)',
   options: alterMomaOptionsSchema,
-  hooks: (o) => pruningHooks('altermoma', o, (ctx, plan) => alterMomaScores(ctx, plan, o, o.structured)),
+  hooks: (o) =>
+    pruningHooks('altermoma', o, (ctx, plan, masks) => alterMomaScores(ctx, plan, o, o.structured, masks)),
 });
 
 /** Baseline: global magnitude pruning (|θ|, or a channel's L1 norm). */
@@ -158,7 +203,7 @@ export const snipPrune = definePlugin({
   ...meta,
   description: 'SNIP connection sensitivity through the same threshold as AlterMOMA',
   options: pruningOptionsSchema,
-  hooks: (o) => pruningHooks('prune-snip', o, (ctx, plan) => snipScores(ctx, plan, o)),
+  hooks: (o) => pruningHooks('prune-snip', o, (ctx, plan, masks) => snipScores(ctx, plan, o, masks)),
 });
 
 /** Baseline: iterative SynFlow (data free). */

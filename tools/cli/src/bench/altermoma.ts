@@ -49,6 +49,8 @@ export interface AlterMomaBenchOptions {
   /** Model configs whose scoring cost is measured (random weights). */
   costModels: ('micro' | 'tiny' | 'small')[];
   latencyRepeats: number;
+  /** Extra AlterMOMA options (normalization, beta, rounds, layer policy…), merged over the bench's. */
+  altermomaOptions?: Record<string, unknown>;
   log: (line: string) => void;
 }
 
@@ -92,10 +94,10 @@ export interface AlterMomaBenchReport {
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-function pluginFor(method: CriterionName, sparsity: number, structured: boolean): Plugin {
+function pluginFor(method: CriterionName, sparsity: number, structured: boolean, altermoma: Record<string, unknown> = {}): Plugin {
   const extra =
     method === 'altermoma'
-      ? { scoringBatches: 2, reactivationSteps: 4 }
+      ? { scoringBatches: 2, reactivationSteps: 4, ...altermoma }
       : method === 'synflow'
         ? { iterations: 20 }
         : method === 'snip'
@@ -279,7 +281,7 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
     for (const seed of o.seeds) {
       const { result, scoringSeconds } = await pruneAndFinetune(
         s,
-        pluginFor(cell.method, cell.sparsity, cell.structured),
+        pluginFor(cell.method, cell.sparsity, cell.structured, o.altermomaOptions),
         seed,
         o.steps,
       );

@@ -18,6 +18,18 @@ function loadMethodBench<T>(module: string, plugin: string): T {
   return require(module) as T;
 }
 
+/** A JSON object given on the command line. */
+function parseJsonOption(flag: string, text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new BevzipError(ERROR_CODES.CONFIG, `${flag}: expected a JSON object, got ${JSON.stringify(text)} (${(e as Error).message})`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BevzipError(ERROR_CODES.CONFIG, `${flag}: expected a JSON object, got ${text}`);
+  return value as Record<string, unknown>;
+}
+
 function emit(result: object, options: { json?: boolean; out?: string }, table: () => string): void {
   if (options.out) {
     fs.mkdirSync(path.dirname(options.out), { recursive: true });
@@ -47,6 +59,7 @@ export function registerBench(program: Command): void {
     .option('--structured-methods <list>', 'structured criteria', 'altermoma,magnitude,snip')
     .option('--cost-models <list>', 'models whose scoring cost is measured', 'micro,tiny,small')
     .option('--latency-repeats <n>', 'onnxruntime runs per latency (median)', (v) => parseInt(v, 10), 30)
+    .option('--altermoma-options <json>', 'extra AlterMOMA plugin options as JSON, e.g. \'{"normalization":"sum","beta":1}\' for the paper\'s literal scores')
     .action(async (o: Record<string, string | number | boolean | undefined>) => {
       const { benchAlterMoma, formatAlterMomaTable } = loadMethodBench<typeof import('../bench/altermoma')>('../bench/altermoma', '@bevzip/plugin-altermoma');
       const r = await benchAlterMoma({
@@ -63,6 +76,7 @@ export function registerBench(program: Command): void {
         structuredMethods: list(String(o.structuredMethods)).filter(Boolean) as never,
         costModels: list(String(o.costModels)).filter(Boolean) as never,
         latencyRepeats: Number(o.latencyRepeats),
+        altermomaOptions: o.altermomaOptions === undefined ? undefined : parseJsonOption('--altermoma-options', String(o.altermomaOptions)),
         log: (line) => process.stderr.write(`${line}\n`),
       });
       emit(r, o as { json?: boolean; out?: string }, () => formatAlterMomaTable(r));
