@@ -224,7 +224,7 @@ export function loadValidationSplit(
     try {
       const { header, frames } = decodeFrames(fs.readFileSync(file));
       if (header.key !== key) throw new CorruptCacheError(`it holds the split of key ${header.key.slice(0, 12)}…`);
-      options.log?.(`validation set: ${frames.length} frames from ${file}`);
+      options.log?.(`validation set: ${frames.length} frames read from ${file} in ${seconds().toFixed(2)} s`);
       return { frames, spec: full, key, file, source: 'cache', seconds: seconds() };
     } catch (e) {
       if (!(e instanceof CorruptCacheError || e instanceof SyntaxError)) throw e;
@@ -236,8 +236,53 @@ export function loadValidationSplit(
   });
   fs.mkdirSync(dir, { recursive: true });
   writeFileAtomic(file, encodeFrames(frames, { key, generatorVersion, spec: full }));
-  options.log?.(`validation set: ${frames.length} frames written to ${file}`);
+  options.log?.(`validation set: ${frames.length} frames generated and written to ${file} in ${seconds().toFixed(1)} s`);
   return { frames, spec: full, key, file, source: 'generated', seconds: seconds() };
+}
+
+/** A split as options name it: any field of the standard split replaced, and optionally only its first frames. */
+export interface ValidationFramesSpec extends Partial<ValidationSplitSpec> {
+  /** Only the first N frames (the first ⌈N / framesPerScene⌉ scenes are generated and cached). */
+  valFrames?: number;
+}
+
+/** The frames an evaluation ran on. */
+export interface EvaluatedSplit extends ValidationSplitSpec {
+  /** `cache`/`generated`: from the split's cache; `given`: frames passed in. */
+  source: 'cache' | 'generated' | 'given';
+  /** Frames used (the first `frames` of the split). */
+  frames: number;
+  /** Seconds spent loading or generating the frames. */
+  seconds: number;
+}
+
+/**
+ * The full split a {@link ValidationFramesSpec} names (undefined fields: the standard split's).
+ * @throws BevzipError (E_CONFIG) when `valFrames` is not an integer in [1, scenes × framesPerScene].
+ */
+export function resolveFramesSpec(spec: ValidationFramesSpec): ValidationSplitSpec {
+  const full: ValidationSplitSpec = { ...STANDARD_VALIDATION_SPLIT };
+  for (const k of ['dataSeed', 'firstScene', 'scenes', 'framesPerScene'] as const) if (spec[k] !== undefined) full[k] = spec[k];
+  checkSpec(full);
+  const n = spec.valFrames;
+  const total = full.scenes * full.framesPerScene;
+  if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= total))
+    throw new BevzipError(ERROR_CODES.CONFIG, `validation split: option 'valFrames' must be an integer in [1, ${total}] (the split has ${full.scenes} scenes × ${full.framesPerScene} frames), got ${n}`);
+  return full;
+}
+
+/**
+ * The frames of a split, or its first `valFrames` frames. Scenes are generated independently, so
+ * the first ⌈N / framesPerScene⌉ scenes alone give the split's first N frames; that shorter split is
+ * cached under its own key.
+ */
+export function loadValidationFrames(spec: ValidationFramesSpec = {}, options: LoadValidationSplitOptions = {}): { frames: Frame[]; split: EvaluatedSplit } {
+  const full = resolveFramesSpec(spec);
+  const n = spec.valFrames;
+  const scenes = n === undefined ? full.scenes : Math.ceil(n / full.framesPerScene);
+  const loaded = loadValidationSplit({ ...full, scenes }, options);
+  const frames = n === undefined ? loaded.frames : loaded.frames.slice(0, n);
+  return { frames, split: { ...full, source: loaded.source, frames: frames.length, seconds: loaded.seconds } };
 }
 
 /** Scenes of a split per condition group, from the scenes' sampled conditions (nothing is rendered). */
