@@ -45,14 +45,18 @@ export interface ProtocolRow {
   extra?: Record<string, string>;
 }
 
-/** What {@link compareModels} prints and returns. */
-export interface ProtocolTable {
+/** The JSON of a comparison (what reports keep); {@link renderComparison} prints it. */
+export interface ProtocolComparison {
   baseline: string;
   frames: number;
   resamples: number;
   seed: number;
   confidence: number;
   rows: ProtocolRow[];
+}
+
+/** What {@link compareModels} returns: the comparison and its printed table. */
+export interface ProtocolTable extends ProtocolComparison {
   text: string;
 }
 
@@ -95,24 +99,30 @@ export function compareModels(models: readonly ComparedModel[], options: { basel
     };
   });
 
-  const extraKeys = [...new Set(models.flatMap((m) => Object.keys(m.extra ?? {})))];
+  const comparison: ProtocolComparison = { baseline: baseline!, frames: result.frames, resamples: result.resamples, seed: result.seed, confidence: result.confidence, rows };
+  return { ...comparison, text: renderComparison(comparison, options.title) };
+}
+
+/** The table of a comparison: one line per model, the extra columns last, the protocol in a footnote. */
+export function renderComparison(c: ProtocolComparison, title?: string): string {
+  const extraKeys = [...new Set(c.rows.flatMap((r) => Object.keys(r.extra ?? {})))];
   const header = ['model', 'mAP [95% CI]', 'NDS [95% CI]', 'ΔmAP [95% CI]', 'ΔNDS [95% CI]', ...extraKeys];
-  const body = rows.map((r) => [
-    r.name === baseline ? `${r.name} (baseline)` : r.name,
+  const body = c.rows.map((r) => [
+    r.name === c.baseline ? `${r.name} (baseline)` : r.name,
     showInterval(r.mAP),
     showInterval(r.NDS),
     showDiff(r.deltaMAP),
     showDiff(r.deltaNDS),
     ...extraKeys.map((k) => r.extra?.[k] ?? ''),
   ]);
-  const widths = header.map((h, c) => Math.max(h.length, ...body.map((b) => b[c].length)));
-  const line = (cells: string[]) => cells.map((x, c) => x.padEnd(widths[c])).join('  ').trimEnd();
-  const seeds = [...new Set(rows.map((r) => r.seeds))];
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((x, i) => x.padEnd(widths[i])).join('  ').trimEnd();
+  const seeds = [...new Set(c.rows.map((r) => r.seeds))];
   const lines = [
-    ...(options.title ? [options.title] : []),
+    ...(title ? [title] : []),
     line(header),
     ...body.map(line),
-    `${result.frames} validation frames; ${seeds.join('/')} seed(s) per model (mean over seeds); paired bootstrap over frames, ${result.resamples} resamples, seed ${result.seed}; Δ = model − ${baseline}, * = its ${Math.round(result.confidence * 100)}% interval excludes 0`,
+    `${c.frames} validation frames; ${seeds.join('/')} seed(s) per model (mean over seeds); paired bootstrap over frames, ${c.resamples} resamples, seed ${c.seed}; Δ = model − ${c.baseline}, * = its ${Math.round(c.confidence * 100)}% interval excludes 0`,
   ];
-  return { baseline: baseline!, frames: result.frames, resamples: result.resamples, seed: result.seed, confidence: result.confidence, rows, text: lines.join('\n') + '\n' };
+  return lines.join('\n') + '\n';
 }
