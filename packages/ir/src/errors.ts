@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   CHECKPOINT: 'E_CHECKPOINT',
   NON_FINITE_LOSS: 'E_NON_FINITE_LOSS',
   CONFIG: 'E_CONFIG',
+  /** Input data (a nuScenes-format dataset, say) that is not in the format it claims. */
+  DATA_FORMAT: 'E_DATA_FORMAT',
   /** An output folder or file that cannot, or must not, be written. */
   OUTPUT: 'E_OUTPUT',
   /** The run was asked to stop (SIGINT/SIGTERM) and stopped at a step boundary. */

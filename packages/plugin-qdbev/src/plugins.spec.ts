@@ -29,14 +29,17 @@ tester.run('qdbev', qdbevQuantize, {
 });
 
 tester.run('qdbev-vgd', qdbevDistill, {
-  valid: [{ name: 'distils a tapped image feature and a BEV-shaped output', options: { imageTap: TINY_FEATURE, bevTap: TINY_OUTPUT, temperature: 2 } }],
+  valid: [
+    { name: 'distils a tapped image feature and a BEV-shaped output', options: { imageTap: TINY_FEATURE, bevTap: TINY_OUTPUT, temperature: 2 } },
+    { name: 'takes a share of the task gradient instead of a fixed weight', options: { imageTap: TINY_FEATURE, bevTap: TINY_OUTPUT, gradientShare: 0.3 } },
+  ],
   invalid: [
     { name: 'a BEV tap the graph lacks', options: { imageTap: TINY_FEATURE, bevTap: 'nowhere' }, expect: { error: /requires teacher tap 'nowhere'/ } },
   ],
 });
 
 conformance('qdbev', qdbevQuantize, { options: { wBits: 4, aBits: 4, ...all }, badOptions: [{ aBits: 1 }, { ops: [] }, { calibration: { mode: 'median' } }] });
-conformance('qdbev-vgd', qdbevDistill, { options: { imageTap: TINY_FEATURE, bevTap: TINY_OUTPUT }, badOptions: [{ temperature: 0 }, { axis: 'depth' }] });
+conformance('qdbev-vgd', qdbevDistill, { options: { imageTap: TINY_FEATURE, bevTap: TINY_OUTPUT }, badOptions: [{ temperature: 0 }, { axis: 'depth' }, { gradientShare: 0 }, { gradientShare: 50 }] });
 
 async function runTiny(graph: Graph, stages: { name: string; steps: number }[], plugins: Plugin[], seed = 3) {
   const pipeline = new Pipeline({ seed, graph, stages: stages.map((s) => ({ ...s, data: tinyData(), taskLoss: mseTaskLoss })) });

@@ -16,8 +16,17 @@ export const distillOptions = z.strictObject({
   temperature: z.number().positive().default(1),
   /** Softmax over BEV/image positions per channel (CWD) or over channels per position. */
   axis: z.enum(['spatial', 'channel']).default('spatial'),
-  /** λ of the VGD term added to the task loss. */
+  /**
+   * λ of the VGD term added to the task loss. Eq. 3–6 make L_vgd a product of two normalised KL
+   * terms, a few millionths on a BEVFusion model, so a λ near 1 leaves training unchanged; the
+   * paper gives no λ. Ignored when `gradientShare` is set.
+   */
   weight: z.number().positive().default(1),
+  /**
+   * Instead of a fixed λ: the share of the task loss's gradient norm the VGD term should drive. The
+   * runtime sets λ at each stage's first step from both gradient norms and keeps it for the stage.
+   */
+  gradientShare: z.number().positive().max(10).optional(),
   zRange: z.tuple([num, num]).default([-5, 3]),
   pillarPoints: z.number().int().min(1).default(4),
 });
@@ -82,7 +91,7 @@ export const qdbevDistill = definePlugin({
           { temperature: o.temperature, axis: o.axis },
         );
         mask.dispose();
-        return { vgd: { value, weight: o.weight } };
+        return { vgd: o.gradientShare !== undefined ? { value, gradientShare: o.gradientShare } : { value, weight: o.weight } };
       },
       finalize: () => masks.clear(),
     };

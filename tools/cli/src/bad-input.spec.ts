@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import { CommanderError } from 'commander';
 import { BevzipError, ERROR_CODES, ParamStore, saveGraph } from '@bevzip/ir';
 import { buildBevFusion, MICRO_CONFIG } from '@bevzip/bev-fusion';
+import { writeNuScenes } from '@bevzip/driving-data';
+import { generateScene } from '@bevzip/synthetic-scenes';
 import { createProgram } from './program';
 import { LOCK_FILE } from './pipeline/out-dir';
 import { runCompress } from './pipeline/run';
@@ -48,6 +50,34 @@ const editGraphJson = (dir: string, edit: (doc: { weights: { file: string } }) =
 };
 const modelPipeline = (field: 'model' | 'teacher') =>
   field === 'model' ? `model: model\ndata: { synthetic: { seed: 0, scenes: 1, framesPerScene: 2, valScenes: 1 } }\n${stage()}` : pipelineYaml(`teacher: ./model\n`);
+
+const NUSC = 'v1.0-synth';
+let pristineNuScenes: string | undefined;
+/** A valid two-scene nuScenes-format copy at `$D/ns` (written once, then copied), optionally damaged. */
+function nuScenesRoot(damage?: (versionDir: string) => void, scenes = 2) {
+  return (d: string) => {
+    const root = path.join(d, 'ns');
+    if (scenes !== 2) {
+      writeNuScenes(generateScene({ seed: 0, sceneIndex: 0, frames: 2 }), root, NUSC);
+    } else {
+      if (!pristineNuScenes) {
+        pristineNuScenes = fs.mkdtempSync(path.join(os.tmpdir(), 'bevzip-bad-nusc-'));
+        const frames = [0, 1].flatMap((i) => generateScene({ seed: 0, sceneIndex: i, frames: 2 }));
+        writeNuScenes(frames, path.join(pristineNuScenes, 'ns'), NUSC);
+      }
+      fs.cpSync(path.join(pristineNuScenes, 'ns'), root, { recursive: true });
+    }
+    damage?.(path.join(root, NUSC));
+  };
+}
+const editTable = (versionDir: string, table: string, edit: (records: Record<string, unknown>[]) => void) => {
+  const file = path.join(versionDir, `${table}.json`);
+  const records = JSON.parse(fs.readFileSync(file, 'utf8'));
+  edit(records);
+  fs.writeFileSync(file, JSON.stringify(records));
+};
+const nuScenesPipeline = `model: { builder: bev-fusion, config: micro }\ndata: { nuscenes: { root: ns, version: ${NUSC} } }\n${stage()}`;
+const train = (...more: string[]) => ['train', '--model', 'micro', '--steps', '1', '--train-scenes', '1', '--val-scenes', '1', '--out', '$D/m', ...more];
 
 const ROWS: Row[] = [
   // Pipeline files
@@ -118,6 +148,20 @@ const ROWS: Row[] = [
   { name: '--out under a file', files: { 'p.yaml': pipelineYaml(), f: 'x' }, argv: ['compress', '-p', '$D/p.yaml', '--out', '$D/f/out'], code: ERROR_CODES.OUTPUT, phrase: /is a file, so no folder can be made/ },
   { name: '--out on a file system that takes no files', files: { 'p.yaml': pipelineYaml() }, argv: ['compress', '-p', '$D/p.yaml', '--out', '/proc/bevzip-out'], code: ERROR_CODES.OUTPUT, phrase: /cannot write to '\/proc'/ },
   { name: '--out held by a live run', files: { 'p.yaml': pipelineYaml(), 'out/bevzip-run.json': '{}', [`out/${LOCK_FILE}`]: JSON.stringify({ pid: 1, host: os.hostname(), startedAt: 'earlier' }) }, argv: compress(), code: ERROR_CODES.OUTPUT, phrase: /in use by another bevzip run \(pid 1 /, unchanged: [`out/${LOCK_FILE}`] },
+  // nuScenes-format roots
+  { name: 'nuScenes root that does not exist', files: { 'p.yaml': nuScenesPipeline }, argv: compress(), code: ERROR_CODES.DATA_FORMAT, phrase: /data\.nuscenes: .*ns/ },
+  { name: 'nuScenes table missing', files: { ns: nuScenesRoot((v) => fs.rmSync(path.join(v, 'sample_data.json'))), 'p.yaml': nuScenesPipeline }, argv: compress(), code: ERROR_CODES.DATA_FORMAT, phrase: /sample_data\.json: expected the table file to exist/ },
+  { name: 'nuScenes table not JSON', files: { ns: nuScenesRoot((v) => fs.writeFileSync(path.join(v, 'ego_pose.json'), '[{"token": ')), 'p.yaml': nuScenesPipeline }, argv: compress(), code: ERROR_CODES.DATA_FORMAT, phrase: /ego_pose\.json/ },
+  { name: 'nuScenes dangling foreign key', files: { ns: nuScenesRoot((v) => editTable(v, 'sample_annotation', (r) => (r[1].instance_token = 'feedbeef'))), 'p.yaml': nuScenesPipeline }, argv: compress(), code: ERROR_CODES.DATA_FORMAT, phrase: /instance_token.*dangling token "feedbeef"/ },
+  { name: 'nuScenes record of the wrong type', files: { ns: nuScenesRoot((v) => editTable(v, 'ego_pose', (r) => ((r[0].translation as unknown[])[1] = 'north'))), 'p.yaml': nuScenesPipeline }, argv: compress(), code: ERROR_CODES.DATA_FORMAT, phrase: /ego_pose\.json, record #0 .*translation/ },
+  { name: 'nuScenes point cloud truncated', files: { ns: nuScenesRoot((v) => { const dir = path.join(v, '..', 'samples', 'LIDAR_TOP'); const f = path.join(dir, fs.readdirSync(dir)[0]); fs.truncateSync(f, 7); }), 'p.yaml': nuScenesPipeline }, argv: compress(), code: ERROR_CODES.DATA_FORMAT, phrase: /LIDAR_TOP.*\.pcd\.bin/ },
+  { name: 'nuScenes root with one scene (nothing to hold out)', files: { ns: nuScenesRoot(undefined, 1), 'p.yaml': nuScenesPipeline }, argv: compress(), code: ERROR_CODES.CONFIG, phrase: /has 1 scene\(s\); expected at least 2/ },
+  // `bevzip train --out` follows the same folder rules
+  { name: 'train --out is a foreign folder', files: { 'm/notes.txt': 'mine' }, argv: train(), code: ERROR_CODES.OUTPUT, phrase: /not a bevzip output folder .*notes\.txt/, unchanged: ['m/notes.txt'] },
+  { name: 'train --out is a file', files: { m: 'not a folder' }, argv: train(), code: ERROR_CODES.OUTPUT, phrase: /is a file, not a folder/, unchanged: ['m'] },
+  { name: 'train --from a model inside --out', files: { model: modelDir(undefined, 'm/start'), 'm/bevzip-run.json': '{}' }, argv: train('--from', '$D/m/start'), code: ERROR_CODES.OUTPUT, phrase: /--from model .*inside the output folder/, unchanged: ['m/start/weights.bin'] },
+  { name: 'train --out held by a live run', files: { 'm/bevzip-run.json': '{}', [`m/${LOCK_FILE}`]: JSON.stringify({ pid: 1, host: os.hostname(), startedAt: 'earlier' }) }, argv: train(), code: ERROR_CODES.OUTPUT, phrase: /in use by another bevzip run/, unchanged: [`m/${LOCK_FILE}`] },
+  { name: 'train with a bad option writes nothing', argv: ['train', '--steps', '1', '--out', '$D/m', '--lr', '0'], code: 'commander.invalidArgument', phrase: /--lr/ },
   // Resume
   { name: '--resume with nothing to resume', files: { 'p.yaml': pipelineYaml() }, argv: compress('p.yaml', '--resume'), code: ERROR_CODES.CHECKPOINT, phrase: /nothing to resume/ },
   // Other commands and arguments
@@ -180,6 +224,7 @@ describe('bad input: every row fails with its code and message, and changes noth
   afterAll(() => {
     write.mockRestore();
     fs.rmSync(root, { recursive: true, force: true });
+    if (pristineNuScenes) fs.rmSync(pristineNuScenes, { recursive: true, force: true });
   });
 
   it('has at least 40 distinct rows', () => {
@@ -205,6 +250,7 @@ describe('bad input: every row fails with its code and message, and changes noth
     expect(fs.existsSync(path.join(dir, 'MARKER'))).toBe(false);
     // A refused compress leaves no output of its own behind in a folder it did not own.
     if (row.argv[0] === 'compress' && row.code !== ERROR_CODES.CHECKPOINT) expect(fs.existsSync(path.join(dir, 'out', 'summary.json'))).toBe(false);
+    if (row.argv[0] === 'train') expect(fs.existsSync(path.join(dir, 'm', 'graph.json'))).toBe(false);
   }, 30_000);
 
   it('a changed pipeline on --resume is refused naming the fields that differ', async () => {

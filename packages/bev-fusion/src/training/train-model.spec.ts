@@ -115,6 +115,15 @@ describe('trainModel on micro', () => {
     expect(r.metrics.mIoU).toBeCloseTo(result.metrics.mIoU, 6);
   });
 
+  it('refuses to continue a checkpoint written with other training settings, naming them', async () => {
+    const before = fs.readdirSync(path.join(out(), 'checkpoints')).sort();
+    await expect(trainModel({ ...options(), steps: 30, lr: 5e-4 })).rejects.toMatchObject({
+      code: 'E_CHECKPOINT',
+      message: expect.stringMatching(/lr \(checkpoint: 0\.003, now: 0\.0005\).*steps \(checkpoint: 20, now: 30\)|steps \(checkpoint: 20, now: 30\).*lr \(checkpoint: 0\.003, now: 0\.0005\)/),
+    });
+    expect(fs.readdirSync(path.join(out(), 'checkpoints')).sort()).toEqual(before);
+  });
+
   it('trains from the worker batch stream when asked to', async () => {
     const steps: number[] = [];
     const r = await trainModel({

@@ -48,6 +48,28 @@ export interface TrainModelResult {
 
 const STAGE = 'train';
 
+/**
+ * What decides the trained weights (validation settings do not): a checkpoint written under other
+ * settings cannot be continued.
+ */
+function trainFingerprint(o: ReturnType<typeof resolveTrainOptions>, trainFrames: number): Record<string, unknown> {
+  const d = o.data;
+  return {
+    model: typeof o.model === 'string' ? o.model : o.model.name,
+    modality: o.modality ?? null,
+    from: o.from ?? null,
+    fromBranches: o.fromBranches ?? null,
+    steps: o.steps,
+    seed: o.seed,
+    batchSize: o.batchSize,
+    lr: o.lr,
+    weightDecay: o.weightDecay,
+    warmupSteps: o.warmupSteps,
+    clipNorm: o.clipNorm,
+    data: { dataSeed: d.dataSeed, trainScenes: d.stream ? null : d.trainScenes, framesPerScene: d.framesPerScene, stream: d.stream, trainFrames },
+  };
+}
+
 function metricEvents(step: number, m: ValidationResult): TrainEvent[] {
   const names = ['mAP', 'NDS', 'mATE', 'mASE', 'mAOE', 'mAVE', 'mAAE', 'mIoU'] as const;
   return names.map((n) => ({ type: 'metric', stage: STAGE, step, name: `val/${n}`, value: m[n] }));
@@ -175,8 +197,11 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
               dir: o.checkpointDir ?? path.join(o.out, 'checkpoints'),
               every: o.checkpointEvery,
               resume: o.resume,
+              // A rerun continues only the same training; any other settings are refused by name.
+              fingerprint: trainFingerprint(o, train.length),
             }
           : undefined,
+      stop: o.stop,
     }).use(probe());
     pipeline.events.subscribe({
       next: (e) => {

@@ -67,6 +67,11 @@ export interface TrainModelOptions {
   observe?: (events: Observable<TrainEvent>) => void;
   /** Status lines outside the event stream (data generation). */
   log?: (line: string) => void;
+  /**
+   * Aborting it stops training at the next step boundary; with checkpoints on, one is written there
+   * and the run fails with E_INTERRUPTED, so the same call (with `resume`) continues it.
+   */
+  stop?: AbortSignal;
 }
 
 const count = (min: number) => z.number().int().min(min);
@@ -102,9 +107,9 @@ const schema = z.object({
 /** Options with defaults filled in and checked. */
 export type ResolvedTrainOptions = Omit<
   Required<TrainModelOptions>,
-  'from' | 'fromBranches' | 'modality' | 'checkpointDir' | 'data' | 'observe' | 'log'
+  'from' | 'fromBranches' | 'modality' | 'checkpointDir' | 'data' | 'observe' | 'log' | 'stop'
 > &
-  Pick<TrainModelOptions, 'from' | 'fromBranches' | 'modality' | 'checkpointDir' | 'observe' | 'log'> & {
+  Pick<TrainModelOptions, 'from' | 'fromBranches' | 'modality' | 'checkpointDir' | 'observe' | 'log' | 'stop'> & {
     model: ModelName | BevFusionConfig;
     data: {
       dataSeed: number;
@@ -122,7 +127,7 @@ export type ResolvedTrainOptions = Omit<
  * @throws BevzipError (E_CONFIG) naming the first invalid field and what it must be.
  */
 export function resolveTrainOptions(options: TrainModelOptions): ResolvedTrainOptions {
-  const { observe, log, data, ...rest } = options;
+  const { observe, log, stop, data, ...rest } = options;
   const parsed = schema.safeParse({ ...rest, data: data && { ...data, train: undefined, val: undefined } });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -137,6 +142,7 @@ export function resolveTrainOptions(options: TrainModelOptions): ResolvedTrainOp
     model: options.model ?? 'tiny',
     observe,
     log,
+    stop,
     data: {
       dataSeed: p.data.dataSeed ?? DEFAULT_SPLIT.dataSeed,
       trainScenes: p.data.trainScenes ?? DEFAULT_SPLIT.trainScenes,

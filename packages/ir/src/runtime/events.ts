@@ -16,6 +16,11 @@ export interface StepEvent {
   samplesPerSec: number;
   /** Global L2 norm of the gradients before clipping. */
   gradNorm: number;
+  /**
+   * On steps that measure it ({@link StageConfig.termGradientEvery}): the L2 norm of the gradient of
+   * each weighted loss term alone, by term name, before clipping. A term's share of the update.
+   */
+  termGradNorms?: Record<string, number>;
 }
 
 export interface TrainWarning {

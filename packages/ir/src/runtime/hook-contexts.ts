@@ -17,6 +17,8 @@ export interface RunState {
   graph: Graph;
   params: ParamStore;
   masks: HeldMasks;
+  /** Weights the runtime calibrated for loss terms that ask for a gradient share, by `<stage>:<term>`. */
+  termWeights: Map<string, number>;
 }
 
 /**

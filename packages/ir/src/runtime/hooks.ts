@@ -129,8 +129,14 @@ export interface LossContext<O = unknown> extends StepContext<O> {
   readonly required: { student: readonly string[]; teacher: readonly string[] };
 }
 
-/** A loss term: a scalar, or a scalar with a weight (default 1). */
-export type LossTerm = tf.Scalar | { value: tf.Scalar; weight?: number };
+/**
+ * A loss term: a scalar, or a scalar with a weight (default 1). With `gradientShare` the runtime
+ * picks the weight instead: at the first step of each stage it measures the term's gradient norm
+ * and the task loss's, sets the weight to `gradientShare · ‖∇task‖ / ‖∇term‖` so the term drives
+ * that share of the update, and keeps it for the rest of the stage (checkpoints keep it too; it is
+ * reported as the metric `weight/<plugin>/<term>`). `weight` is then ignored.
+ */
+export type LossTerm = tf.Scalar | { value: tf.Scalar; weight?: number; gradientShare?: number };
 
 export interface RunContext<O = unknown> extends HookContext<O> {
   readonly graph: Graph;

@@ -21,6 +21,12 @@ export interface StageConfig {
   schedule?: ScheduleConfig;
   /** Clip gradients to this global L2 norm. */
   clipNorm?: number;
+  /**
+   * Every N steps (and at the stage's first step), measure each loss term's own gradient norm into
+   * the step event's `termGradNorms`: one extra forward and backward per term on those steps, so
+   * loss hooks run more than once there. Default 0: never.
+   */
+  termGradientEvery?: number;
   /** A frozen teacher: graph + weights (run by the interpreter) or any {@link TeacherRunner}. */
   teacher?: { graph: Graph; params: ParamStore } | TeacherRunner;
   /** Names of the plugins active in this stage; default all. Setup, observe and finalize always run for all. */

@@ -70,6 +70,7 @@ export class Pipeline {
       graph: restored?.graph ?? config.graph,
       params: restored?.params ?? config.params?.clone() ?? ParamStore.init(config.graph, config.seed),
       masks,
+      termWeights: new Map(Object.entries((restored?.extra?.termWeights ?? {}) as Record<string, number>)),
     };
     if (restored?.masks) for (const m of [...restored.masks.params.values(), ...restored.masks.features.values()]) m.dispose();
     const teardowns: (() => void)[] = [];

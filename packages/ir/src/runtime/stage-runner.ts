@@ -141,6 +141,9 @@ export async function runStage({ config, driver, services, state, index, startSt
     let bad = 0;
     let checkpointedAt = startStep;
     for (let step = startStep; step < stage.steps; step++) {
+      // A step that awaits only settled promises never lets the event loop run, so a signal
+      // handler (SIGINT → stop.abort()) would wait for the whole run; give it a turn each step.
+      if (config.stop) await new Promise<void>((resolve) => setImmediate(resolve));
       if (config.stop?.aborted) {
         // A checkpoint already marks this position unless the run is at its very start.
         const marked = checkpointedAt === step && (step > 0 || index > 0);
@@ -162,7 +165,10 @@ export async function runStage({ config, driver, services, state, index, startSt
         teacherTaps = teacher && (await teacher.run(batch.feeds, req.teacherTaps));
         const lr = services.learningRate(stage.schedule ?? { kind: 'constant' }, (stage.optimizer ?? DEFAULT_OPTIMIZER).lr, step);
         const setup = { graph: state.graph, params: state.params, driver, active, masks: state.masks, optimizer, services, taskLoss: stage.taskLoss, clipNorm: stage.clipNorm, ...req };
-        const outcome = trainStep({ ...setup, stepContext: (p) => stepContext(p, step) }, batch, teacherTaps, lr);
+        const every = stage.termGradientEvery ?? 0;
+        const measureTerms = every > 0 && (step === startStep || step % every === 0);
+        const outcome = trainStep({ ...setup, measureTerms, stage: stage.name, termWeights: state.termWeights, stepContext: (p) => stepContext(p, step) }, batch, teacherTaps, lr);
+        for (const [term, value] of Object.entries(outcome.calibrated ?? {})) state.stream.emit({ type: 'metric', stage: stage.name, step, name: `weight/${term}`, value });
         if (!outcome.ok) {
           bad++;
           const message = `stage '${stage.name}' step ${step}: non-finite ${outcome.culprit === 'gradient norm' ? '' : 'loss term '}'${outcome.culprit}'; step skipped (${bad} in a row)`;
@@ -173,8 +179,8 @@ export async function runStage({ config, driver, services, state, index, startSt
         bad = 0;
         const seconds = (performance.now() - started) / 1000;
         const samples = batch.size ?? Object.values(batch.feeds)[0]?.shape[0] ?? 1;
-        const { losses, total, gradNorm } = outcome;
-        state.stream.emit({ type: 'step', stage: stage.name, step, losses, total, lr, samplesPerSec: samples / Math.max(seconds, 1e-9), gradNorm });
+        const { losses, total, gradNorm, termGradNorms } = outcome;
+        state.stream.emit({ type: 'step', stage: stage.name, step, losses, total, lr, samplesPerSec: samples / Math.max(seconds, 1e-9), gradNorm, ...(termGradNorms ? { termGradNorms } : {}) });
       } finally {
         for (const t of Object.values(batch.feeds)) t.dispose();
         for (const t of Object.values(teacherTaps ?? {})) t.dispose();
@@ -221,7 +227,7 @@ async function writeCheckpoint(config: PipelineConfig, driver: PluginDriver, sta
   const ck = config.checkpoint!;
   const globalStep = config.stages.slice(0, position.stage).reduce((n, s) => n + s.steps, 0) + position.step;
   const plugins = pluginStates(driver);
-  const extra = { stage: stageName, fingerprint: ck.fingerprint, plugins: plugins.json };
+  const extra = { stage: stageName, fingerprint: ck.fingerprint, plugins: plugins.json, termWeights: Object.fromEntries(state.termWeights) };
   const data = { graph: state.graph, params: state.params, optimizer: optimizer?.getState(), seed: state.seed, masks: state.masks.view, position, extra, extraTensors: plugins.tensors };
   const store = ck.store ?? fileCheckpointStore;
   const dir = await store.write(ck.dir, globalStep, data);

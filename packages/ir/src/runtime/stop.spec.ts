@@ -78,3 +78,36 @@ describe('a requested stop', () => {
     controller = undefined;
   });
 });
+
+describe('a stop requested from an event-loop callback, as a signal handler is', () => {
+  it('is seen at the next step boundary, not after the run: the event loop gets a turn between steps', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bevzip-signal-'));
+    const signalled = new AbortController();
+    // Node runs a SIGINT handler as an event-loop callback, like this timer; a run whose steps only
+    // await settled promises would not let it run until the end.
+    const sender = definePlugin({
+      name: 'signal-sender',
+      version: '0.0.1',
+      apiVersion: '^1.0.0',
+      description: 'schedules a stop request during one step',
+      options: z.object({}),
+      hooks: () => ({
+        loss: (ctx) => {
+          if (ctx.step === 1) setTimeout(() => signalled.abort(), 0);
+          return {};
+        },
+      }),
+    });
+    try {
+      const long: PipelineConfig = { ...config(path.join(root, 'ck'), signalled.signal), stages: [{ name: 'a', steps: 200, data: tinyData(8), taskLoss: mseTaskLoss }] };
+      const err = await new Pipeline(long).use(sender()).run().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BevzipError);
+      expect((err as BevzipError).code).toBe(ERROR_CODES.INTERRUPTED);
+      const at = Number(/step (\d+) of 200/.exec((err as Error).message)?.[1]);
+      expect(at).toBeGreaterThanOrEqual(2);
+      expect(at).toBeLessThanOrEqual(5);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -35,6 +35,8 @@ export interface ExportedFile {
   optimizedOps: Record<string, number>;
   /** What each plugin's export contribution said. */
   notes: string[];
+  /** onnxruntime's own per-node profile of one thread, summed by op type: mean ms per run. */
+  profileMs: Record<string, number>;
 }
 
 export interface ExportBenchReport {
@@ -56,6 +58,11 @@ export interface ExportBenchReport {
     /** NDS of the W4A6 ORT artifact minus NDS of the same model fake-quantized in the interpreter. */
     artifactVsTrainingNDSDelta: number;
     artifactVsTrainingNDSDeltaW8A8: number;
+    /**
+     * The W8A8 ratio if its integer kernels (and their Q/DQ) took no time at all: the profiled time
+     * of every float op of the W8A8 file over the fp32 file's. No QDQ placement can go below it.
+     */
+    w8a8BoundIfIntegerKernelsFree: number;
   };
   seconds: number;
 }
@@ -97,6 +104,41 @@ async function optimizedOps(model: Uint8Array): Promise<Record<string, number>> 
     const counts: Record<string, number> = {};
     for (const n of onnx.ModelProto.decode(fs.readFileSync(file)).graph!.node!) if (/Conv|MatMul|Gemm/.test(n.opType!)) counts[n.opType!] = (counts[n.opType!] ?? 0) + 1;
     return counts;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs `model` `runs` times with onnxruntime's profiler on and sums its per-node times by op type
+ * (after ORT's graph optimisations, so fused kernels such as QLinearConv appear as such).
+ */
+export async function opProfile(model: Uint8Array, feeds: Record<string, tf.Tensor>, runs: number): Promise<Record<string, number>> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bevzip-bench-profile-'));
+  try {
+    const session = await ort.InferenceSession.create(model, {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      enableProfiling: true,
+      profileFilePrefix: path.join(dir, 'profile'),
+      logSeverityLevel: 3,
+    });
+    const used = Object.fromEntries(Object.entries(feeds).filter(([n]) => session.inputNames.includes(n)));
+    for (let i = 0; i < runs; i++) await runOrt(session, used);
+    session.endProfiling();
+    await session.release();
+    const file = fs.readdirSync(dir).find((f) => f.endsWith('.json'));
+    if (!file) return {};
+    const events = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { cat?: string; name?: string; dur?: number; args?: { op_name?: string } }[];
+    const totals: Record<string, number> = {};
+    for (const e of events) {
+      // One "<node>_kernel_time" event per node and run; its duration is in microseconds.
+      if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || !e.args?.op_name) continue;
+      totals[e.args.op_name] = (totals[e.args.op_name] ?? 0) + (e.dur ?? 0) / 1000 / runs;
+    }
+    return Object.fromEntries(Object.entries(totals).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, round(v, 3)]));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -171,10 +213,18 @@ export async function benchExport(o: ExportBenchOptions): Promise<ExportBenchRep
       tf.dispose(Object.values(feeds));
     }
     const measured: ExportedFile[] = [];
-    for (const [i, f] of files.entries()) {
-      measured.push({ setting: f.setting, bytes: f.model.byteLength, initializerBytes: fileFacts(f.model).initializerBytes, latencyMs: round(latencies[i], 2), optimizedOps: await optimizedOps(f.model), notes: f.notes });
+    const profileFeeds = feedsOf(s.val.slice(0, 1), cfg);
+    try {
+      for (const [i, f] of files.entries()) {
+        const profileMs = await opProfile(f.model, profileFeeds, Math.max(5, Math.min(20, o.latencyRuns)));
+        measured.push({ setting: f.setting, bytes: f.model.byteLength, initializerBytes: fileFacts(f.model).initializerBytes, latencyMs: round(latencies[i], 2), optimizedOps: await optimizedOps(f.model), notes: f.notes, profileMs });
+      }
+    } finally {
+      tf.dispose(Object.values(profileFeeds));
     }
     const by = (setting: string) => measured.find((m) => m.setting === setting)!;
+    const profiled = (f: ExportedFile, keep: (op: string) => boolean) => Object.entries(f.profileMs).reduce((t, [op, ms]) => (keep(op) ? t + ms : t), 0);
+    const integerOp = (op: string) => /^(QLinear|QuantizeLinear|DequantizeLinear|ConvInteger|MatMulInteger|DynamicQuantize)/.test(op);
     const delta = (setting: string) => {
       const n = nds.find((x) => x.setting === setting)!;
       return round(n.artifact - n.interpreter, 4);
@@ -195,6 +245,7 @@ export async function benchExport(o: ExportBenchOptions): Promise<ExportBenchRep
         structured50OverDenseLatency: round(by('structured50').latencyMs / by('fp32').latencyMs),
         artifactVsTrainingNDSDelta: delta('W4A6'),
         artifactVsTrainingNDSDeltaW8A8: delta('W8A8'),
+        w8a8BoundIfIntegerKernelsFree: round(profiled(by('W8A8'), (op) => !integerOp(op)) / profiled(by('fp32'), () => true)),
       },
       seconds: round((performance.now() - began) / 1000, 1),
     };
@@ -215,6 +266,9 @@ export function formatExportTable(r: ExportBenchReport): string {
     ...r.nds.map((n) => `${n.setting}: NDS artifact ${n.artifact.toFixed(4)} vs fake-quant interpreter ${n.interpreter.toFixed(4)} (${r.valFrames} frames)`),
     '',
     ...Object.entries(r.ratios).map(([k, v]) => `${k.padEnd(38)}${v}`),
+    '',
+    'where the time goes (onnxruntime profile, 1 thread, ms per run, top ops):',
+    ...r.files.map((f) => `  ${f.setting.padEnd(12)}${Object.entries(f.profileMs).slice(0, 7).map(([op, ms]) => `${op} ${ms.toFixed(2)}`).join(', ')}`),
     '',
   ];
   return lines.join('\n');

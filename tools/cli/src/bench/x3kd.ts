@@ -79,8 +79,9 @@ function loadRef(ref: string, modality: 'camera' | 'lidar'): { graph: Graph; par
   return loadModelCheckpoint(ref);
 }
 
+/** Every param value, batch-norm statistics included (as the export artifact counts them). */
 function paramCount(graph: Graph): number {
-  return graph.params.filter((p) => p.role !== 'state').reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+  return graph.params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
 }
 
 /**

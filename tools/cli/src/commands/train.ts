@@ -1,17 +1,19 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import {
   MODALITIES,
   MODEL_NAMES,
+  resolveTrainOptions,
   trainModel,
   type ModelModality,
   type ModelName,
   type TrainModelOptions,
 } from '@bevzip/bev-fusion';
-import { initBackend } from '@bevzip/ir';
+import { BevzipError, ERROR_CODES, initBackend } from '@bevzip/ir';
+import { checkOutDir, takeOutDir } from '../pipeline/out-dir';
 import { attachRunOutput } from '../progress';
 import { fixed, integerAtLeast, positiveNumber } from './cli-options';
+import { withStopOnSignal } from './compress';
 
 /** `bevzip train` options as commander parses them. */
 export interface TrainCliOptions {
@@ -53,15 +55,41 @@ export function trainOptionsFromCli(o: TrainCliOptions): TrainModelOptions {
   };
 }
 
+/** Command-line words that rerun `o` (the same run; checkpoints make it continue). */
+function rerunCommand(): string {
+  return ['bevzip', ...process.argv.slice(2)].map((w) => (/^[\w./:=@-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`)).join(' ');
+}
+
 async function runTrain(o: TrainCliOptions): Promise<void> {
+  const library = trainOptionsFromCli(o);
+  // Every option is checked before the output folder is touched.
+  resolveTrainOptions(library);
+  const reads = o.from && !o.from.startsWith('builtin:') ? [{ what: 'the --from model', path: o.from }] : [];
+  checkOutDir(o.out, reads);
   await initBackend({});
-  fs.mkdirSync(o.out, { recursive: true });
+  const lock = takeOutDir(o.out, { command: 'train', onStale: (m) => process.stderr.write(`warning: ${o.out}: ${m}\n`) });
   const log = o.log ?? path.join(o.out, 'train-events.jsonl');
-  const result = await trainModel({
-    ...trainOptionsFromCli(o),
-    log: (line) => process.stderr.write(line + '\n'),
-    observe: (events) => void attachRunOutput(events, { log, progress: o.progress ? {} : false }),
-  });
+  let result;
+  try {
+    result = await withStopOnSignal((stop) =>
+      trainModel({
+        ...library,
+        stop,
+        log: (line) => process.stderr.write(line + '\n'),
+        observe: (events) => void attachRunOutput(events, { log, progress: o.progress ? {} : false }),
+      }),
+    );
+  } catch (e) {
+    if (e instanceof BevzipError && e.code === ERROR_CODES.INTERRUPTED && o.checkpointEvery > 0) {
+      throw new BevzipError(ERROR_CODES.INTERRUPTED, `${e.message}; continue with: ${rerunCommand()}`, { cause: e });
+    }
+    if (e instanceof BevzipError && e.code === ERROR_CODES.CHECKPOINT && /cannot be resumed/.test(e.message)) {
+      throw new BevzipError(ERROR_CODES.CHECKPOINT, `${e.message}. Rerun with the settings of that run to continue it, or add --no-resume to train from step 0 (its checkpoints are then replaced)`, { cause: e });
+    }
+    throw e;
+  } finally {
+    lock.release();
+  }
   const m = result.metrics;
   if (o.json) {
     process.stdout.write(
@@ -98,7 +126,10 @@ export function registerTrain(program: Command, run: (o: TrainCliOptions) => Pro
     .addOption(new Option('--model <name>', 'model size').choices(MODEL_NAMES).default('tiny'))
     .addOption(new Option('--modality <m>', 'sensors of the model').choices(MODALITIES).default('fusion'))
     .requiredOption('--steps <n>', 'optimizer steps', integerAtLeast(1))
-    .requiredOption('--out <dir>', 'model directory to write (graph.json, weights.bin, model.json)')
+    .requiredOption(
+      '--out <dir>',
+      'model directory to write (graph.json, weights.bin, model.json, manifest.json): a new or empty folder, or one an earlier `bevzip train` wrote (then its checkpoints are continued); a folder holding other files is refused',
+    )
     .option('--from <ckpt>', 'start from this checkpoint (path or builtin:<name>)')
     .option('--seed <n>', 'weight init and batch order', integerAtLeast(0), 0)
     .option('--batch-size <n>', 'frames per step', integerAtLeast(1), 2)

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { loadNuScenes, type Frame } from '@bevzip/driving-data';
+import { loadNuScenes, NuScenesFormatError, type Frame } from '@bevzip/driving-data';
 import { generateScene } from '@bevzip/synthetic-scenes';
 import { targetTensors, taskLoss, VAL_FIRST_SCENE, type HostTargets, type TaskConfig } from '@bevzip/bev-fusion';
 import { BevzipError, ERROR_CODES, type Batch } from '@bevzip/ir';
@@ -34,16 +34,22 @@ export function loadFrames(spec: DataSpec, options: { baseDir: string; onScene?:
     return { train, val, description: `synthetic seed ${seed}: ${scenes} training + ${valScenes} held-out scenes of ${framesPerScene} frames` };
   }
   const { root, version, valScenes } = spec.nuscenes;
-  const ds = loadNuScenes(path.resolve(options.baseDir, root), version);
-  const names = [...new Set(ds.listSamples().map((s) => s.sceneName))].sort();
-  if (names.length < 2) throw new BevzipError(ERROR_CODES.CONFIG, `data.nuscenes: ${root}/${version} has ${names.length} scene(s); expected at least 2 (training and held-out)`);
-  const held = names.slice(Math.max(1, names.length - valScenes));
-  const kept = names.filter((n) => !held.includes(n));
-  return {
-    train: [...ds.frames({ scenes: kept })],
-    val: [...ds.frames({ scenes: held })],
-    description: `nuScenes ${version} at ${root}: ${kept.length} training + ${held.length} held-out scenes`,
-  };
+  try {
+    const ds = loadNuScenes(path.resolve(options.baseDir, root), version);
+    const names = [...new Set(ds.listSamples().map((s) => s.sceneName))].sort();
+    if (names.length < 2) throw new BevzipError(ERROR_CODES.CONFIG, `data.nuscenes: ${root}/${version} has ${names.length} scene(s); expected at least 2 (training and held-out)`);
+    const held = names.slice(Math.max(1, names.length - valScenes));
+    const kept = names.filter((n) => !held.includes(n));
+    return {
+      train: [...ds.frames({ scenes: kept })],
+      val: [...ds.frames({ scenes: held })],
+      description: `nuScenes ${version} at ${root}: ${kept.length} training + ${held.length} held-out scenes`,
+    };
+  } catch (e) {
+    // The loader names file, record, field and what was expected; the CLI shows it without a stack.
+    if (e instanceof NuScenesFormatError) throw new BevzipError(ERROR_CODES.DATA_FORMAT, `data.nuscenes: ${e.message}`, { cause: e });
+    throw e;
+  }
 }
 
 /** The model's task loss (heat map + regression + map) for the runtime; call inside a tidy or gradient scope. */

@@ -104,7 +104,8 @@ function countParams(graph: Graph, params: ParamStore): { total: number; nonZero
 function runFingerprint(pipeline: PipelineFile, dense: LoadedModel): Record<string, unknown> {
   const { json, weights } = serializeGraph(dense.graph, dense.params, 'weights.bin');
   const hash = crypto.createHash('sha256').update(json).update(weights ?? new Uint8Array()).digest('hex');
-  const { checkpointEvery: _every, ...training } = pipeline.training;
+  // How often to checkpoint or to measure term gradients does not change the weights.
+  const { checkpointEvery: _every, termGradientEvery: _measure, ...training } = pipeline.training;
   return JSON.parse(JSON.stringify({ seed: pipeline.seed, model: pipeline.model, modality: dense.modality, modelSha256: hash, teacher: pipeline.teacher, data: pipeline.data, stages: pipeline.stages, training }));
 }
 

@@ -77,6 +77,12 @@ export const trainingSchema = z.strictObject({
   clipNorm: z.number().positive().default(35),
   /** Checkpoint every N steps (and at each stage end), so `--resume` can continue. */
   checkpointEvery: positiveInt.default(50),
+  /**
+   * Every N steps, log each loss term's own gradient norm (`termGradNorms` in events.jsonl): the
+   * share of the update a distillation term drives. Costs a forward and backward per term on those
+   * steps. 0: never.
+   */
+  termGradientEvery: z.number().int().min(0).default(0),
 });
 
 /** The pipeline file: what `bevzip compress --pipeline FILE` runs. */

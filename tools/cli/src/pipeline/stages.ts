@@ -31,6 +31,7 @@ export function runtimeStages(pipeline: PipelineFile, inputs: StageInputs): Stag
     optimizer: stage.optimizer ?? pipeline.training.optimizer,
     schedule: stageSchedule(stage, pipeline.training.schedule),
     clipNorm: stage.clipNorm ?? pipeline.training.clipNorm,
+    termGradientEvery: pipeline.training.termGradientEvery,
     teacher: inputs.teacher,
     plugins: inputs.stagePlugins[i],
   }));
