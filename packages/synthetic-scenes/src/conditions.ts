@@ -63,3 +63,25 @@ export function conditionsRecord(c: SceneConditions, template: string): Record<s
     objectPointDrop: c.objectPointDrop,
   };
 }
+
+/** The condition groups a validation split must cover; a scene can belong to several. */
+export const CONDITION_TAGS = ['clear', 'night', 'fog', 'lidar-fault'] as const;
+export type ConditionTag = (typeof CONDITION_TAGS)[number];
+
+/** The fields of {@link SceneConditions} the tags read; a `Frame.conditions` record has them too. */
+export type TaggedConditions = Pick<SceneConditions, 'lighting' | 'fogDistance' | 'lidarDropout' | 'lidarFovDeg' | 'lidarSparse' | 'objectPointDrop'>;
+
+/**
+ * The groups a scene's conditions fall in: `clear` is day or dusk without fog; `lidar-fault` is any
+ * LiDAR degradation beyond the 5 % base dropout (heavy dropout, a limited field of view, sparse
+ * beams, dropped object points).
+ */
+export function conditionTags(c: TaggedConditions): ConditionTag[] {
+  const tags: ConditionTag[] = [];
+  const fog = c.fogDistance > 0;
+  if (c.lighting !== 'night' && !fog) tags.push('clear');
+  if (c.lighting === 'night') tags.push('night');
+  if (fog) tags.push('fog');
+  if (c.lidarDropout > 0.05 || c.lidarFovDeg < 180 || c.lidarSparse || c.objectPointDrop > 0) tags.push('lidar-fault');
+  return tags;
+}

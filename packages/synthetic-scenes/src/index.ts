@@ -2,13 +2,13 @@
  * Deterministic synthetic driving scenes: one sampled road world per scene, ray-cast cameras and
  * LiDAR, boxes with velocities and attributes, and BEV map labels, as `@bevzip/driving-data` frames.
  */
-export { generateDataset, generateScene, sampleScene, sceneName, FRAME_INTERVAL } from './scene';
+export { generateDataset, generateScene, sampleScene, sceneConditions, sceneName, FRAME_INTERVAL, SYNTHETIC_GENERATOR_VERSION } from './scene';
 export type { DatasetOptions, SampledScene, SceneOptions } from './scene';
 export { TINY_BEV_GRID, TINY_RIG } from './rig';
 export type { RigLidar, SensorRig } from './rig';
 export { Rng, hash32, hexToken, mix32, substream } from './rng';
-export { sampleConditions } from './conditions';
-export type { Lighting, SceneConditions } from './conditions';
+export { CONDITION_TAGS, conditionTags, sampleConditions } from './conditions';
+export type { ConditionTag, Lighting, SceneConditions, TaggedConditions } from './conditions';
 export { rasterizeMap, MAP_CLASSES } from './map-raster';
 export type { MapClass } from './map-raster';
 export { renderFrame, pose2DTo3D } from './frame-render';

@@ -18,6 +18,12 @@ import { hash32, hexToken, substream } from './rng';
 import { RoadSurface } from './surface';
 import type { Motion, World } from './world';
 
+/**
+ * Version of what the generator produces for given options. Bump it with any change that alters
+ * generated frames (geometry, rendering, sampling), so caches of generated data are rebuilt.
+ */
+export const SYNTHETIC_GENERATOR_VERSION = 1;
+
 /** Seconds between consecutive frames of a scene (nuScenes key-frame rate). */
 export const FRAME_INTERVAL = 0.5;
 /**
@@ -52,6 +58,11 @@ export interface SampledScene {
   sceneToGlobal: Pose;
 }
 
+/** The sensing conditions of a scene, without rendering it (the same stream `generateScene` uses). */
+export function sceneConditions(seed: number, sceneIndex: number): SceneConditions {
+  return sampleConditions(substream(seed, sceneIndex, 'conditions'));
+}
+
 /**
  * Samples the world of one scene: road layout, ego trajectory, objects (non-overlapping at every
  * frame time), conditions and a random global placement. Each ingredient has its own stream.
@@ -62,7 +73,7 @@ export function sampleScene(seed: number, sceneIndex: number, frames: number, te
   const ego: Motion = { kind: 'road', segment: layout.main, s0: 0, lat: layout.egoLat, speed: layout.egoSpeed, yawOffset: 0 };
   const times = Array.from({ length: Math.max(frames, PLACEMENT_HORIZON_FRAMES) }, (_, k) => k * FRAME_INTERVAL);
   const objects = placeObjects(layout, surface, ego, times, substream(seed, sceneIndex, 'objects'), substream(seed, sceneIndex, 'appearance'));
-  const conditions = { ...sampleConditions(substream(seed, sceneIndex, 'conditions')), ...overrides };
+  const conditions = { ...sceneConditions(seed, sceneIndex), ...overrides };
   const g = substream(seed, sceneIndex, 'global');
   const sceneToGlobal: Pose = {
     translation: [g.uniform(300, 1700), g.uniform(300, 1700), 0],

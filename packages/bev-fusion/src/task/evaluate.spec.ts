@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { BevzipError } from '@bevzip/ir';
-import type { Frame } from '@bevzip/driving-data';
+import { frameMetrics, type Frame } from '@bevzip/driving-data';
 import { generateScene } from '@bevzip/synthetic-scenes';
 import { disposeBatch, makeBatch } from './batch';
 import { TINY_TASK_CONFIG as CFG } from './config';
@@ -79,6 +79,48 @@ describe('evaluateModel', () => {
     const res = await evaluateModel(frames.slice(0, 2), empty, CFG);
     expect(res.classMetrics.meanAp).toBe(0);
     expect(res.map!.perClass.drivable_area.maxIou).toBe(0);
+  });
+
+  it('keeps per-frame results whose unit-weight metrics are the aggregate ones, at batch 1 and 2', async () => {
+    // Oracle outputs plus seeded noise drawn per frame, so each frame's outputs do not depend on
+    // the batch it is in: some misses, false positives and imperfect map cells.
+    const noisy = (batchSize: number): PredictFn => {
+      const oracle = oraclePredictor(batchSize);
+      let next = 0;
+      return async (feeds) => {
+        const out = await oracle(feeds);
+        const n = (out.heatmap as tf.Tensor).shape[0];
+        const first = next;
+        next += n;
+        const add = (t: tf.Tensor, sd: number, salt: number) =>
+          tf.tidy(() =>
+            t.add(tf.concat(Array.from({ length: n }, (_, s) => tf.randomNormal([1, ...t.shape.slice(1)], 0, sd, 'float32', salt + first + s)))),
+          );
+        const r = { heatmap: add(out.heatmap as tf.Tensor, 3, 100), reg: add(out.reg as tf.Tensor, 0.3, 200), map: add(out.map as tf.Tensor, 20, 300) };
+        for (const t of [out.heatmap, out.reg, out.map]) (t as tf.Tensor).dispose();
+        return r;
+      };
+    };
+    const results = [];
+    const before = tf.memory().numTensors;
+    for (const batchSize of [1, 2]) {
+      const res = await evaluateModel(frames, noisy(batchSize), CFG, { batchSize });
+      const m = res.presentClassMetrics!;
+      const per = frameMetrics(res.perFrame);
+      expect(res.perFrame.sampleTokens).toEqual(frames.map((f) => f.sampleToken));
+      expect(m.meanAp).toBeGreaterThan(0.05);
+      expect(m.meanAp).toBeLessThan(0.95);
+      expect(per.mAP).toBeCloseTo(m.meanAp, 12);
+      expect(per.NDS).toBeCloseTo(m.ndScore, 12);
+      expect(per.mATE).toBeCloseTo(m.tpErrors.trans_err, 12);
+      expect(per.mIoU).toBeCloseTo(res.map!.meanIou, 12);
+      expect(res.map!.meanIou).toBeLessThan(0.95);
+      expect(res.perFrame.map!.pos).toHaveLength(frames.length);
+      results.push(res);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    // The same frame outputs in batches of 1 and 2 give the same per-frame map counts.
+    expect(results[1].perFrame.map).toEqual(results[0].perFrame.map);
   });
 
   it('requires a map output when the config has map classes', async () => {

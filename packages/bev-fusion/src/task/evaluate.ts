@@ -2,11 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import { BevzipError, ERROR_CODES } from '@bevzip/ir';
 import {
   aggregateDetection,
+  detectionFrameTable,
   evaluateDetection,
   filterEvalBoxes,
   framesToGtEvalBoxes,
-  MapIouAccumulator,
+  MapFrameAccumulator,
+  mapIouOf,
   SYNTHETIC_CONFIG,
+  type FrameEvaluation,
   type DetectionConfig,
   type DetectionEvalResult,
   type DetectionMetrics,
@@ -60,6 +63,11 @@ export interface ModelEvalResult {
   map?: MapIouResult;
   /** Decoded ego-frame detections per sample token. */
   detections: Map<string, EgoDetection[]>;
+  /**
+   * The evaluation kept per frame, averaging over the classes of `presentClassMetrics` (else the
+   * model's): with unit weights `frameMetrics` gives that row; resampled, its bootstrap intervals.
+   */
+  perFrame: FrameEvaluation;
 }
 
 function sigmoidPlanes(logits: OutputLike, classes: number): Float32Array[] {
@@ -100,7 +108,7 @@ export async function evaluateModel(
   const batchSize = options.batchSize ?? 1;
   const detCfg = options.detectionConfig ?? SYNTHETIC_CONFIG;
   const km = cfg.mapClasses.length;
-  const mapAcc = km > 0 ? new MapIouAccumulator(cfg.mapClasses) : undefined;
+  const mapAcc = km > 0 ? new MapFrameAccumulator(cfg.mapClasses) : undefined;
   const pred: EvalBoxes = new Map();
   const detections = new Map<string, EgoDetection[]>();
 
@@ -121,7 +129,14 @@ export async function evaluateModel(
               ERROR_CODES.SHAPE_MISMATCH,
               `evaluate: the config has ${km} map classes but the model returned no 'map' output`,
             );
-          mapAcc.update(sigmoidPlanes(out.map, km), labelPlanes(batch.targets.map!, km));
+          const probs = sigmoidPlanes(out.map, km);
+          const labels = labelPlanes(batch.targets.map!, km);
+          // Planes hold the batch's samples one after another; each frame keeps its own counts.
+          const cells = probs[0].length / chunk.length;
+          for (let s = 0; s < chunk.length; s++) {
+            const part = <T extends Float32Array | Uint8Array>(p: T) => p.subarray(s * cells, (s + 1) * cells) as T;
+            mapAcc.addFrame(probs.map(part), labels.map(part));
+          }
         }
       } finally {
         disposeOutputs(out);
@@ -148,12 +163,19 @@ export async function evaluateModel(
     );
   };
   const present = cfg.classes.filter((c) => gtCounts[c] > 0);
+  const mapTable = mapAcc?.table();
   return {
     detection,
     classMetrics: over(cfg.classes),
     presentClassMetrics: present.length > 0 ? over(present) : undefined,
     gtCounts,
-    map: mapAcc?.result(),
+    map: mapTable && mapIouOf(mapTable),
     detections,
+    perFrame: {
+      sampleTokens: frames.map((f) => f.sampleToken),
+      detection: detectionFrameTable(gt, pred, detCfg),
+      classes: present.length > 0 ? present : [...cfg.classes],
+      map: mapTable,
+    },
   };
 }

@@ -7,3 +7,4 @@ export * from './train-options';
 export * from './teacher-recipes';
 export * from './train-model';
 export * from './validate-model';
+export * from './validation-split';

@@ -9,7 +9,7 @@ import {
   type Graph,
   type ParamStore,
 } from '@bevzip/ir';
-import { headlineMetrics, type Frame } from '@bevzip/driving-data';
+import { headlineMetrics, type Frame, type FrameEvaluation } from '@bevzip/driving-data';
 import { evaluateModel, type ModelOutputs, type PredictFn } from '../task/evaluate';
 import type { TaskConfig } from '../task/config';
 import type { HeadlineMetrics } from './model-checkpoint';
@@ -37,6 +37,8 @@ export interface ValidationResult extends HeadlineMetrics {
   /** AP per class (averaged over distance thresholds). */
   classAps: Record<string, number>;
   gtCounts: Record<string, number>;
+  /** The evaluation kept per frame, for bootstrap intervals (`compareEvaluations`). */
+  perFrame: FrameEvaluation;
 }
 
 const OUTPUTS = ['heatmap', 'reg', 'map'] as const;
@@ -102,6 +104,7 @@ export async function validateModel(
       classes: Object.keys(m.meanDistAps),
       classAps: { ...m.meanDistAps },
       gtCounts: res.gtCounts,
+      perFrame: res.perFrame,
     };
   } finally {
     await release();

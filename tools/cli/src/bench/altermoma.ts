@@ -12,7 +12,7 @@ import {
   type Graph,
   type Plugin,
 } from '@bevzip/ir';
-import type { Frame } from '@bevzip/driving-data';
+import type { Frame, FrameEvaluation } from '@bevzip/driving-data';
 import {
   BEV_FUSION_CONFIGS,
   buildBevFusion,
@@ -25,23 +25,21 @@ import {
   taskConfigForModel,
   taskLoss,
   validateModel,
-  validationFrames,
+  type EvaluatedSplit,
   type HostTargets,
   type TaskConfig,
 } from '@bevzip/bev-fusion';
 import { PRUNING_CRITERIA, removePrunedChannels, type CriterionName } from '@bevzip/plugin-altermoma';
+import { benchValidationFrames, type MethodBenchCommon } from './common';
+import { compareModels, type ProtocolComparison } from './protocol';
 import { round } from './timing';
 
 /** Settings of `bevzip bench altermoma`. */
-export interface AlterMomaBenchOptions {
+export interface AlterMomaBenchOptions extends MethodBenchCommon {
   teacher: string;
   seeds: number[];
   /** Fine-tune steps after pruning, the same for every method. */
   steps: number;
-  batchSize: number;
-  lr: number;
-  trainScenes: number;
-  valScenes: number;
   sparsities: number[];
   structuredSparsities: number[];
   methods: CriterionName[];
@@ -51,7 +49,6 @@ export interface AlterMomaBenchOptions {
   latencyRepeats: number;
   /** Extra AlterMOMA options (normalization, beta, rounds, layer policy…), merged over the bench's. */
   altermomaOptions?: Record<string, unknown>;
-  log: (line: string) => void;
 }
 
 export interface AlterMomaRow {
@@ -87,7 +84,9 @@ export interface AlterMomaBenchReport {
   };
   rows: AlterMomaRow[];
   scoringCost: { model: string; params: number; method: CriterionName; seconds: number; peakMB: number }[];
-  settings: Omit<AlterMomaBenchOptions, 'log'> & { valFrames: number; trainFrames: number };
+  /** Every pruned model (seeds pooled) against the dense teacher under the evaluation protocol. */
+  comparison: ProtocolComparison;
+  settings: Omit<AlterMomaBenchOptions, 'log'> & { valFrames: number; trainFrames: number; split: EvaluatedSplit };
   machine: { cpus: number; cpuModel: string; node: string; backend: string; loadAverage: number[] };
   seconds: number;
 }
@@ -247,13 +246,13 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
   await initBackend({});
   const teacher = loadModelCheckpoint(o.teacher);
   const cfg = taskConfigForModel(teacher.info.config, teacher.info.modality);
-  o.log(`generating ${o.trainScenes * 3} training and ${o.valScenes * 3} validation frames`);
+  o.log(`generating ${o.trainScenes * 3} training frames`);
   const train = syntheticFrames(0, 0, o.trainScenes, 3);
-  const val = validationFrames({ dataSeed: 0, valScenes: o.valScenes, framesPerScene: 3 });
+  const { frames: val, split } = benchValidationFrames(o);
   const s: Setup = { graph: teacher.graph, params: teacher.params, cfg, train, val, o };
   const evaluate = async (g: Graph, p: ParamStore) => {
     const m = await validateModel(g, p, val, cfg, { runtime: 'onnxruntime' });
-    return { mAP: m.mAP, NDS: m.NDS, mIoU: m.mIoU, valLoss: await validationLoss(g, p, s) };
+    return { mAP: m.mAP, NDS: m.NDS, mIoU: m.mIoU, valLoss: await validationLoss(g, p, s), perFrame: m.perFrame };
   };
   const denseMetrics = await evaluate(teacher.graph, teacher.params);
   const denseMacs = describeModel(teacher.graph).total.macs;
@@ -264,6 +263,7 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
     `dense: mAP ${denseMetrics.mAP.toFixed(4)} NDS ${denseMetrics.NDS.toFixed(4)} mIoU ${denseMetrics.mIoU.toFixed(4)} loss ${denseMetrics.valLoss.toFixed(4)}, ${(denseMacs / 1e9).toFixed(3)} GMACs, ${denseMs.toFixed(1)} ms`,
   );
   const rows: AlterMomaRow[] = [];
+  const rowFrames: FrameEvaluation[][] = [];
   const plan = [
     ...o.sparsities.flatMap((sp) => o.methods.map((m) => ({ method: m, sparsity: sp, structured: false }))),
     ...o.structuredSparsities.flatMap((sp) =>
@@ -271,7 +271,7 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
     ),
   ];
   for (const [i, cell] of plan.entries()) {
-    const perSeed: AlterMomaRow['perSeed'] = [];
+    const perSeed: (AlterMomaRow['perSeed'][number] & { perFrame: FrameEvaluation })[] = [];
     const extras = {
       flops: [] as number[],
       params: [] as number[],
@@ -337,6 +337,7 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
       ortLatencyRatio: cell.structured ? round(mean(extras.latency), 3) : null,
       scoringSeconds: round(mean(extras.scoring), 2),
     });
+    rowFrames.push(perSeed.map((p) => p.perFrame));
   }
   Object.values(latencyFeeds).forEach((t) => t.dispose());
   const cost = await scoringCost(o, train.slice(0, 8));
@@ -350,13 +351,24 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
     ortMs: round(denseMs, 2),
   };
   teacher.params.dispose();
+  o.log('bootstrap intervals');
+  const pct = (v: number) => `${(v * 100).toFixed(1)}`;
+  const { text: _text, ...comparison } = compareModels([
+    { name: 'dense', evals: [denseMetrics.perFrame], extra: { mIoU: pct(dense.mIoU), 'val loss': dense.valLoss.toFixed(3), 'MACs −%': '0.0', params: String(dense.params), 'ORT ×': '1' } },
+    ...rows.map((r, i) => ({
+      name: `${r.method} ${r.structured ? 'channels' : 'weights'} ${pct(r.sparsity)}%`,
+      evals: rowFrames[i],
+      extra: { mIoU: pct(r.mIoU), 'val loss': r.valLoss.toFixed(3), 'MACs −%': pct(r.flopsReduction), params: String(r.params), 'ORT ×': r.ortLatencyRatio === null ? '' : r.ortLatencyRatio.toFixed(3) },
+    })),
+  ]);
   const { log: _log, ...settings } = o;
   return {
     teacher: { ref: o.teacher, training: teacher.info.training },
     dense,
     rows,
     scoringCost: cost,
-    settings: { ...settings, valFrames: val.length, trainFrames: train.length },
+    comparison,
+    settings: { ...settings, valFrames: val.length, trainFrames: train.length, split },
     machine: {
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model ?? 'unknown',

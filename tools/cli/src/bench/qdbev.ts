@@ -1,11 +1,9 @@
-import * as os from 'node:os';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { createOrtSession, exportOnnx, foldBatchNorm, initBackend, ParamStore, Pipeline, runOrt, type Graph, type Plugin, type StageConfig } from '@bevzip/ir';
-import type { Frame } from '@bevzip/driving-data';
+import type { Frame, FrameEvaluation } from '@bevzip/driving-data';
 import {
   buildBevFusion,
   BEV_FUSION_CONFIGS,
-  evaluateModel,
   feedsOf,
   frameDataSource,
   loadModelCheckpoint,
@@ -13,30 +11,26 @@ import {
   targetTensors,
   taskConfigForModel,
   taskLoss,
-  validationFrames,
+  type EvaluatedSplit,
   type HostTargets,
-  type PredictFn,
   type TaskConfig,
 } from '@bevzip/bev-fusion';
 import { DEFAULT_PARTS, exportQdq, progressiveSchedule, qdbevDistill, qdbevQuantize, quantCost, type QuantCostRow, type QuantState } from '@bevzip/plugin-qdbev';
+import { benchValidationFrames, evaluateOnnx, machineInfo, type MethodBenchCommon } from './common';
+import { compareModels, renderComparison, type ProtocolComparison } from './protocol';
 import { round } from './timing';
 
 /** Settings of `bevzip bench qdbev`. */
-export interface QdbevBenchOptions {
+export interface QdbevBenchOptions extends MethodBenchCommon {
   /** Model reference (`builtin:tiny-camera`, a directory), or `random:<config>` for a smoke run. */
   teacher: string;
   seed: number;
   /** QAT steps per progressive stage; standard QAT gets 4× this, phase 2 (± VGD) `phase2Steps`. */
   stageSteps: number;
   phase2Steps: number;
-  batchSize: number;
-  lr: number;
   calibrationBatches: number;
-  trainScenes: number;
-  valScenes: number;
   temperature: number;
   latencyRepeats: number;
-  log: (line: string) => void;
 }
 
 export interface QdbevRow {
@@ -57,10 +51,12 @@ export interface QdbevBenchReport {
   teacher: string;
   seed: number;
   steps: { stage: number; standard: number; phase2: number; batchSize: number; lr: number };
-  data: { trainFrames: number; valFrames: number; dataSeed: number };
+  data: { trainFrames: number; valFrames: number; dataSeed: number; split: EvaluatedSplit };
   machine: { cpus: string; cores: number; node: string; platform: string };
   fp: { mAP: number; NDS: number; sizeMB: number; bops: number; ortMs: number };
   rows: QdbevRow[];
+  /** Every row against float32 under the evaluation protocol (bootstrap intervals, paired differences). */
+  comparison: ProtocolComparison;
   /** Per-part size and BOPs of the W4A6 model with every part quantized. */
   costW4A6: QuantCostRow[];
   weightStorage: string;
@@ -86,28 +82,6 @@ function loadTeacher(ref: string): { graph: Graph; params: ParamStore } {
     return { graph, params: ParamStore.init(graph, 0) };
   }
   return loadModelCheckpoint(ref);
-}
-
-async function ortPredict(model: Uint8Array): Promise<{ predict: PredictFn; release: () => Promise<void> }> {
-  const session = await createOrtSession(model, { threads: 1 });
-  const predict: PredictFn = async (feeds) => {
-    const used = Object.fromEntries(Object.entries(feeds).filter(([n]) => session.inputNames.includes(n)));
-    const out = await runOrt(session, used, session.outputNames.filter((n) => ['heatmap', 'reg', 'map'].includes(n)));
-    const dense = (n: string) => (out[n] ? { data: out[n].data as Float32Array, shape: out[n].dims } : undefined);
-    return { heatmap: dense('heatmap')!, reg: dense('reg')!, map: dense('map') };
-  };
-  return { predict, release: () => session.release() };
-}
-
-async function metricsOf(s: Setup, model: Uint8Array): Promise<{ mAP: number; NDS: number }> {
-  const { predict, release } = await ortPredict(model);
-  try {
-    const res = await evaluateModel(s.val, predict, s.cfg, { batchSize: 2 });
-    const m = res.presentClassMetrics ?? res.classMetrics;
-    return { mAP: m.meanAp, NDS: m.ndScore };
-  } finally {
-    await release();
-  }
 }
 
 async function medianLatency(model: Uint8Array, feeds: Record<string, tf.Tensor>, repeats: number): Promise<number> {
@@ -169,18 +143,21 @@ export async function benchQdbev(o: QdbevBenchOptions): Promise<QdbevBenchReport
   const cfg = taskConfigForModel(meta.config, meta.modality);
   const { graph, params } = foldBatchNorm(teacher.graph, teacher.params);
   teacher.params.dispose();
-  o.log(`generating ${o.trainScenes * 3} training and ${o.valScenes * 3} validation frames`);
-  const s: Setup = { graph, params, cfg, train: syntheticFrames(0, 0, o.trainScenes, 3), val: validationFrames({ dataSeed: 0, valScenes: o.valScenes, framesPerScene: 3 }), lead: { images: meta.cameras }, o };
+  o.log(`generating ${o.trainScenes * 3} training frames`);
+  const val = benchValidationFrames(o);
+  const s: Setup = { graph, params, cfg, train: syntheticFrames(0, 0, o.trainScenes, 3), val: val.frames, lead: { images: meta.cameras }, o };
   const latencyFeeds = feedsOf(s.val.slice(0, 1), cfg);
   const fpModel = exportOnnx(graph, params);
-  const fpMetrics = await metricsOf(s, fpModel);
+  const fpMetrics = await evaluateOnnx(fpModel, s.val, cfg);
+  const perFrame: FrameEvaluation[] = [];
   const fpMs = await medianLatency(fpModel, latencyFeeds, o.latencyRepeats);
   const rows: QdbevRow[] = [];
   let fpCost: QuantCostRow | undefined;
   let costW4A6: QuantCostRow[] = [];
   const addRow = async (setting: string, wBits: number, aBits: number, p: ParamStore, state: QuantState & { enabled: string[] }) => {
     const { model } = exportQdq(graph, p, state, state.enabled);
-    const m = await metricsOf(s, model);
+    const m = await evaluateOnnx(model, s.val, cfg);
+    perFrame.push(m.perFrame);
     const ms = await medianLatency(model, latencyFeeds, o.latencyRepeats);
     const cost = quantCost(graph, state.plan, state.enabled, DEFAULT_PARTS, s.lead);
     fpCost ??= quantCost(graph, state.plan, [], DEFAULT_PARTS, s.lead).total;
@@ -219,27 +196,36 @@ export async function benchQdbev(o: QdbevBenchOptions): Promise<QdbevBenchReport
   progressive.params.dispose();
   for (const t of Object.values(latencyFeeds)) t.dispose();
   params.dispose();
-  const cpus = os.cpus();
+  const fp = { mAP: round(fpMetrics.mAP, 4), NDS: round(fpMetrics.NDS, 4), sizeMB: round((fpCost?.fpBytes ?? 0) / 1e6, 4), bops: round((fpCost?.fpBops ?? 0) / 1e9, 3), ortMs: round(fpMs, 2) };
+  o.log('bootstrap intervals');
+  const { text: _text, ...comparison } = compareModels([
+    { name: 'float32', evals: [fpMetrics.perFrame], extra: costColumns({ wBits: 32, aBits: 32, sizeMB: fp.sizeMB, bops: fp.bops, ortLatencyRatio: 1 }) },
+    ...rows.map((r, i) => ({ name: rowName(r), evals: [perFrame[i]], extra: costColumns(r) })),
+  ]);
   return {
     method: 'qdbev',
     teacher: o.teacher,
     seed: o.seed,
     steps: { stage: k, standard: 4 * k, phase2: o.phase2Steps, batchSize: o.batchSize, lr: o.lr },
-    data: { trainFrames: s.train.length, valFrames: s.val.length, dataSeed: 0 },
-    machine: { cpus: cpus[0]?.model ?? 'unknown', cores: cpus.length, node: process.version, platform: `${os.platform()} ${os.arch()}` },
-    fp: { mAP: round(fpMetrics.mAP, 4), NDS: round(fpMetrics.NDS, 4), sizeMB: round((fpCost?.fpBytes ?? 0) / 1e6, 4), bops: round((fpCost?.fpBops ?? 0) / 1e9, 3), ortMs: round(fpMs, 2) },
+    data: { trainFrames: s.train.length, valFrames: s.val.length, dataSeed: 0, split: val.split },
+    machine: machineInfo(),
+    fp,
     rows,
+    comparison,
     costW4A6,
     weightStorage: 'ONNX opset 17 has no 4-bit type: 4-bit weights are stored as int8 codes in [-8, 7]; sizes count them at 4 bits',
     elapsedSeconds: round((performance.now() - began) / 1000, 1),
   };
 }
 
-/** The report as the paper-style table. */
+const rowName = (r: Pick<QdbevRow, 'setting' | 'wBits' | 'aBits'>) => `${r.setting} W${r.wBits}A${r.aBits}`;
+const costColumns = (r: Pick<QdbevRow, 'wBits' | 'aBits' | 'sizeMB' | 'bops' | 'ortLatencyRatio'>) => ({
+  'size MB': r.sizeMB.toFixed(3),
+  GBOPs: r.bops.toFixed(2),
+  'ORT ×': String(r.ortLatencyRatio),
+});
+
+/** The report as the protocol table (mAP, NDS with intervals, differences to float32) with size, BOPs and latency. */
 export function formatQdbevTable(r: QdbevBenchReport): string {
-  const head = `${'setting'.padEnd(36)}${'W/A'.padEnd(7)}${'mAP'.padStart(8)}${'NDS'.padStart(8)}${'size MB'.padStart(10)}${'GBOPs'.padStart(9)}${'ORT ×'.padStart(8)}`;
-  const line = (x: Omit<QdbevRow, 'ortLatencyRatio'> & { ortLatencyRatio: number | string }) =>
-    `${x.setting.padEnd(36)}${`${x.wBits}/${x.aBits}`.padEnd(7)}${x.mAP.toFixed(4).padStart(8)}${x.NDS.toFixed(4).padStart(8)}${x.sizeMB.toFixed(3).padStart(10)}${x.bops.toFixed(2).padStart(9)}${String(x.ortLatencyRatio).padStart(8)}`;
-  const fp = line({ setting: 'float32', wBits: 32, aBits: 32, mAP: r.fp.mAP, NDS: r.fp.NDS, sizeMB: r.fp.sizeMB, bops: r.fp.bops, ortLatencyRatio: 1 });
-  return [head, fp, ...r.rows.map(line), '', `teacher ${r.teacher}, seed ${r.seed}, ${r.elapsedSeconds} s on ${r.machine.cpus} ×${r.machine.cores}`, ''].join('\n');
+  return [renderComparison(r.comparison), `teacher ${r.teacher}, seed ${r.seed}, ${r.elapsedSeconds} s on ${r.machine.cpus} ×${r.machine.cores}`, ''].join('\n');
 }

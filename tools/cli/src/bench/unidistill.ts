@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { exportOnnx, initBackend, Pipeline, stripTrainOnly, type Batch } from '@bevzip/ir';
 import { BEV_FUSION_CONFIGS, frameDataSource, syntheticFrames, targetTensors, taskConfigForModel, taskLoss, validationFrames, type HostTargets } from '@bevzip/bev-fusion';
 import { SETTINGS, settingModalities, unidistill, type Setting, type UnidistillInput } from '@bevzip/plugin-unidistill';
-import { loadModelRefFor, machineInfo, onnxCounts, onnxMetrics, paramCount } from './kd-common';
+import { evaluateOnnx, machineInfo } from './common';
+import { loadModelRefFor, onnxCounts, paramCount } from './kd-common';
 import { round } from './timing';
 
 /** The ablation rows: no KD, each term alone, all three. */
@@ -128,8 +129,8 @@ export async function benchUnidistill(o: UnidistillBenchOptions): Promise<Unidis
       const plainParams = paramCount(plain);
       const plainOnnx = exportOnnx(plain, student.params, { opset: 17 });
       const plainCounts = onnxCounts(plainOnnx);
-      const s0 = await onnxMetrics(plainOnnx, val, cfg);
-      const t0 = await onnxMetrics(exportOnnx(stripTrainOnly(teacher.graph), teacher.params), val, taskConfigForModel(teacherMeta.config, m.teacher));
+      const s0 = await evaluateOnnx(plainOnnx, val, cfg);
+      const t0 = await evaluateOnnx(exportOnnx(stripTrainOnly(teacher.graph), teacher.params), val, taskConfigForModel(teacherMeta.config, m.teacher));
       start.push({ setting, student: { mAP: round(s0.mAP, 4), NDS: round(s0.NDS, 4), params: plainParams }, teacher: { mAP: round(t0.mAP, 4), NDS: round(t0.NDS, 4) } });
       o.log(`${setting}: student start mAP ${s0.mAP.toFixed(4)} NDS ${s0.NDS.toFixed(4)}; teacher mAP ${t0.mAP.toFixed(4)} NDS ${t0.NDS.toFixed(4)}`);
       const loss = (outputs: Record<string, tf.Tensor>, batch: Batch) => taskLoss({ heatmap: outputs.heatmap, reg: outputs.reg, map: outputs.map }, targetTensors(batch.targets as HostTargets), cfg).total;
@@ -169,7 +170,7 @@ export async function benchUnidistill(o: UnidistillBenchOptions): Promise<Unidis
           if (counts.nodes !== plainCounts.nodes || counts.initializerValues !== plainCounts.initializerValues) {
             throw new Error(`bench unidistill: the exported ${setting} '${variant}' student has ${counts.nodes} ONNX nodes and ${counts.initializerValues} initializer values, the plain student ${plainCounts.nodes} and ${plainCounts.initializerValues}: train-only parts reached the artifact`);
           }
-          const metrics = await onnxMetrics(artifact.onnx, val, cfg);
+          const metrics = await evaluateOnnx(artifact.onnx, val, cfg);
           result.params.dispose();
           for (const t of [...result.masks.params.values(), ...result.masks.features.values()]) t.dispose();
           const row = { setting, variant, seed, mAP: round(metrics.mAP, 4), NDS: round(metrics.NDS, 4), exportedParams: paramCount(artifact.graph), onnxNodes: counts.nodes, seconds: round((performance.now() - began1) / 1000, 1) };

@@ -1,8 +1,20 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { exportOnnx, initBackend, Pipeline, stripTrainOnly, type Batch } from '@bevzip/ir';
-import { BEV_FUSION_CONFIGS, frameDataSource, syntheticFrames, targetTensors, taskConfigForModel, taskLoss, validationFrames, type HostTargets } from '@bevzip/bev-fusion';
+import type { FrameEvaluation } from '@bevzip/driving-data';
+import {
+  BEV_FUSION_CONFIGS,
+  frameDataSource,
+  syntheticFrames,
+  targetTensors,
+  taskConfigForModel,
+  taskLoss,
+  type EvaluatedSplit,
+  type HostTargets,
+} from '@bevzip/bev-fusion';
 import { x3kd, type X3kdInput } from '@bevzip/plugin-x3kd';
-import { loadModelRefFor, machineInfo, onnxMetrics, paramCount } from './kd-common';
+import { benchValidationFrames, evaluateOnnx, machineInfo, type MethodBenchCommon } from './common';
+import { loadModelRefFor, paramCount } from './kd-common';
+import { compareModels, renderComparison, type ProtocolComparison } from './protocol';
 import { round } from './timing';
 
 /** The ablation rows: no KD, each component alone, all four. */
@@ -10,19 +22,14 @@ export const X3KD_VARIANTS = ['no-kd', 'x-is', 'x-fd', 'x-at', 'x-od', 'all'] as
 export type X3kdVariant = (typeof X3KD_VARIANTS)[number];
 
 /** Settings of `bevzip bench x3kd`. */
-export interface X3kdBenchOptions {
+export interface X3kdBenchOptions extends MethodBenchCommon {
   /** Camera-only student start: a checkpoint (`builtin:tiny-camera`) or `random:<config>` (from scratch). */
   student: string;
   /** LiDAR (or fusion) teacher checkpoint. */
   teacher: string;
   seeds: number[];
   steps: number;
-  batchSize: number;
-  lr: number;
-  trainScenes: number;
-  valScenes: number;
   variants: X3kdVariant[];
-  log: (line: string) => void;
 }
 
 export interface X3kdRow {
@@ -43,13 +50,15 @@ export interface X3kdBenchReport {
   steps: number;
   batchSize: number;
   lr: number;
-  data: { trainFrames: number; valFrames: number; dataSeed: number };
+  data: { trainFrames: number; valFrames: number; dataSeed: number; split: EvaluatedSplit };
   machine: { cpus: string; cores: number; node: string; platform: string };
   /** The student before any training of this bench. */
   start: { mAP: number; NDS: number; params: number };
   rows: X3kdRow[];
   /** Mean over seeds per variant. */
   means: { variant: X3kdVariant; mAP: number; NDS: number }[];
+  /** Every variant (its seeds pooled) against no KD (else the first variant) under the evaluation protocol. */
+  comparison: ProtocolComparison;
   elapsedSeconds: number;
 }
 
@@ -76,15 +85,16 @@ export async function benchX3kd(o: X3kdBenchOptions): Promise<X3kdBenchReport> {
   if (meta.modality !== 'camera') throw new Error(`bench x3kd: --student must be a camera-only model, got '${meta.modality}'`);
   const cfg = taskConfigForModel(meta.config, 'camera');
   const dataCfg = taskConfigForModel(meta.config, 'fusion');
-  o.log(`generating ${o.trainScenes * 3} training and ${o.valScenes * 3} validation frames`);
+  o.log(`generating ${o.trainScenes * 3} training frames`);
   const train = syntheticFrames(0, 0, o.trainScenes, 3);
-  const val = validationFrames({ dataSeed: 0, valScenes: o.valScenes, framesPerScene: 3 });
+  const { frames: val, split } = benchValidationFrames(o);
   const plain = stripTrainOnly(student.graph);
   const plainParams = paramCount(plain);
-  const start = await onnxMetrics(exportOnnx(plain, student.params), val, cfg);
+  const start = await evaluateOnnx(exportOnnx(plain, student.params), val, cfg);
   o.log(`start: mAP ${start.mAP.toFixed(4)} NDS ${start.NDS.toFixed(4)} (${plainParams} params)`);
   const loss = (outputs: Record<string, tf.Tensor>, batch: Batch) => taskLoss({ heatmap: outputs.heatmap, reg: outputs.reg, map: outputs.map }, targetTensors(batch.targets as HostTargets), cfg).total;
   const rows: X3kdRow[] = [];
+  const perFrame = new Map<X3kdVariant, FrameEvaluation[]>(o.variants.map((v) => [v, []]));
   for (const seed of o.seeds) {
     for (const variant of o.variants) {
       const t0 = performance.now();
@@ -120,7 +130,8 @@ export async function benchX3kd(o: X3kdBenchOptions): Promise<X3kdBenchReport> {
       if (exportedParams !== plainParams) {
         throw new Error(`bench x3kd: the exported '${variant}' student has ${exportedParams} parameters, the plain student ${plainParams}: train-only parts reached the artifact`);
       }
-      const m = await onnxMetrics(artifact.onnx, val, cfg);
+      const m = await evaluateOnnx(artifact.onnx, val, cfg);
+      perFrame.get(variant)!.push(m.perFrame);
       result.params.dispose();
       for (const t of [...result.masks.params.values(), ...result.masks.features.values()]) t.dispose();
       const row = { variant, seed, mAP: round(m.mAP, 4), NDS: round(m.NDS, 4), exportedParams, seconds: round((performance.now() - t0) / 1000, 1) };
@@ -135,6 +146,11 @@ export async function benchX3kd(o: X3kdBenchOptions): Promise<X3kdBenchReport> {
     const avg = (k: 'mAP' | 'NDS') => round(rs.reduce((s, r) => s + r[k], 0) / rs.length, 4);
     return { variant, mAP: avg('mAP'), NDS: avg('NDS') };
   });
+  o.log('bootstrap intervals');
+  const { text: _text, ...comparison } = compareModels(
+    o.variants.map((v) => ({ name: v, evals: perFrame.get(v)! })),
+    { baseline: o.variants.includes('no-kd') ? 'no-kd' : o.variants[0] },
+  );
   return {
     method: 'x3kd',
     student: o.student,
@@ -143,25 +159,21 @@ export async function benchX3kd(o: X3kdBenchOptions): Promise<X3kdBenchReport> {
     steps: o.steps,
     batchSize: o.batchSize,
     lr: o.lr,
-    data: { trainFrames: train.length, valFrames: val.length, dataSeed: 0 },
+    data: { trainFrames: train.length, valFrames: val.length, dataSeed: 0, split },
     machine: machineInfo(),
     start: { mAP: round(start.mAP, 4), NDS: round(start.NDS, 4), params: plainParams },
     rows,
     means,
+    comparison,
     elapsedSeconds: round((performance.now() - began) / 1000, 1),
   };
 }
 
-/** The ablation table: per variant, mean mAP / NDS over seeds and the NDS change against no KD. */
+/** The ablation table: per variant, mAP / NDS over seeds with intervals and the paired differences against no KD. */
 export function formatX3kdTable(r: X3kdBenchReport): string {
-  const base = r.means.find((m) => m.variant === 'no-kd');
-  const head = `${'variant'.padEnd(8)}${'mAP'.padStart(8)}${'NDS'.padStart(8)}${'ΔNDS'.padStart(9)}`;
-  const lines = r.means.map((m) => `${m.variant.padEnd(8)}${m.mAP.toFixed(4).padStart(8)}${m.NDS.toFixed(4).padStart(8)}${(base ? (m.NDS - base.NDS >= 0 ? '+' : '') + (m.NDS - base.NDS).toFixed(4) : '').padStart(9)}`);
   return [
-    head,
-    ...lines,
-    '',
-    `student ${r.student} (start mAP ${r.start.mAP.toFixed(4)} NDS ${r.start.NDS.toFixed(4)}), teacher ${r.teacher}; ${r.steps} steps × batch ${r.batchSize}, seeds ${r.seeds.join(',')}; ${r.data.valFrames} validation frames; ${r.elapsedSeconds} s on ${r.machine.cpus} ×${r.machine.cores}`,
+    renderComparison(r.comparison),
+    `student ${r.student} (start mAP ${r.start.mAP.toFixed(4)} NDS ${r.start.NDS.toFixed(4)}), teacher ${r.teacher}; ${r.steps} steps × batch ${r.batchSize}, seeds ${r.seeds.join(',')}; ${r.elapsedSeconds} s on ${r.machine.cpus} ×${r.machine.cores}`,
     '',
   ].join('\n');
 }

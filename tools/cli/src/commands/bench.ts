@@ -1,19 +1,22 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { BevzipError, ERROR_CODES } from '@bevzip/ir';
 import { benchKernels } from '../bench/kernels';
 import { benchTrainStep, formatTrainStep } from '../bench/train-step';
+import { integerAtLeast, positiveNumber } from './cli-options';
 
 /**
  * Method benchmarks need their plugin package, which a user may not have installed; they are loaded
  * only when their subcommand runs, with the install command in the error otherwise.
  */
-function loadMethodBench<T>(module: string, plugin: string): T {
-  try {
-    require.resolve(plugin);
-  } catch {
-    throw new BevzipError(ERROR_CODES.CONFIG, `this benchmark needs ${plugin}; install it with: npm install ${plugin}`);
+function loadMethodBench<T>(module: string, ...plugins: string[]): T {
+  for (const plugin of plugins) {
+    try {
+      require.resolve(plugin);
+    } catch {
+      throw new BevzipError(ERROR_CODES.CONFIG, `this benchmark needs ${plugin}; install it with: npm install ${plugin}`);
+    }
   }
   return require(module) as T;
 }
@@ -30,7 +33,12 @@ function parseJsonOption(flag: string, text: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function emit(result: object, options: { json?: boolean; out?: string }, table: () => string): void {
+interface EmitOptions {
+  json?: boolean;
+  out?: string;
+}
+
+function emit(result: object, options: EmitOptions, table: () => string): void {
   if (options.out) {
     fs.mkdirSync(path.dirname(options.out), { recursive: true });
     fs.writeFileSync(options.out, JSON.stringify(result, null, 2) + '\n');
@@ -38,49 +46,73 @@ function emit(result: object, options: { json?: boolean; out?: string }, table: 
   process.stdout.write(options.json ? JSON.stringify(result) + '\n' : table());
 }
 
-export function registerBench(program: Command): void {
-  const bench = program.command('bench').description('benchmarks that print measured figures (ratios from one run)');
-  const list = (v: string) => v.split(',').map((x) => x.trim());
-  bench
-    .command('altermoma')
-    .description('AlterMOMA vs magnitude/SNIP/SynFlow pruning of the tiny fusion teacher: mAP/NDS, FLOPs, onnxruntime latency, scoring cost')
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const int = integerAtLeast(0);
+const numbers = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
+const names = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
+const list = names;
+function namesOf(allowed: readonly string[]): (v: string) => string[] {
+  return (v) => {
+    const list = names(v);
+    const bad = list.filter((x) => !allowed.includes(x));
+    if (bad.length > 0) throw new InvalidArgumentError(`unknown value(s) ${bad.join(', ')}; expected some of ${allowed.join(', ')}.`);
+    return list;
+  };
+}
+
+/**
+ * A method benchmark command with the options they all share (output, training batch and rate,
+ * training scenes, the validation frames) and its own defaults; `run` gets the parsed options and
+ * the log, and returns the report and how to print it.
+ */
+function methodBench<O>(
+  bench: Command,
+  name: string,
+  description: string,
+  defaults: { trainScenes: number; lr: number },
+  options: (c: Command) => Command,
+  run: (o: O) => Promise<{ report: object; table: () => string }>,
+): void {
+  const c = bench
+    .command(name)
+    .description(description)
     .option('--json', 'print one JSON object instead of a table')
     .option('--out <file>', 'also write the JSON to this file')
-    .option('--teacher <ref>', 'dense model to prune', 'builtin:tiny-fusion')
-    .option('--seeds <list>', 'comma-separated seeds', '0,1')
-    .option('--steps <n>', 'fine-tune steps per pruned model', (v) => parseInt(v, 10), 100)
-    .option('--batch-size <n>', 'fine-tune batch size', (v) => parseInt(v, 10), 2)
-    .option('--lr <x>', 'fine-tune AdamW learning rate (cosine to 0)', parseFloat, 5e-4)
-    .option('--train-scenes <n>', 'synthetic training scenes (3 frames each)', (v) => parseInt(v, 10), 40)
-    .option('--val-scenes <n>', 'synthetic validation scenes (3 frames each)', (v) => parseInt(v, 10), 16)
-    .option('--sparsities <list>', 'unstructured sparsities', '0.8,0.85,0.9')
-    .option('--structured-sparsities <list>', 'channel sparsities', '0.3,0.5')
-    .option('--methods <list>', 'unstructured criteria', 'altermoma,magnitude,snip,synflow')
-    .option('--structured-methods <list>', 'structured criteria', 'altermoma,magnitude,snip')
-    .option('--cost-models <list>', 'models whose scoring cost is measured', 'micro,tiny,small')
-    .option('--latency-repeats <n>', 'onnxruntime runs per latency (median)', (v) => parseInt(v, 10), 30)
-    .option('--altermoma-options <json>', 'extra AlterMOMA plugin options as JSON, e.g. \'{"normalization":"sum","beta":1}\' for the paper\'s literal scores')
-    .action(async (o: Record<string, string | number | boolean | undefined>) => {
-      const { benchAlterMoma, formatAlterMomaTable } = loadMethodBench<typeof import('../bench/altermoma')>('../bench/altermoma', '@bevzip/plugin-altermoma');
-      const r = await benchAlterMoma({
-        teacher: String(o.teacher),
-        seeds: list(String(o.seeds)).map(Number),
-        steps: Number(o.steps),
-        batchSize: Number(o.batchSize),
-        lr: Number(o.lr),
-        trainScenes: Number(o.trainScenes),
-        valScenes: Number(o.valScenes),
-        sparsities: list(String(o.sparsities)).map(Number),
-        structuredSparsities: list(String(o.structuredSparsities)).filter(Boolean).map(Number),
-        methods: list(String(o.methods)) as never,
-        structuredMethods: list(String(o.structuredMethods)).filter(Boolean) as never,
-        costModels: list(String(o.costModels)).filter(Boolean) as never,
-        latencyRepeats: Number(o.latencyRepeats),
-        altermomaOptions: o.altermomaOptions === undefined ? undefined : parseJsonOption('--altermoma-options', String(o.altermomaOptions)),
-        log: (line) => process.stderr.write(`${line}\n`),
-      });
-      emit(r, o as { json?: boolean; out?: string }, () => formatAlterMomaTable(r));
-    });
+    .option('--batch-size <n>', 'training batch size', integerAtLeast(1), 2)
+    .option('--lr <x>', 'AdamW learning rate (cosine to 0)', positiveNumber, defaults.lr)
+    .option('--train-scenes <n>', 'synthetic training scenes (3 frames each)', integerAtLeast(1), defaults.trainScenes)
+    .option('--val-frames <n>', 'only the first N frames of the standard validation split (default: all 360); for a reduced run', integerAtLeast(1));
+  options(c).action(async ({ json, out, ...o }: EmitOptions & Record<string, unknown>) => {
+    const { report, table } = await run({ ...o, log } as O);
+    emit(report, { json, out }, table);
+  });
+}
+
+export function registerBench(program: Command): void {
+  const bench = program.command('bench').description('benchmarks that print measured figures (ratios from one run)');
+  methodBench<import('../bench/altermoma').AlterMomaBenchOptions>(
+    bench,
+    'altermoma',
+    'AlterMOMA vs magnitude/SNIP/SynFlow pruning of the tiny fusion teacher: mAP/NDS with 95% intervals and paired differences, FLOPs, onnxruntime latency, scoring cost',
+    { trainScenes: 40, lr: 5e-4 },
+    (c) =>
+      c
+        .option('--teacher <ref>', 'dense model to prune', 'builtin:tiny-fusion')
+        .option('--seeds <list>', 'comma-separated seeds', numbers, [0, 1])
+        .option('--steps <n>', 'fine-tune steps per pruned model', int, 100)
+        .option('--sparsities <list>', 'unstructured sparsities', numbers, [0.8, 0.85, 0.9])
+        .option('--structured-sparsities <list>', 'channel sparsities', numbers, [0.3, 0.5])
+        .option('--methods <list>', 'unstructured criteria', namesOf(['altermoma', 'magnitude', 'snip', 'synflow']), ['altermoma', 'magnitude', 'snip', 'synflow'])
+        .option('--structured-methods <list>', 'structured criteria', namesOf(['altermoma', 'magnitude', 'snip', 'synflow']), ['altermoma', 'magnitude', 'snip'])
+        .option('--cost-models <list>', 'models whose scoring cost is measured', namesOf(['micro', 'tiny', 'small']), ['micro', 'tiny', 'small'])
+        .option('--latency-repeats <n>', 'onnxruntime runs per latency (median)', int, 30)
+        .option('--altermoma-options <json>', 'extra AlterMOMA plugin options as JSON, e.g. \'{"normalization":"sum","beta":1}\' for the paper\'s literal scores', (v) => parseJsonOption('--altermoma-options', v)),
+    async (o) => {
+      const m = loadMethodBench<typeof import('../bench/altermoma')>('../bench/altermoma', '@bevzip/plugin-altermoma');
+      const report = await m.benchAlterMoma(o);
+      return { report, table: () => m.formatAlterMomaTable(report) };
+    },
+  );
   bench
     .command('export')
     .description('the deployable artifact on the tiny fusion teacher: ONNX file sizes, onnxruntime latency of fp32 / W8A8 / W4A6 / structured 50%, integer kernels after ORT optimisation, artifact vs fake-quant NDS')
@@ -92,44 +124,28 @@ export function registerBench(program: Command): void {
     .option('--val-scenes <n>', 'synthetic validation scenes (3 frames each) for NDS', (v) => parseInt(v, 10), 24)
     .option('--latency-runs <n>', 'onnxruntime runs per latency (median, interleaved)', (v) => parseInt(v, 10), 50)
     .action(async (o: { json?: boolean; out?: string; teacher: string; seed: number; calibrationBatches: number; valScenes: number; latencyRuns: number }) => {
-      const { benchExport, formatExportTable } = loadMethodBench<typeof import('../bench/export')>('../bench/export', '@bevzip/plugin-qdbev');
-      loadMethodBench('../bench/export', '@bevzip/plugin-altermoma');
-      const r = await benchExport({ ...o, log: (line) => process.stderr.write(`${line}\n`) });
+      const { benchExport, formatExportTable } = loadMethodBench<typeof import('../bench/export')>('../bench/export', '@bevzip/plugin-qdbev', '@bevzip/plugin-altermoma');
+      const r = await benchExport({ ...o, log });
       emit(r, o, () => formatExportTable(r));
     });
-  bench
-    .command('x3kd')
-    .description('X3KD ablation on a camera-only student with a frozen LiDAR teacher: no KD, X-IS, X-FD, X-AT, X-OD alone and all four; mAP/NDS of the exported students')
-    .option('--json', 'print one JSON object instead of a table')
-    .option('--out <file>', 'also write the JSON to this file')
-    .option('--student <ref>', 'camera-only student start (random:<config> trains from scratch)', 'builtin:tiny-camera')
-    .option('--teacher <ref>', 'LiDAR (or fusion) teacher', 'builtin:tiny-lidar')
-    .option('--seeds <list>', 'run seeds, comma-separated', '0,1')
-    .option('--steps <n>', 'training steps per variant and seed', (v) => parseInt(v, 10), 300)
-    .option('--batch-size <n>', 'batch size', (v) => parseInt(v, 10), 2)
-    .option('--lr <x>', 'AdamW learning rate (cosine)', parseFloat, 2e-4)
-    .option('--train-scenes <n>', 'synthetic training scenes (3 frames each)', (v) => parseInt(v, 10), 16)
-    .option('--val-scenes <n>', 'synthetic validation scenes (3 frames each)', (v) => parseInt(v, 10), 16)
-    .option('--variants <list>', `comma-separated subset of ${['no-kd', 'x-is', 'x-fd', 'x-at', 'x-od', 'all'].join(',')}`, 'no-kd,x-is,x-fd,x-at,x-od,all')
-    .action(async (o) => {
-      const { benchX3kd, formatX3kdTable, X3KD_VARIANTS } = loadMethodBench<typeof import('../bench/x3kd')>('../bench/x3kd', '@bevzip/plugin-x3kd');
-      const variants = list(String(o.variants));
-      const bad = variants.filter((v) => !(X3KD_VARIANTS as readonly string[]).includes(v));
-      if (bad.length > 0) throw new BevzipError(ERROR_CODES.CONFIG, `bench x3kd: option '--variants': unknown variant(s) ${bad.join(', ')}; expected some of ${X3KD_VARIANTS.join(', ')}`);
-      const r = await benchX3kd({
-        student: String(o.student),
-        teacher: String(o.teacher),
-        seeds: list(String(o.seeds)).map(Number),
-        steps: Number(o.steps),
-        batchSize: Number(o.batchSize),
-        lr: Number(o.lr),
-        trainScenes: Number(o.trainScenes),
-        valScenes: Number(o.valScenes),
-        variants: variants as never,
-        log: (line) => process.stderr.write(`${line}\n`),
-      });
-      emit(r, o as { json?: boolean; out?: string }, () => formatX3kdTable(r));
-    });
+  methodBench<import('../bench/x3kd').X3kdBenchOptions>(
+    bench,
+    'x3kd',
+    'X3KD ablation on a camera-only student with a frozen LiDAR teacher: no KD, X-IS, X-FD, X-AT, X-OD alone and all four; mAP/NDS of the exported students with 95% intervals and paired differences to no KD',
+    { trainScenes: 16, lr: 2e-4 },
+    (c) =>
+      c
+        .option('--student <ref>', 'camera-only student start (random:<config> trains from scratch)', 'builtin:tiny-camera')
+        .option('--teacher <ref>', 'LiDAR (or fusion) teacher', 'builtin:tiny-lidar')
+        .option('--seeds <list>', 'run seeds, comma-separated', numbers, [0, 1])
+        .option('--steps <n>', 'training steps per variant and seed', int, 300)
+        .option('--variants <list>', 'comma-separated subset of no-kd,x-is,x-fd,x-at,x-od,all', namesOf(['no-kd', 'x-is', 'x-fd', 'x-at', 'x-od', 'all']), ['no-kd', 'x-is', 'x-fd', 'x-at', 'x-od', 'all']),
+    async (o) => {
+      const m = loadMethodBench<typeof import('../bench/x3kd')>('../bench/x3kd', '@bevzip/plugin-x3kd');
+      const report = await m.benchX3kd(o);
+      return { report, table: () => m.formatX3kdTable(report) };
+    },
+  );
   bench
     .command('unidistill')
     .description('UniDistill over its four teacher → student settings: no KD, the feature, relation and response terms alone and all three; mAP/NDS of the exported students')
@@ -215,40 +231,26 @@ export function registerBench(program: Command): void {
       });
       emit(r, o as { json?: boolean; out?: string }, () => formatVexkdTable(r));
     });
-  bench
-    .command('qdbev')
-    .description('QD-BEV on the tiny camera teacher: PTQ sensitivity and bit sweep, standard vs progressive QAT, VGD; mAP/NDS, size, BOPs, onnxruntime QDQ latency')
-    .option('--json', 'print one JSON object instead of a table')
-    .option('--out <file>', 'also write the JSON to this file')
-    .option('--teacher <ref>', 'float model (random:<config> for a smoke run)', 'builtin:tiny-camera')
-    .option('--seed <n>', 'run seed', (v) => parseInt(v, 10), 0)
-    .option('--stage-steps <n>', 'QAT steps per progressive stage (standard QAT: 4×)', (v) => parseInt(v, 10), 60)
-    .option('--phase2-steps <n>', 'steps of phase 2 with and without VGD', (v) => parseInt(v, 10), 60)
-    .option('--batch-size <n>', 'QAT batch size', (v) => parseInt(v, 10), 2)
-    .option('--lr <x>', 'AdamW learning rate (cosine per stage)', parseFloat, 2e-4)
-    .option('--calibration-batches <n>', 'calibration batches per part', (v) => parseInt(v, 10), 8)
-    .option('--train-scenes <n>', 'synthetic training scenes (3 frames each)', (v) => parseInt(v, 10), 40)
-    .option('--val-scenes <n>', 'synthetic validation scenes (3 frames each)', (v) => parseInt(v, 10), 16)
-    .option('--temperature <x>', 'VGD softmax temperature', parseFloat, 1)
-    .option('--latency-repeats <n>', 'onnxruntime runs per latency (median)', (v) => parseInt(v, 10), 30)
-    .action(async (o: Record<string, string | number | boolean | undefined>) => {
-      const { benchQdbev, formatQdbevTable } = loadMethodBench<typeof import('../bench/qdbev')>('../bench/qdbev', '@bevzip/plugin-qdbev');
-      const r = await benchQdbev({
-        teacher: String(o.teacher),
-        seed: Number(o.seed),
-        stageSteps: Number(o.stageSteps),
-        phase2Steps: Number(o.phase2Steps),
-        batchSize: Number(o.batchSize),
-        lr: Number(o.lr),
-        calibrationBatches: Number(o.calibrationBatches),
-        trainScenes: Number(o.trainScenes),
-        valScenes: Number(o.valScenes),
-        temperature: Number(o.temperature),
-        latencyRepeats: Number(o.latencyRepeats),
-        log: (line) => process.stderr.write(`${line}\n`),
-      });
-      emit(r, o as { json?: boolean; out?: string }, () => formatQdbevTable(r));
-    });
+  methodBench<import('../bench/qdbev').QdbevBenchOptions>(
+    bench,
+    'qdbev',
+    'QD-BEV on the tiny camera teacher: PTQ sensitivity and bit sweep, standard vs progressive QAT, VGD; mAP/NDS with 95% intervals and paired differences to float32, size, BOPs, onnxruntime QDQ latency',
+    { trainScenes: 40, lr: 2e-4 },
+    (c) =>
+      c
+        .option('--teacher <ref>', 'float model (random:<config> for a smoke run)', 'builtin:tiny-camera')
+        .option('--seed <n>', 'run seed', int, 0)
+        .option('--stage-steps <n>', 'QAT steps per progressive stage (standard QAT: 4×)', int, 60)
+        .option('--phase2-steps <n>', 'steps of phase 2 with and without VGD', int, 60)
+        .option('--calibration-batches <n>', 'calibration batches per part', integerAtLeast(1), 8)
+        .option('--temperature <x>', 'VGD softmax temperature', positiveNumber, 1)
+        .option('--latency-repeats <n>', 'onnxruntime runs per latency (median)', int, 30),
+    async (o) => {
+      const m = loadMethodBench<typeof import('../bench/qdbev')>('../bench/qdbev', '@bevzip/plugin-qdbev');
+      const report = await m.benchQdbev(o);
+      return { report, table: () => m.formatQdbevTable(report) };
+    },
+  );
   bench
     .command('kernels')
     .description(

@@ -90,6 +90,25 @@ describe('bevzip eval options and output', () => {
     expect(h.stderr()).toMatch(/auto, onnxruntime, interpreter/);
     await h.parse('eval', '--ckpt', 'builtin:tiny-fusion', '--json');
     expect(h.seen.eval).toMatchObject({ ckpt: 'builtin:tiny-fusion', json: true, runtime: 'auto' });
+    expect(h.seen.eval!.valFrames).toBeUndefined();
+    await h.parse('eval', '--ckpt', 'builtin:tiny-fusion', '--val-frames', '24', '--val-scenes', '10', '--data-seed', '3');
+    expect(h.seen.eval).toMatchObject({ valFrames: 24, valScenes: 10, dataSeed: 3 });
+    await expect(h.parse('eval', '--ckpt', 'x', '--val-frames', '0')).rejects.toThrow();
+    expect(h.stderr()).toMatch(/--val-frames.*expected an integer ≥ 1/);
+  });
+
+  it('says in --help that the standard split is the default and --val-frames takes its first frames', () => {
+    const program = new Command('bevzip');
+    registerEval(program);
+    const eval_ = program.commands.find((c) => c.name() === 'eval')!;
+    let help = '';
+    eval_.configureOutput({ writeOut: (s) => void (help += s) });
+    eval_.outputHelp();
+    help = help.replace(/\s+/g, ' ');
+    expect(help).toMatch(/standard synthetic validation split \(120 scenes × 3 frames/);
+    expect(help).toMatch(/--val-frames <n> only the first N frames of the split/);
+    expect(help).toMatch(/BEVZIP_CACHE_DIR/);
+    expect(help).toMatch(/1000 resamples, seed 0/);
   });
 
   it('prints mAP, NDS and mIoU at the top level of the JSON and all eight figures in the table', () => {
@@ -112,6 +131,10 @@ describe('bevzip eval options and output', () => {
       model: 'tiny-fusion',
       modality: 'fusion',
       dataSeed: 0,
+      split: { dataSeed: 0, firstScene: 100_000, scenes: 120, framesPerScene: 3, source: 'cache' as const, frames: 48, seconds: 0.1 },
+      perFrame: undefined as never,
+      intervals: { mAP: { lo: 0.41, hi: 0.58 }, NDS: { lo: 0.4, hi: 0.5 }, mIoU: { lo: NaN, hi: NaN } },
+      bootstrap: { resamples: 1000, seed: 0, confidence: 0.95 },
     };
     const json = evalJson(r);
     expect(json).toMatchObject({
@@ -125,10 +148,13 @@ describe('bevzip eval options and output', () => {
       mAAE: 0.1,
     });
     expect(evalJson({ ...r, mIoU: NaN }).mIoU).toBeNull();
+    expect(json.intervals).toEqual({ mAP: { lo: 0.41, hi: 0.58 }, NDS: { lo: 0.4, hi: 0.5 }, mIoU: { lo: null, hi: null } });
     const table = evalTable(r);
+    expect(table).toMatch(/the first 48 of 360 frames \(120 scenes × 3, data seed 0, cached\)/);
+    expect(table).toMatch(/95% bootstrap over the 48 frames, 1000 resamples, seed 0/);
     for (const [label, v] of [
-      ['mAP', '0.5000'],
-      ['NDS', '0.4500'],
+      ['mAP', '0.5000  \\[0.4100, 0.5800\\]'],
+      ['NDS', '0.4500  \\[0.4000, 0.5000\\]'],
       ['mATE', '0.3000'],
       ['mAAE', '0.1000'],
       ['map mIoU', '0.7000'],
