@@ -19,12 +19,12 @@ export function benchValidationFrames(o: Pick<MethodBenchCommon, 'valFrames' | '
   return loadValidationFrames({ valFrames: o.valFrames }, { log: o.log, warn: (w) => o.log(`warning: ${w}`) });
 }
 
-/** mAP and NDS of an ONNX model on frames in onnxruntime (1 thread), with the per-frame results. */
+/** mAP, NDS and map mIoU (NaN without a map head) of an ONNX model on frames in onnxruntime (1 thread), with the per-frame results. */
 export async function evaluateOnnx(
   model: Uint8Array,
   frames: readonly Frame[],
   cfg: TaskConfig,
-): Promise<{ mAP: number; NDS: number; perFrame: FrameEvaluation }> {
+): Promise<{ mAP: number; NDS: number; mIoU: number; perFrame: FrameEvaluation }> {
   const session = await createOrtSession(model, { threads: 1 });
   try {
     const predict: PredictFn = async (feeds) => {
@@ -35,7 +35,7 @@ export async function evaluateOnnx(
     };
     const res = await evaluateModel(frames, predict, cfg, { batchSize: 2 });
     const m = res.presentClassMetrics ?? res.classMetrics;
-    return { mAP: m.meanAp, NDS: m.ndScore, perFrame: res.perFrame };
+    return { mAP: m.meanAp, NDS: m.ndScore, mIoU: res.map?.meanIou ?? Number.NaN, perFrame: res.perFrame };
   } finally {
     await session.release();
   }

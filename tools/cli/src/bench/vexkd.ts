@@ -1,9 +1,10 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { createOrtSession, initBackend, ParamStore, Pipeline, runOrt, stripTrainOnly, type Batch, type Graph } from '@bevzip/ir';
-import type { Frame } from '@bevzip/driving-data';
-import { buildBevFusion, BEV_FUSION_CONFIGS, evaluateModel, frameDataSource, loadModelCheckpoint, MODEL_INFO_FORMAT, saveModelCheckpoint, syntheticFrames, targetTensors, taskConfigForModel, taskLoss, validationFrames, type HostTargets, type PredictFn, type TaskConfig } from '@bevzip/bev-fusion';
+import { initBackend, Pipeline, stripTrainOnly, type Batch } from '@bevzip/ir';
+import { BEV_FUSION_CONFIGS, frameDataSource, MODEL_INFO_FORMAT, saveModelCheckpoint, syntheticFrames, targetTensors, taskConfigForModel, taskLoss, validationFrames, type HostTargets, type TaskConfig } from '@bevzip/bev-fusion';
 import { vexkd, vexkdTeacher, type VexkdInput } from '@bevzip/plugin-vexkd';
+import { evaluateOnnx } from './common';
+import { loadModelRefFor, paramCount } from './kd-common';
 import { round } from './timing';
 
 export const VEXKD_VARIANTS = ['no-kd', 'full-map', 'vexkd'] as const;
@@ -63,33 +64,6 @@ export interface VexkdBenchReport {
   elapsedSeconds: number;
 }
 
-function loadRef(ref: string, modality: Modality | 'fusion'): { graph: Graph; params: ParamStore } {
-  if (ref.startsWith('random:')) {
-    const graph = buildBevFusion(BEV_FUSION_CONFIGS[ref.slice(7) as keyof typeof BEV_FUSION_CONFIGS], modality);
-    return { graph, params: ParamStore.init(graph, 0) };
-  }
-  return loadModelCheckpoint(ref);
-}
-
-const paramCount = (graph: Graph) => graph.params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
-
-async function metricsOf(model: Uint8Array, val: Frame[], cfg: TaskConfig): Promise<{ mAP: number; NDS: number; mIoU: number }> {
-  const session = await createOrtSession(model, { threads: 1 });
-  try {
-    const predict: PredictFn = async (feeds) => {
-      const used = Object.fromEntries(Object.entries(feeds).filter(([n]) => session.inputNames.includes(n)));
-      const out = await runOrt(session, used, session.outputNames.filter((n) => ['heatmap', 'reg', 'map'].includes(n)));
-      const dense = (n: string) => (out[n] ? { data: out[n].data as Float32Array, shape: out[n].dims } : undefined);
-      return { heatmap: dense('heatmap')!, reg: dense('reg')!, map: dense('map') };
-    };
-    const res = await evaluateModel(val, predict, cfg, { batchSize: 2 });
-    const m = res.presentClassMetrics ?? res.classMetrics;
-    return { mAP: m.meanAp, NDS: m.ndScore, mIoU: res.map?.meanIou ?? Number.NaN };
-  } finally {
-    await session.release();
-  }
-}
-
 const lossFor = (cfg: TaskConfig) => (outputs: Record<string, tf.Tensor>, batch: Batch) => taskLoss({ heatmap: outputs.heatmap, reg: outputs.reg, map: outputs.map }, targetTensors(batch.targets as HostTargets), cfg).total;
 
 /**
@@ -102,7 +76,7 @@ const lossFor = (cfg: TaskConfig) => (outputs: Record<string, tf.Tensor>, batch:
 export async function benchVexkd(o: VexkdBenchOptions): Promise<VexkdBenchReport> {
   const began = performance.now();
   await initBackend({});
-  const base = loadRef(o.fusion, 'fusion');
+  const base = loadModelRefFor(o.fusion, 'fusion');
   const meta = base.graph.meta as { config: (typeof BEV_FUSION_CONFIGS)['tiny']; configName: string };
   const dataCfg = taskConfigForModel(meta.config, 'fusion');
   o.log(`generating ${o.trainScenes * 3} training and ${o.valScenes * 3} validation frames`);
@@ -116,7 +90,7 @@ export async function benchVexkd(o: VexkdBenchOptions): Promise<VexkdBenchReport
   const built = await new Pipeline({ seed: 0, graph: base.graph, params: base.params, stages: [stageOf('vexkd-teacher', o.teacherSteps, dataCfg, 0)], export: { opset: 17 } }).use(vexkdTeacher({})).run();
   base.params.dispose();
   const teacher = { graph: built.graph, params: built.params };
-  const tm = await metricsOf(built.artifact!.onnx, val, dataCfg);
+  const tm = await evaluateOnnx(built.artifact!.onnx, val, dataCfg);
   const teacherReport = { steps: o.teacherSteps, mAP: round(tm.mAP, 4), NDS: round(tm.NDS, 4), mIoU: round(tm.mIoU, 4), seconds: round((performance.now() - t0) / 1000, 1) };
   if (o.teacherOut) {
     saveModelCheckpoint(o.teacherOut, built.graph, built.params, { format: MODEL_INFO_FORMAT, version: 1, configName: meta.configName, config: meta.config, modality: 'fusion', training: { from: o.fusion, plugin: 'vexkd-teacher', steps: o.teacherSteps, seed: 0 } });
@@ -126,7 +100,7 @@ export async function benchVexkd(o: VexkdBenchOptions): Promise<VexkdBenchReport
 
   const rows: VexkdRow[] = [];
   for (const modality of o.modalities) {
-    const student = loadRef(o.students[modality], modality);
+    const student = loadModelRefFor(o.students[modality], modality);
     const cfg = taskConfigForModel(meta.config, modality);
     const plainParams = paramCount(stripTrainOnly(student.graph));
     for (const seed of o.seeds) {
@@ -142,7 +116,7 @@ export async function benchVexkd(o: VexkdBenchOptions): Promise<VexkdBenchReport
         const result = await pipeline.run();
         const artifact = result.artifact!;
         if (artifact.params.total !== plainParams) throw new Error(`bench vexkd: the exported ${modality} '${variant}' student has ${artifact.params.total} parameters, the plain student ${plainParams}: train-only parts reached the artifact`);
-        const m = await metricsOf(artifact.onnx, val, cfg);
+        const m = await evaluateOnnx(artifact.onnx, val, cfg);
         result.params.dispose();
         for (const t of [...result.masks.params.values(), ...result.masks.features.values()]) t.dispose();
         const row: VexkdRow = { student: modality, task: 'detection+map', variant, seed, mAP: round(m.mAP, 4), NDS: round(m.NDS, 4), mIoU: round(m.mIoU, 4), exportedParams: artifact.params.total, seconds: round((performance.now() - t1) / 1000, 1) };
