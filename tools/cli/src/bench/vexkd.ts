@@ -115,11 +115,12 @@ export async function benchVexkd(o: VexkdBenchOptions): Promise<VexkdBenchReport
         });
         const result = await pipeline.run();
         const artifact = result.artifact!;
-        if (artifact.params.total !== plainParams) throw new Error(`bench vexkd: the exported ${modality} '${variant}' student has ${artifact.params.total} parameters, the plain student ${plainParams}: train-only parts reached the artifact`);
+        const exportedParams = paramCount(artifact.graph);
+        if (exportedParams !== plainParams) throw new Error(`bench vexkd: the exported ${modality} '${variant}' student has ${exportedParams} parameters, the plain student ${plainParams}: train-only parts reached the artifact`);
         const m = await evaluateOnnx(artifact.onnx, val, cfg);
         result.params.dispose();
         for (const t of [...result.masks.params.values(), ...result.masks.features.values()]) t.dispose();
-        const row: VexkdRow = { student: modality, task: 'detection+map', variant, seed, mAP: round(m.mAP, 4), NDS: round(m.NDS, 4), mIoU: round(m.mIoU, 4), exportedParams: artifact.params.total, seconds: round((performance.now() - t1) / 1000, 1) };
+        const row: VexkdRow = { student: modality, task: 'detection+map', variant, seed, mAP: round(m.mAP, 4), NDS: round(m.NDS, 4), mIoU: round(m.mIoU, 4), exportedParams, seconds: round((performance.now() - t1) / 1000, 1) };
         rows.push(row);
         o.log(`${modality} ${variant.padEnd(8)} seed ${seed}: mAP ${row.mAP.toFixed(4)} NDS ${row.NDS.toFixed(4)} mIoU ${row.mIoU.toFixed(4)} (${row.seconds} s)`);
       }
