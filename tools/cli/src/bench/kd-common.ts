@@ -1,6 +1,9 @@
-import { ParamStore, type Graph } from '@bevzip/ir';
+import type { Observable } from 'rxjs';
+import { ParamStore, type Graph, type StageConfig, type TrainEvent } from '@bevzip/ir';
 import { onnx } from 'onnx-proto';
-import { buildBevFusion, BEV_FUSION_CONFIGS, loadModelCheckpoint } from '@bevzip/bev-fusion';
+import type { Frame } from '@bevzip/driving-data';
+import { buildBevFusion, BEV_FUSION_CONFIGS, frameDataSource, loadModelCheckpoint, type TaskConfig } from '@bevzip/bev-fusion';
+import { pipelineTaskLoss } from '../pipeline/data';
 
 // Shared by the distillation benchmarks: model references and parameter counts (evaluation and
 // machine facts are in ./common).
@@ -24,4 +27,37 @@ export function onnxCounts(model: Uint8Array): { nodes: number; initializerValue
   const m = onnx.ModelProto.decode(model);
   const size = (t: onnx.ITensorProto) => (t.dims ?? []).reduce((a: number, d) => a * Number(d), 1);
   return { nodes: m.graph!.node!.length, initializerValues: m.graph!.initializer!.reduce((n, t) => n + size(t), 0) };
+}
+
+/**
+ * The one training stage of a distillation bench run: batches of `train` built for `dataCfg` (so
+ * any teacher finds its feeds), the task loss of `lossCfg`, AdamW (decay 0.01) with a cosine
+ * schedule over the stage and gradient-norm clip 35, as every variant of every bench uses.
+ */
+export function benchStage(
+  name: string,
+  o: { steps: number; batchSize: number; lr: number; seed: number },
+  data: { train: readonly Frame[]; dataCfg: TaskConfig; lossCfg: TaskConfig },
+  teacher?: StageConfig['teacher'],
+): StageConfig {
+  return {
+    name,
+    steps: o.steps,
+    data: frameDataSource(data.train, data.dataCfg, o.batchSize, o.seed),
+    taskLoss: pipelineTaskLoss(data.lossCfg),
+    teacher,
+    optimizer: { kind: 'adamw', lr: o.lr, weightDecay: 0.01 },
+    schedule: { kind: 'cosine', totalSteps: Math.max(o.steps, 1) },
+    clipNorm: 35,
+  };
+}
+
+/** Logs a run's losses `times` times over its `steps`, and every warning, each line led by `label`. */
+export function logRunProgress(events: Observable<TrainEvent>, label: string, steps: number, times: number, log: (line: string) => void): void {
+  events.subscribe((e) => {
+    if (e.type === 'step' && (e.step + 1) % Math.max(1, Math.floor(steps / times)) === 0) {
+      log(`  ${label} step ${e.step + 1}/${steps} ${Object.entries(e.losses).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ')}`);
+    }
+    if (e.type === 'warning') log(`  warning: ${e.message}`);
+  });
 }

@@ -1,9 +1,8 @@
-import * as tf from '@tensorflow/tfjs';
-import { exportOnnx, initBackend, Pipeline, stripTrainOnly, type Batch } from '@bevzip/ir';
-import { BEV_FUSION_CONFIGS, frameDataSource, syntheticFrames, targetTensors, taskConfigForModel, taskLoss, validationFrames, type HostTargets } from '@bevzip/bev-fusion';
+import { exportOnnx, initBackend, Pipeline, stripTrainOnly } from '@bevzip/ir';
+import { BEV_FUSION_CONFIGS, syntheticFrames, taskConfigForModel, validationFrames } from '@bevzip/bev-fusion';
 import { SETTINGS, settingModalities, unidistill, type Setting, type UnidistillInput } from '@bevzip/plugin-unidistill';
 import { evaluateOnnx, machineInfo } from './common';
-import { loadModelRefFor, onnxCounts, paramCount } from './kd-common';
+import { benchStage, loadModelRefFor, logRunProgress, onnxCounts, paramCount } from './kd-common';
 import { round } from './timing';
 
 /** The ablation rows: no KD, each term alone, all three. */
@@ -133,7 +132,6 @@ export async function benchUnidistill(o: UnidistillBenchOptions): Promise<Unidis
       const t0 = await evaluateOnnx(exportOnnx(stripTrainOnly(teacher.graph), teacher.params), val, taskConfigForModel(teacherMeta.config, m.teacher));
       start.push({ setting, student: { mAP: round(s0.mAP, 4), NDS: round(s0.NDS, 4), params: plainParams }, teacher: { mAP: round(t0.mAP, 4), NDS: round(t0.NDS, 4) } });
       o.log(`${setting}: student start mAP ${s0.mAP.toFixed(4)} NDS ${s0.NDS.toFixed(4)}; teacher mAP ${t0.mAP.toFixed(4)} NDS ${t0.NDS.toFixed(4)}`);
-      const loss = (outputs: Record<string, tf.Tensor>, batch: Batch) => taskLoss({ heatmap: outputs.heatmap, reg: outputs.reg, map: outputs.map }, targetTensors(batch.targets as HostTargets), cfg).total;
       for (const seed of o.seeds) {
         for (const variant of o.variants) {
           const began1 = performance.now();
@@ -142,28 +140,12 @@ export async function benchUnidistill(o: UnidistillBenchOptions): Promise<Unidis
             seed,
             graph: student.graph,
             params: student.params,
-            stages: [
-              {
-                name: 'unidistill',
-                steps: o.steps,
-                // Both modalities' feeds in every batch, so any teacher runs on the student's data.
-                data: frameDataSource(train, dataCfg, o.batchSize, seed),
-                taskLoss: loss,
-                teacher: kd ? teacher : undefined,
-                optimizer: { kind: 'adamw', lr: o.lr, weightDecay: 0.01 },
-                schedule: { kind: 'cosine', totalSteps: Math.max(o.steps, 1) },
-                clipNorm: 35,
-              },
-            ],
+            // Both modalities' feeds in every batch, so any teacher runs on the student's data.
+            stages: [benchStage('unidistill', { ...o, seed }, { train, dataCfg, lossCfg: cfg }, kd ? teacher : undefined)],
             export: { opset: 17 },
           });
           if (kd) pipeline.use(unidistill(kd));
-          pipeline.events.subscribe((e) => {
-            if (e.type === 'step' && (e.step + 1) % Math.max(1, Math.floor(o.steps / 3)) === 0) {
-              o.log(`  ${setting} ${variant} seed ${seed} step ${e.step + 1}/${o.steps} ${Object.entries(e.losses).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ')}`);
-            }
-            if (e.type === 'warning') o.log(`  warning: ${e.message}`);
-          });
+          logRunProgress(pipeline.events, `${setting} ${variant} seed ${seed}`, o.steps, 3, o.log);
           const result = await pipeline.run();
           const artifact = result.artifact!;
           const counts = onnxCounts(artifact.onnx);

@@ -1,10 +1,9 @@
 import * as os from 'node:os';
-import * as tf from '@tensorflow/tfjs';
-import { initBackend, Pipeline, stripTrainOnly, type Batch } from '@bevzip/ir';
-import { BEV_FUSION_CONFIGS, frameDataSource, MODEL_INFO_FORMAT, saveModelCheckpoint, syntheticFrames, targetTensors, taskConfigForModel, taskLoss, validationFrames, type HostTargets, type TaskConfig } from '@bevzip/bev-fusion';
+import { initBackend, Pipeline, stripTrainOnly } from '@bevzip/ir';
+import { BEV_FUSION_CONFIGS, MODEL_INFO_FORMAT, saveModelCheckpoint, syntheticFrames, taskConfigForModel, validationFrames, type TaskConfig } from '@bevzip/bev-fusion';
 import { vexkd, vexkdTeacher, type VexkdInput } from '@bevzip/plugin-vexkd';
 import { evaluateOnnx } from './common';
-import { loadModelRefFor, paramCount } from './kd-common';
+import { benchStage, loadModelRefFor, logRunProgress, paramCount } from './kd-common';
 import { round } from './timing';
 
 export const VEXKD_VARIANTS = ['no-kd', 'full-map', 'vexkd'] as const;
@@ -64,8 +63,6 @@ export interface VexkdBenchReport {
   elapsedSeconds: number;
 }
 
-const lossFor = (cfg: TaskConfig) => (outputs: Record<string, tf.Tensor>, batch: Batch) => taskLoss({ heatmap: outputs.heatmap, reg: outputs.reg, map: outputs.map }, targetTensors(batch.targets as HostTargets), cfg).total;
-
 /**
  * VeXKD on camera-only and LiDAR-only students: a VeXKD teacher is built once (the fusion model's
  * fuser swapped for the MGFM and trained with the task loss), then each student is fine-tuned for
@@ -82,8 +79,7 @@ export async function benchVexkd(o: VexkdBenchOptions): Promise<VexkdBenchReport
   o.log(`generating ${o.trainScenes * 3} training and ${o.valScenes * 3} validation frames`);
   const train = syntheticFrames(0, 0, o.trainScenes, 3);
   const val = validationFrames({ dataSeed: 0, valScenes: o.valScenes, framesPerScene: 3 });
-  const optimizer = { kind: 'adamw' as const, lr: o.lr, weightDecay: 0.01 };
-  const stageOf = (name: string, steps: number, cfg: TaskConfig, seed: number) => ({ name, steps, data: frameDataSource(train, dataCfg, o.batchSize, seed), taskLoss: lossFor(cfg), optimizer, schedule: { kind: 'cosine' as const, totalSteps: Math.max(steps, 1) }, clipNorm: 35 });
+  const stageOf = (name: string, steps: number, cfg: TaskConfig, seed: number) => benchStage(name, { steps, batchSize: o.batchSize, lr: o.lr, seed }, { train, dataCfg, lossCfg: cfg });
 
   const t0 = performance.now();
   o.log(`VeXKD teacher: ${o.fusion} with the MGFM, ${o.teacherSteps} steps`);
@@ -109,10 +105,7 @@ export async function benchVexkd(o: VexkdBenchOptions): Promise<VexkdBenchReport
         const kd: VexkdInput | undefined = variant === 'no-kd' ? undefined : { student: modality, variant: variant === 'vexkd' ? 'masked' : 'full-map', maskTraining: { steps: o.maskSteps } };
         const pipeline = new Pipeline({ seed, graph: student.graph, params: student.params, stages: [{ ...stageOf('vexkd', o.steps, cfg, seed), teacher: kd ? teacher : undefined }], export: { opset: 17 } });
         if (kd) pipeline.use(vexkd(kd));
-        pipeline.events.subscribe((e) => {
-          if (e.type === 'step' && (e.step + 1) % Math.max(1, Math.floor(o.steps / 2)) === 0) o.log(`  ${modality} ${variant} seed ${seed} step ${e.step + 1}/${o.steps} ${Object.entries(e.losses).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ')}`);
-          if (e.type === 'warning') o.log(`  warning: ${e.message}`);
-        });
+        logRunProgress(pipeline.events, `${modality} ${variant} seed ${seed}`, o.steps, 2, o.log);
         const result = await pipeline.run();
         const artifact = result.artifact!;
         const exportedParams = paramCount(artifact.graph);

@@ -1,19 +1,14 @@
-import type * as tf from '@tensorflow/tfjs';
-import { exportOnnx, initBackend, Pipeline, stripTrainOnly, type Batch } from '@bevzip/ir';
+import { exportOnnx, initBackend, Pipeline, stripTrainOnly } from '@bevzip/ir';
 import type { FrameEvaluation } from '@bevzip/driving-data';
 import {
   BEV_FUSION_CONFIGS,
-  frameDataSource,
   syntheticFrames,
-  targetTensors,
   taskConfigForModel,
-  taskLoss,
   type EvaluatedSplit,
-  type HostTargets,
 } from '@bevzip/bev-fusion';
 import { x3kd, type X3kdInput } from '@bevzip/plugin-x3kd';
 import { benchValidationFrames, evaluateOnnx, machineInfo, type MethodBenchCommon } from './common';
-import { loadModelRefFor, paramCount } from './kd-common';
+import { benchStage, loadModelRefFor, logRunProgress, paramCount } from './kd-common';
 import { compareModels, renderComparison, type ProtocolComparison } from './protocol';
 import { round } from './timing';
 
@@ -92,7 +87,6 @@ export async function benchX3kd(o: X3kdBenchOptions): Promise<X3kdBenchReport> {
   const plainParams = paramCount(plain);
   const start = await evaluateOnnx(exportOnnx(plain, student.params), val, cfg);
   o.log(`start: mAP ${start.mAP.toFixed(4)} NDS ${start.NDS.toFixed(4)} (${plainParams} params)`);
-  const loss = (outputs: Record<string, tf.Tensor>, batch: Batch) => taskLoss({ heatmap: outputs.heatmap, reg: outputs.reg, map: outputs.map }, targetTensors(batch.targets as HostTargets), cfg).total;
   const rows: X3kdRow[] = [];
   const perFrame = new Map<X3kdVariant, FrameEvaluation[]>(o.variants.map((v) => [v, []]));
   for (const seed of o.seeds) {
@@ -103,27 +97,11 @@ export async function benchX3kd(o: X3kdBenchOptions): Promise<X3kdBenchReport> {
         seed,
         graph: student.graph,
         params: student.params,
-        stages: [
-          {
-            name: 'x3kd',
-            steps: o.steps,
-            data: frameDataSource(train, dataCfg, o.batchSize, seed),
-            taskLoss: loss,
-            teacher: kd ? teacher : undefined,
-            optimizer: { kind: 'adamw', lr: o.lr, weightDecay: 0.01 },
-            schedule: { kind: 'cosine', totalSteps: Math.max(o.steps, 1) },
-            clipNorm: 35,
-          },
-        ],
+        stages: [benchStage('x3kd', { ...o, seed }, { train, dataCfg, lossCfg: cfg }, kd ? teacher : undefined)],
         export: { opset: 17 },
       });
       if (kd) pipeline.use(x3kd(kd));
-      pipeline.events.subscribe((e) => {
-        if (e.type === 'step' && (e.step + 1) % Math.max(1, Math.floor(o.steps / 4)) === 0) {
-          o.log(`  ${variant} seed ${seed} step ${e.step + 1}/${o.steps} ${Object.entries(e.losses).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ')}`);
-        }
-        if (e.type === 'warning') o.log(`  warning: ${e.message}`);
-      });
+      logRunProgress(pipeline.events, `${variant} seed ${seed}`, o.steps, 4, o.log);
       const result = await pipeline.run();
       const artifact = result.artifact!;
       const exportedParams = paramCount(artifact.graph);
