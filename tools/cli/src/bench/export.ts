@@ -199,28 +199,27 @@ export async function benchExport(o: ExportBenchOptions): Promise<ExportBenchRep
     files.push({ setting: 'structured50', model: pruned.artifact!.onnx, notes: pruned.artifact!.reports.map((r) => `${r.plugin}: ${r.summary}`) });
 
     o.log(`timing ${files.length} files in onnxruntime, ${o.latencyRuns} interleaved runs each`);
+    // One frame's feeds serve the timing and the profiles.
     const feeds = feedsOf(s.val.slice(0, 1), cfg);
-    const sessions = await Promise.all(files.map((f) => createOrtSession(f.model, { threads: 1 })));
-    let latencies: number[];
-    try {
-      const runs = sessions.map((session) => {
-        const used = Object.fromEntries(Object.entries(feeds).filter(([n]) => session.inputNames.includes(n)));
-        return () => runOrt(session, used);
-      });
-      latencies = await interleavedMedians(runs, o.latencyRuns, 3);
-    } finally {
-      await Promise.all(sessions.map((x) => x.release()));
-      tf.dispose(Object.values(feeds));
-    }
     const measured: ExportedFile[] = [];
-    const profileFeeds = feedsOf(s.val.slice(0, 1), cfg);
     try {
+      const sessions = await Promise.all(files.map((f) => createOrtSession(f.model, { threads: 1 })));
+      let latencies: number[];
+      try {
+        const runs = sessions.map((session) => {
+          const used = Object.fromEntries(Object.entries(feeds).filter(([n]) => session.inputNames.includes(n)));
+          return () => runOrt(session, used);
+        });
+        latencies = await interleavedMedians(runs, o.latencyRuns, 3);
+      } finally {
+        await Promise.all(sessions.map((x) => x.release()));
+      }
       for (const [i, f] of files.entries()) {
-        const profileMs = await opProfile(f.model, profileFeeds, Math.max(5, Math.min(20, o.latencyRuns)));
+        const profileMs = await opProfile(f.model, feeds, Math.max(5, Math.min(20, o.latencyRuns)));
         measured.push({ setting: f.setting, bytes: f.model.byteLength, initializerBytes: fileFacts(f.model).initializerBytes, latencyMs: round(latencies[i], 2), optimizedOps: await optimizedOps(f.model), notes: f.notes, profileMs });
       }
     } finally {
-      tf.dispose(Object.values(profileFeeds));
+      tf.dispose(Object.values(feeds));
     }
     const by = (setting: string) => measured.find((m) => m.setting === setting)!;
     const profiled = (f: ExportedFile, keep: (op: string) => boolean) => Object.entries(f.profileMs).reduce((t, [op, ms]) => (keep(op) ? t + ms : t), 0);
