@@ -5,6 +5,8 @@ import type { DType, Graph, NodeDef, TensorInfo } from '../graph';
 import { parseAttrs } from '../infer';
 import { nodesNeeded, type ParamLookup } from '../interpreter';
 import { getOp } from '../ops';
+import { ParamStore } from '../params';
+import { foldBatchNorm } from '../passes/fold-batchnorm';
 import type { OnnxAttrValue, OnnxConstDType, OnnxNodeEmitter } from './emitter';
 
 export interface OnnxExportOptions {
@@ -27,6 +29,12 @@ export interface OnnxExportOptions {
   /** Called for each graph input and after each node's output is produced, e.g. to insert activation QDQ pairs; returns the replacement name. */
   activationHook?: (ctx: { value: string; builder: OnnxModelBuilder }) => string | undefined;
   producer?: string;
+  /**
+   * Fold each eval-mode batch norm into the conv or dense before it (default true), so the file runs
+   * no BatchNormalization: onnxruntime fuses Conv+BN itself, but not a BN after a MatMul on a rank-4
+   * tensor, which then costs two layout Transposes as well. Applies when `params` is a ParamStore.
+   */
+  foldBatchNorm?: boolean;
 }
 
 const DTYPE: Record<OnnxConstDType | DType, number> = {
@@ -160,6 +168,15 @@ function valueInfo(name: string, info: TensorInfo): onnx.IValueInfoProto {
  * function; masks are baked into the weights; requested taps become extra outputs.
  */
 export function exportOnnx(graph: Graph, params: ParamLookup, options: OnnxExportOptions = {}): Uint8Array {
+  if ((options.foldBatchNorm ?? true) && params instanceof ParamStore && graph.nodes.some((n) => n.op === 'batchnorm')) {
+    const read = new Set([...(options.outputs ?? []), ...(options.extraOutputs ?? [])]);
+    const folded = foldBatchNorm(graph, params, read);
+    try {
+      return exportOnnx(folded.graph, folded.params, { ...options, foldBatchNorm: false });
+    } finally {
+      folded.params.dispose();
+    }
+  }
   const opset = options.opset ?? 17;
   const builder = new OnnxModelBuilder(opset);
   const infoOf = new Map<string, TensorInfo>([...graph.inputs.map((i) => [i.name, i] as const), ...graph.params.map((p) => [p.name, p] as const), ...Object.entries(graph.values)]);

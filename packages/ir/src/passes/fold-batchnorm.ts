@@ -9,9 +9,10 @@ import { consumersOf, reinfer } from './reinfer';
  * Folds every eval-mode batch norm that directly follows a conv2d or dense (whose output feeds
  * nothing else) into that layer's weight and bias: W′ = W·s, b′ = (b − μ)·s + β with s = γ/√(σ² + ε)
  * per output channel. The batch norm's output name moves to the layer, so taps and outputs keep their
- * names. Returns a new graph and a new param store; the inputs are left untouched.
+ * names. Layers whose output is in `keep` (values a caller still reads, e.g. exported taps) are left
+ * alone. Returns a new graph and a new param store; the inputs are left untouched.
  */
-export function foldBatchNorm(graph: Graph, params: ParamStore): { graph: Graph; params: ParamStore } {
+export function foldBatchNorm(graph: Graph, params: ParamStore, keep: ReadonlySet<string> = new Set()): { graph: Graph; params: ParamStore } {
   const g = structuredClone(graph);
   const store = params.clone();
   const consumers = consumersOf(g);
@@ -21,7 +22,7 @@ export function foldBatchNorm(graph: Graph, params: ParamStore): { graph: Graph;
     if (bn.op !== 'batchnorm') continue;
     const layer = g.nodes.find((n) => n.outputs[0] === bn.inputs[0]);
     if (!layer || (layer.op !== 'conv2d' && layer.op !== 'dense')) continue;
-    if ((consumers.get(layer.outputs[0]) ?? []).length !== 1 || outputs.has(layer.outputs[0])) continue;
+    if ((consumers.get(layer.outputs[0]) ?? []).length !== 1 || outputs.has(layer.outputs[0]) || keep.has(layer.outputs[0])) continue;
     if (!store.has(layer.inputs[1]) || bn.inputs.slice(1).some((p) => !store.has(p))) continue;
     const { eps } = parseAttrs(getOp('batchnorm'), bn) as { eps: number };
     const [gamma, beta, mean, variance] = bn.inputs.slice(1).map((p) => store.get(p));

@@ -5,6 +5,7 @@ import { ParamStore } from '../params';
 import { exportOnnx } from '../onnx/export';
 import { createOrtSession, runOrt } from '../onnx/ort';
 import { expectClose, maxRelError } from '../testing';
+import { onnx } from 'onnx-proto';
 import { foldBatchNorm } from './fold-batchnorm';
 import { removeChannels } from './remove-channels';
 import { stripTrainOnly } from './strip-train-only';
@@ -121,4 +122,38 @@ describe('graph passes', () => {
     expect(() => removeChannels(graph, params, new Map([['a.weight', [9]]]))).toThrow(/'a\.weight' must keep .* \[0, 8\)/);
     params.dispose();
   });
+  it('exportOnnx folds a batch norm after a dense on a rank-4 tensor: no BatchNormalization, same outputs, taps kept', async () => {
+    // The pillar net's layout: a per-point dense over [batch, pillars, points, features], then BN.
+    const b = new GraphBuilder('pillar-bn');
+    const pts = b.input('pts', [-1, 5, 4, 3]);
+    const lin = b.op('dense', [pts, b.param('weight', [3, 6])]);
+    const bn = b.op('batchnorm', [
+      lin,
+      b.param('gamma', [6], { role: 'norm', init: { kind: 'uniform', min: 0.5, max: 1.5 } }),
+      b.param('beta', [6], { role: 'norm', init: { kind: 'normal', std: 0.1 } }),
+      b.param('mean', [6], { role: 'state', init: { kind: 'normal', std: 0.1 } }),
+      b.param('var', [6], { role: 'state', init: { kind: 'uniform', min: 0.5, max: 2 } }),
+    ]);
+    b.output(b.op('relu', [bn]));
+    const graph = b.build();
+    const params = ParamStore.init(graph, 3);
+    const feed = tf.randomNormal([2, 5, 4, 3], 0, 1, 'float32', 5);
+    const expected = run(graph, params, { pts: feed }).outputs[graph.outputs[0]];
+    const opsOf = (bytes: Uint8Array) => onnx.ModelProto.decode(bytes).graph!.node!.map((n) => n.opType);
+    const folded = exportOnnx(graph, params);
+    expect(opsOf(folded)).not.toContain('BatchNormalization');
+    expect(opsOf(folded)).not.toContain('Transpose');
+    expect(opsOf(exportOnnx(graph, params, { foldBatchNorm: false }))).toContain('BatchNormalization');
+    // A caller that reads the pre-BN value keeps that BN.
+    expect(opsOf(exportOnnx(graph, params, { extraOutputs: [lin] }))).toContain('BatchNormalization');
+    const session = await createOrtSession(folded, { threads: 1 });
+    const got = await runOrt(session, { pts: feed });
+    expect(maxRelError(got[graph.outputs[0]].data, expected.dataSync())).toBeLessThan(1e-5);
+    const before = tf.memory().numTensors;
+    exportOnnx(graph, params);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([feed, expected]);
+    params.dispose();
+  });
 });
+

@@ -267,7 +267,7 @@ export function formatExportTable(r: ExportBenchReport): string {
     ...Object.entries(r.ratios).map(([k, v]) => `${k.padEnd(38)}${v}`),
     '',
     'where the time goes (onnxruntime profile, 1 thread, ms per run, top ops):',
-    ...r.files.map((f) => `  ${f.setting.padEnd(12)}${Object.entries(f.profileMs).slice(0, 7).map(([op, ms]) => `${op} ${ms.toFixed(2)}`).join(', ')}`),
+    ...r.files.map((f) => `  ${f.setting.padEnd(14)}${Object.entries(f.profileMs).slice(0, 7).map(([op, ms]) => `${op} ${ms.toFixed(2)}`).join(', ')}`),
     '',
   ];
   return lines.join('\n');
