@@ -252,6 +252,22 @@ export function registerBench(program: Command): void {
     },
   );
   bench
+    .command('teachers')
+    .description('the shipped teachers (camera-only, LiDAR-only, fusion) on the standard validation split and on scenes they trained on: mAP/NDS/mIoU with 95% intervals, paired differences to LiDAR-only, learning curves from their training logs')
+    .option('--json', 'print one JSON object instead of a table')
+    .option('--out <file>', 'also write the JSON to this file')
+    .option('--camera <ref>', 'camera-only model', 'builtin:tiny-camera')
+    .option('--lidar <ref>', 'LiDAR-only model', 'builtin:tiny-lidar')
+    .option('--fusion <ref>', 'fusion model', 'builtin:tiny-fusion')
+    .option('--val-frames <n>', 'only the first N frames of the standard validation split (default: all 360)', integerAtLeast(1))
+    .option('--train-scenes <n>', 'training scenes to measure the fit on (3 frames each, from scene 0 of data seed 0)', integerAtLeast(1), 120)
+    .option('--curves <dir>', 'folder of the training event logs <name>.jsonl (npm run teachers writes them to $BEVZIP_TEACHER_WORK)')
+    .action(async (o: EmitOptions & { camera: string; lidar: string; fusion: string; valFrames?: number; trainScenes: number; curves?: string }) => {
+      const { benchTeachers, formatTeachersTable } = require('../bench/teachers') as typeof import('../bench/teachers');
+      const r = await benchTeachers({ refs: { 'tiny-camera': o.camera, 'tiny-lidar': o.lidar, 'tiny-fusion': o.fusion }, valFrames: o.valFrames, trainScenes: o.trainScenes, curves: o.curves, log });
+      emit(r, o, () => formatTeachersTable(r));
+    });
+  bench
     .command('kernels')
     .description(
       'wasm conv backprop kernels vs forward conv, interpreter vs plain tfjs, onnxruntime vs interpreter',
