@@ -1,8 +1,10 @@
 import { exportOnnx, initBackend, Pipeline, stripTrainOnly } from '@bevzip/ir';
-import { BEV_FUSION_CONFIGS, syntheticFrames, taskConfigForModel, validationFrames } from '@bevzip/bev-fusion';
+import { BEV_FUSION_CONFIGS, syntheticFrames, taskConfigForModel, type EvaluatedSplit } from '@bevzip/bev-fusion';
+import type { FrameEvaluation } from '@bevzip/driving-data';
 import { SETTINGS, settingModalities, unidistill, type Setting, type UnidistillInput } from '@bevzip/plugin-unidistill';
-import { evaluateOnnx, machineInfo } from './common';
+import { benchValidationFrames, evaluateOnnx, machineInfo, type MethodBenchCommon } from './common';
 import { benchStage, loadModelRefFor, logRunProgress, onnxCounts, paramCount } from './kd-common';
+import { compareModels, renderComparison, type ProtocolComparison } from './protocol';
 import { round } from './timing';
 
 /** The ablation rows: no KD, each term alone, all three. */
@@ -11,7 +13,7 @@ export type UnidistillVariant = (typeof UNIDISTILL_VARIANTS)[number];
 export { SETTINGS as UNIDISTILL_SETTINGS };
 
 /** Settings of `bevzip bench unidistill`. */
-export interface UnidistillBenchOptions {
+export interface UnidistillBenchOptions extends MethodBenchCommon {
   /** Student starts per modality: a checkpoint or `random:<config>` (from scratch). */
   cameraStudent: string;
   lidarStudent: string;
@@ -23,11 +25,6 @@ export interface UnidistillBenchOptions {
   variants: UnidistillVariant[];
   seeds: number[];
   steps: number;
-  batchSize: number;
-  lr: number;
-  trainScenes: number;
-  valScenes: number;
-  log: (line: string) => void;
 }
 
 /** The full-length configuration (`bevzip bench unidistill` without options); a run that differs is labelled reduced. */
@@ -38,7 +35,8 @@ export const UNIDISTILL_FULL = {
   steps: 300,
   batchSize: 2,
   trainScenes: 16,
-  valScenes: 8,
+  /** All of the standard validation split. */
+  valFrames: undefined as number | undefined,
 };
 
 export interface UnidistillRow {
@@ -65,13 +63,15 @@ export interface UnidistillBenchReport {
   steps: number;
   batchSize: number;
   lr: number;
-  data: { trainFrames: number; valFrames: number; dataSeed: number };
+  data: { trainFrames: number; valFrames: number; dataSeed: number; split: EvaluatedSplit };
   machine: ReturnType<typeof machineInfo>;
   /** Per setting, the student before any training of this bench, and the teacher. */
   start: { setting: Setting; student: { mAP: number; NDS: number; params: number }; teacher: { mAP: number; NDS: number } }[];
   rows: UnidistillRow[];
   /** Mean over seeds per setting and variant. */
   means: { setting: Setting; variant: UnidistillVariant; mAP: number; NDS: number }[];
+  /** Per setting, the protocol's comparison of the variants with that setting's no-KD student (intervals over the validation frames). */
+  comparisons: ({ setting: Setting } & ProtocolComparison)[];
   elapsedSeconds: number;
 }
 
@@ -92,7 +92,7 @@ function reductions(o: UnidistillBenchOptions): string[] {
   diff('steps', o.steps, UNIDISTILL_FULL.steps);
   diff('batchSize', o.batchSize, UNIDISTILL_FULL.batchSize);
   diff('trainScenes', o.trainScenes, UNIDISTILL_FULL.trainScenes);
-  diff('valScenes', o.valScenes, UNIDISTILL_FULL.valScenes);
+  diff('valFrames', o.valFrames, UNIDISTILL_FULL.valFrames);
   return out;
 }
 
@@ -101,15 +101,17 @@ function reductions(o: UnidistillBenchOptions): string[] {
  * same steps and seeds with no KD, with each of the feature, relation and response terms alone, and
  * with all three (the setting's default weights, adapters on). Every student is exported (adapters
  * stripped; its parameter count is asserted equal to the plain student's) and evaluated in
- * onnxruntime on the synthetic validation scenes.
+ * onnxruntime on the standard validation split; each setting's table has the protocol's intervals.
  */
 export async function benchUnidistill(o: UnidistillBenchOptions): Promise<UnidistillBenchReport> {
   const began = performance.now();
   await initBackend({});
   const refs = { cameraStudent: o.cameraStudent, lidarStudent: o.lidarStudent, cameraTeacher: o.cameraTeacher, lidarTeacher: o.lidarTeacher, fusionTeacher: o.fusionTeacher };
-  o.log(`generating ${o.trainScenes * 3} training and ${o.valScenes * 3} validation frames`);
+  o.log(`generating ${o.trainScenes * 3} training frames`);
   const train = syntheticFrames(0, 0, o.trainScenes, 3);
-  const val = validationFrames({ dataSeed: 0, valScenes: o.valScenes, framesPerScene: 3 });
+  const { frames: val, split } = benchValidationFrames(o);
+  const perFrame = new Map<string, FrameEvaluation[]>();
+  const key = (setting: Setting, variant: UnidistillVariant) => `${setting}|${variant}`;
   const rows: UnidistillRow[] = [];
   const start: UnidistillBenchReport['start'] = [];
   for (const setting of o.settings) {
@@ -153,6 +155,7 @@ export async function benchUnidistill(o: UnidistillBenchOptions): Promise<Unidis
             throw new Error(`bench unidistill: the exported ${setting} '${variant}' student has ${counts.nodes} ONNX nodes and ${counts.initializerValues} initializer values, the plain student ${plainCounts.nodes} and ${plainCounts.initializerValues}: train-only parts reached the artifact`);
           }
           const metrics = await evaluateOnnx(artifact.onnx, val, cfg);
+          perFrame.set(key(setting, variant), [...(perFrame.get(key(setting, variant)) ?? []), metrics.perFrame]);
           result.params.dispose();
           for (const t of [...result.masks.params.values(), ...result.masks.features.values()]) t.dispose();
           const row = { setting, variant, seed, mAP: round(metrics.mAP, 4), NDS: round(metrics.NDS, 4), exportedParams: paramCount(artifact.graph), onnxNodes: counts.nodes, seconds: round((performance.now() - began1) / 1000, 1) };
@@ -172,6 +175,14 @@ export async function benchUnidistill(o: UnidistillBenchOptions): Promise<Unidis
       return { setting, variant, mAP: avg('mAP'), NDS: avg('NDS') };
     }),
   );
+  o.log('bootstrap intervals');
+  const comparisons = o.settings.map((setting) => {
+    const { text: _text, ...c } = compareModels(
+      o.variants.map((v) => ({ name: v, evals: perFrame.get(key(setting, v))! })),
+      { baseline: o.variants.includes('no-kd') ? 'no-kd' : o.variants[0] },
+    );
+    return { setting, ...c };
+  });
   const reduced = reductions(o);
   return {
     method: 'unidistill',
@@ -184,29 +195,21 @@ export async function benchUnidistill(o: UnidistillBenchOptions): Promise<Unidis
     steps: o.steps,
     batchSize: o.batchSize,
     lr: o.lr,
-    data: { trainFrames: train.length, valFrames: val.length, dataSeed: 0 },
+    data: { trainFrames: train.length, valFrames: val.length, dataSeed: 0, split },
     machine: machineInfo(),
     start,
     rows,
     means,
+    comparisons,
     elapsedSeconds: round((performance.now() - began) / 1000, 1),
   };
 }
 
-/** Per setting and variant: mean mAP / NDS over seeds and the changes against that setting's no-KD student. */
+/** Per setting, the variants' mAP / NDS with intervals and the paired differences against that setting's no-KD student. */
 export function formatUnidistillTable(r: UnidistillBenchReport): string {
-  const head = `${'setting'.padEnd(16)}${'variant'.padEnd(10)}${'mAP'.padStart(8)}${'NDS'.padStart(8)}${'ΔmAP'.padStart(9)}${'ΔNDS'.padStart(9)}`;
-  const signed = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(4);
-  const lines = r.means.map((m) => {
-    const base = r.means.find((b) => b.setting === m.setting && b.variant === 'no-kd');
-    const d = (k: 'mAP' | 'NDS') => (base ? signed(m[k] - base[k]) : '');
-    return `${m.setting.padEnd(16)}${m.variant.padEnd(10)}${m.mAP.toFixed(4).padStart(8)}${m.NDS.toFixed(4).padStart(8)}${d('mAP').padStart(9)}${d('NDS').padStart(9)}`;
-  });
   const starts = r.start.map((s) => `${s.setting}: student start mAP ${s.student.mAP.toFixed(4)} NDS ${s.student.NDS.toFixed(4)}, teacher mAP ${s.teacher.mAP.toFixed(4)} NDS ${s.teacher.NDS.toFixed(4)}`);
   return [
-    head,
-    ...lines,
-    '',
+    ...r.comparisons.map((c) => renderComparison(c, c.setting)),
     ...starts,
     `${r.reduced ? `REDUCED run (${r.reductions.join('; ')})` : 'full run'}: ${r.steps} steps × batch ${r.batchSize}, seeds ${r.seeds.join(',')}; ${r.data.valFrames} validation frames; ${r.elapsedSeconds} s on ${r.machine.cpus} ×${r.machine.cores}`,
     '',

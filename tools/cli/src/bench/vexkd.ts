@@ -1,9 +1,10 @@
-import * as os from 'node:os';
 import { initBackend, Pipeline, stripTrainOnly } from '@bevzip/ir';
-import { BEV_FUSION_CONFIGS, MODEL_INFO_FORMAT, saveModelCheckpoint, syntheticFrames, taskConfigForModel, validationFrames, type TaskConfig } from '@bevzip/bev-fusion';
+import { BEV_FUSION_CONFIGS, MODEL_INFO_FORMAT, saveModelCheckpoint, syntheticFrames, taskConfigForModel, type EvaluatedSplit, type TaskConfig } from '@bevzip/bev-fusion';
+import type { FrameEvaluation } from '@bevzip/driving-data';
 import { vexkd, vexkdTeacher, type VexkdInput } from '@bevzip/plugin-vexkd';
-import { evaluateOnnx } from './common';
+import { benchValidationFrames, evaluateOnnx, machineInfo, type MethodBenchCommon } from './common';
 import { benchStage, loadModelRefFor, logRunProgress, paramCount } from './kd-common';
+import { compareModels, renderComparison, type ProtocolComparison } from './protocol';
 import { round } from './timing';
 
 export const VEXKD_VARIANTS = ['no-kd', 'full-map', 'vexkd'] as const;
@@ -11,7 +12,7 @@ export type VexkdVariant = (typeof VEXKD_VARIANTS)[number];
 type Modality = 'camera' | 'lidar';
 
 /** Settings of `bevzip bench vexkd`. */
-export interface VexkdBenchOptions {
+export interface VexkdBenchOptions extends MethodBenchCommon {
   /** Fusion model the VeXKD teacher starts from (its fuser is replaced by the MGFM and trained). */
   fusion: string;
   students: Record<Modality, string>;
@@ -20,16 +21,11 @@ export interface VexkdBenchOptions {
   maskSteps: number;
   seeds: number[];
   steps: number;
-  batchSize: number;
-  lr: number;
-  trainScenes: number;
-  valScenes: number;
   variants: VexkdVariant[];
   /** Also write the trained VeXKD teacher here as a model directory (a pipeline file's `teacher`). */
   teacherOut?: string;
   /** Label written into the report (e.g. the reduced run's reason). */
   label?: string;
-  log: (line: string) => void;
 }
 
 export interface VexkdRow {
@@ -56,10 +52,12 @@ export interface VexkdBenchReport {
   steps: number;
   batchSize: number;
   lr: number;
-  data: { trainFrames: number; valFrames: number; dataSeed: number };
-  machine: { cpus: string; cores: number; node: string; platform: string };
+  data: { trainFrames: number; valFrames: number; dataSeed: number; split: EvaluatedSplit };
+  machine: ReturnType<typeof machineInfo>;
   rows: VexkdRow[];
   means: { student: Modality; variant: VexkdVariant; mAP: number; NDS: number; mIoU: number }[];
+  /** Per student, the protocol's comparison of the variants with no KD (intervals over the validation frames; mIoU as a mean column). */
+  comparisons: ({ student: Modality } & ProtocolComparison)[];
   elapsedSeconds: number;
 }
 
@@ -76,9 +74,10 @@ export async function benchVexkd(o: VexkdBenchOptions): Promise<VexkdBenchReport
   const base = loadModelRefFor(o.fusion, 'fusion');
   const meta = base.graph.meta as { config: (typeof BEV_FUSION_CONFIGS)['tiny']; configName: string };
   const dataCfg = taskConfigForModel(meta.config, 'fusion');
-  o.log(`generating ${o.trainScenes * 3} training and ${o.valScenes * 3} validation frames`);
+  o.log(`generating ${o.trainScenes * 3} training frames`);
   const train = syntheticFrames(0, 0, o.trainScenes, 3);
-  const val = validationFrames({ dataSeed: 0, valScenes: o.valScenes, framesPerScene: 3 });
+  const { frames: val, split } = benchValidationFrames(o);
+  const perFrame = new Map<string, FrameEvaluation[]>();
   const stageOf = (name: string, steps: number, cfg: TaskConfig, seed: number) => benchStage(name, { steps, batchSize: o.batchSize, lr: o.lr, seed }, { train, dataCfg, lossCfg: cfg });
 
   const t0 = performance.now();
@@ -111,6 +110,7 @@ export async function benchVexkd(o: VexkdBenchOptions): Promise<VexkdBenchReport
         const exportedParams = paramCount(artifact.graph);
         if (exportedParams !== plainParams) throw new Error(`bench vexkd: the exported ${modality} '${variant}' student has ${exportedParams} parameters, the plain student ${plainParams}: train-only parts reached the artifact`);
         const m = await evaluateOnnx(artifact.onnx, val, cfg);
+        perFrame.set(`${modality}|${variant}`, [...(perFrame.get(`${modality}|${variant}`) ?? []), m.perFrame]);
         result.params.dispose();
         for (const t of [...result.masks.params.values(), ...result.masks.features.values()]) t.dispose();
         const row: VexkdRow = { student: modality, task: 'detection+map', variant, seed, mAP: round(m.mAP, 4), NDS: round(m.NDS, 4), mIoU: round(m.mIoU, 4), exportedParams, seconds: round((performance.now() - t1) / 1000, 1) };
@@ -128,7 +128,14 @@ export async function benchVexkd(o: VexkdBenchOptions): Promise<VexkdBenchReport
       return { student, variant, mAP: avg('mAP'), NDS: avg('NDS'), mIoU: avg('mIoU') };
     }),
   );
-  const cpus = os.cpus();
+  o.log('bootstrap intervals');
+  const comparisons = o.modalities.map((student) => {
+    const { text: _text, ...c } = compareModels(
+      o.variants.map((v) => ({ name: v, evals: perFrame.get(`${student}|${v}`)!, extra: { 'mIoU (mean)': means.find((m) => m.student === student && m.variant === v)!.mIoU.toFixed(4) } })),
+      { baseline: o.variants.includes('no-kd') ? 'no-kd' : o.variants[0] },
+    );
+    return { student, ...c };
+  });
   return {
     method: 'vexkd',
     ...(o.label ? { label: o.label } : {}),
@@ -140,26 +147,19 @@ export async function benchVexkd(o: VexkdBenchOptions): Promise<VexkdBenchReport
     steps: o.steps,
     batchSize: o.batchSize,
     lr: o.lr,
-    data: { trainFrames: train.length, valFrames: val.length, dataSeed: 0 },
-    machine: { cpus: cpus[0]?.model ?? 'unknown', cores: cpus.length, node: process.version, platform: `${os.platform()} ${os.arch()}` },
+    data: { trainFrames: train.length, valFrames: val.length, dataSeed: 0, split },
+    machine: machineInfo(),
     rows,
     means,
+    comparisons,
     elapsedSeconds: round((performance.now() - began) / 1000, 1),
   };
 }
 
-/** Per student and variant: mean mAP / NDS / mIoU over seeds and the NDS change against no KD. */
+/** Per student, the variants' mAP / NDS with intervals and the paired differences against no KD, and their mean mIoU. */
 export function formatVexkdTable(r: VexkdBenchReport): string {
-  const head = `${'student'.padEnd(8)}${'variant'.padEnd(10)}${'mAP'.padStart(8)}${'NDS'.padStart(8)}${'mIoU'.padStart(8)}${'ΔNDS'.padStart(9)}`;
-  const lines = r.means.map((m) => {
-    const base = r.means.find((b) => b.student === m.student && b.variant === 'no-kd');
-    const d = base ? m.NDS - base.NDS : undefined;
-    return `${m.student.padEnd(8)}${m.variant.padEnd(10)}${m.mAP.toFixed(4).padStart(8)}${m.NDS.toFixed(4).padStart(8)}${m.mIoU.toFixed(4).padStart(8)}${(d === undefined ? '' : (d >= 0 ? '+' : '') + d.toFixed(4)).padStart(9)}`;
-  });
   return [
-    head,
-    ...lines,
-    '',
+    ...r.comparisons.map((c) => renderComparison(c, `${c.student}-only student`)),
     `${r.label ? `${r.label}; ` : ''}teacher ${r.fusion} + MGFM (${r.teacher.steps} steps: mAP ${r.teacher.mAP} NDS ${r.teacher.NDS} mIoU ${r.teacher.mIoU}); mask training ${r.maskSteps} steps; ${r.steps} steps × batch ${r.batchSize}, seeds ${r.seeds.join(',')}; ${r.data.valFrames} validation frames; ${r.elapsedSeconds} s on ${r.machine.cpus} ×${r.machine.cores}`,
     '',
   ].join('\n');

@@ -14,7 +14,7 @@ function program(): { p: Command; out: () => string } {
 }
 
 describe('method bench options', () => {
-  it.each(['qdbev', 'altermoma', 'x3kd'])('bench %s shares the common options, with --val-frames for a reduced run', async (name) => {
+  it.each(['qdbev', 'altermoma', 'x3kd', 'unidistill', 'vexkd'])('bench %s shares the common options, with --val-frames for a reduced run', async (name) => {
     const { p, out } = program();
     await expect(p.parseAsync(['node', 'bevzip', 'bench', name, '--help'])).rejects.toThrow(CommanderError);
     for (const flag of ['--json', '--out <file>', '--batch-size <n>', '--lr <x>', '--train-scenes <n>'])
@@ -28,6 +28,8 @@ describe('method bench options', () => {
     const bad = [
       ['x3kd', '--variants', 'no-kd,x-zz', /--variants.*unknown value\(s\) x-zz; expected some of no-kd, x-is/],
       ['altermoma', '--methods', 'magnitude,lottery', /--methods.*unknown value\(s\) lottery/],
+      ['unidistill', '--settings', 'lidar->camera,radar->camera', /--settings.*unknown value\(s\) radar->camera/],
+      ['vexkd', '--students', 'camera,radar', /--students.*unknown value\(s\) radar/],
       ['qdbev', '--val-frames', '0', /--val-frames.*expected an integer ≥ 1/],
       ['qdbev', '--lr', '-1', /--lr.*expected a positive number/],
     ] as const;

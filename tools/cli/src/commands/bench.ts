@@ -50,7 +50,6 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 const int = integerAtLeast(0);
 const numbers = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
 const names = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
-const list = names;
 function namesOf(allowed: readonly string[]): (v: string) => string[] {
   return (v) => {
     const list = names(v);
@@ -146,91 +145,53 @@ export function registerBench(program: Command): void {
       return { report, table: () => m.formatX3kdTable(report) };
     },
   );
-  bench
-    .command('unidistill')
-    .description('UniDistill over its four teacher → student settings: no KD, the feature, relation and response terms alone and all three; mAP/NDS of the exported students')
-    .option('--json', 'print one JSON object instead of a table')
-    .option('--out <file>', 'also write the JSON to this file')
-    .option('--camera-student <ref>', 'camera student start (random:<config> trains from scratch)', 'builtin:tiny-camera')
-    .option('--lidar-student <ref>', 'LiDAR student start', 'builtin:tiny-lidar')
-    .option('--camera-teacher <ref>', 'camera teacher (camera->lidar)', 'builtin:tiny-camera')
-    .option('--lidar-teacher <ref>', 'LiDAR teacher (lidar->camera)', 'builtin:tiny-lidar')
-    .option('--fusion-teacher <ref>', 'fusion teacher (fusion->camera, fusion->lidar)', 'builtin:tiny-fusion')
-    .option('--settings <list>', 'comma-separated subset of lidar->camera,fusion->camera,camera->lidar,fusion->lidar', 'lidar->camera,fusion->camera,camera->lidar,fusion->lidar')
-    .option('--variants <list>', 'comma-separated subset of no-kd,feature,relation,response,all', 'no-kd,feature,relation,response,all')
-    .option('--seeds <list>', 'run seeds, comma-separated', '0,1')
-    .option('--steps <n>', 'training steps per setting, variant and seed', (v) => parseInt(v, 10), 300)
-    .option('--batch-size <n>', 'batch size', (v) => parseInt(v, 10), 2)
-    .option('--lr <x>', 'AdamW learning rate (cosine)', parseFloat, 2e-4)
-    .option('--train-scenes <n>', 'synthetic training scenes (3 frames each)', (v) => parseInt(v, 10), 16)
-    .option('--val-scenes <n>', 'synthetic validation scenes (3 frames each)', (v) => parseInt(v, 10), 8)
-    .action(async (o) => {
-      const { benchUnidistill, formatUnidistillTable, UNIDISTILL_SETTINGS, UNIDISTILL_VARIANTS } = loadMethodBench<typeof import('../bench/unidistill')>('../bench/unidistill', '@bevzip/plugin-unidistill');
-      const pick = <T extends string>(option: string, value: string, allowed: readonly T[]): T[] => {
-        const got = list(value);
-        const bad = got.filter((v) => !(allowed as readonly string[]).includes(v));
-        if (bad.length > 0) throw new BevzipError(ERROR_CODES.CONFIG, `bench unidistill: option '${option}': unknown value(s) ${bad.join(', ')}; expected some of ${allowed.join(', ')}`);
-        return got as T[];
-      };
-      const r = await benchUnidistill({
-        cameraStudent: String(o.cameraStudent),
-        lidarStudent: String(o.lidarStudent),
-        cameraTeacher: String(o.cameraTeacher),
-        lidarTeacher: String(o.lidarTeacher),
-        fusionTeacher: String(o.fusionTeacher),
-        settings: pick('--settings', String(o.settings), UNIDISTILL_SETTINGS),
-        variants: pick('--variants', String(o.variants), UNIDISTILL_VARIANTS),
-        seeds: list(String(o.seeds)).map(Number),
-        steps: Number(o.steps),
-        batchSize: Number(o.batchSize),
-        lr: Number(o.lr),
-        trainScenes: Number(o.trainScenes),
-        valScenes: Number(o.valScenes),
-        log: (line) => process.stderr.write(`${line}\n`),
-      });
-      emit(r, o as { json?: boolean; out?: string }, () => formatUnidistillTable(r));
-    });
-  bench
-    .command('vexkd')
-    .description('VeXKD on camera-only and LiDAR-only students from an MGFM fusion teacher: no KD, full-map KD, masked KD; mAP/NDS/mIoU of the exported students')
-    .option('--json', 'print one JSON object instead of a table')
-    .option('--out <file>', 'also write the JSON to this file')
-    .option('--fusion <ref>', 'fusion model the VeXKD teacher starts from', 'builtin:tiny-fusion')
-    .option('--camera <ref>', 'camera-only student start', 'builtin:tiny-camera')
-    .option('--lidar <ref>', 'LiDAR-only student start', 'builtin:tiny-lidar')
-    .option('--students <list>', 'student modalities, comma-separated', 'camera,lidar')
-    .option('--teacher-steps <n>', 'steps training the MGFM teacher', (v) => parseInt(v, 10), 300)
-    .option('--mask-steps <n>', 'mask-training steps (teacher frozen)', (v) => parseInt(v, 10), 100)
-    .option('--seeds <list>', 'run seeds, comma-separated', '0,1')
-    .option('--steps <n>', 'student steps per variant and seed', (v) => parseInt(v, 10), 300)
-    .option('--batch-size <n>', 'batch size', (v) => parseInt(v, 10), 2)
-    .option('--lr <x>', 'AdamW learning rate (cosine)', parseFloat, 2e-4)
-    .option('--train-scenes <n>', 'synthetic training scenes (3 frames each)', (v) => parseInt(v, 10), 16)
-    .option('--val-scenes <n>', 'synthetic validation scenes (3 frames each)', (v) => parseInt(v, 10), 16)
-    .option('--variants <list>', 'comma-separated subset of no-kd,full-map,vexkd', 'no-kd,full-map,vexkd')
-    .option('--label <text>', 'label stored in the report (e.g. a reduced run)')
-    .option('--teacher-out <dir>', 'also write the trained VeXKD teacher as a model directory (for a pipeline file)')
-    .action(async (o) => {
-      const { benchVexkd, formatVexkdTable } = loadMethodBench<typeof import('../bench/vexkd')>('../bench/vexkd', '@bevzip/plugin-vexkd');
-      const r = await benchVexkd({
-        fusion: String(o.fusion),
-        students: { camera: String(o.camera), lidar: String(o.lidar) },
-        modalities: list(String(o.students)) as never,
-        teacherSteps: Number(o.teacherSteps),
-        maskSteps: Number(o.maskSteps),
-        seeds: list(String(o.seeds)).map(Number),
-        steps: Number(o.steps),
-        batchSize: Number(o.batchSize),
-        lr: Number(o.lr),
-        trainScenes: Number(o.trainScenes),
-        valScenes: Number(o.valScenes),
-        variants: list(String(o.variants)) as never,
-        label: o.label === undefined ? undefined : String(o.label),
-        teacherOut: o.teacherOut === undefined ? undefined : String(o.teacherOut),
-        log: (line) => process.stderr.write(`${line}\n`),
-      });
-      emit(r, o as { json?: boolean; out?: string }, () => formatVexkdTable(r));
-    });
+  methodBench<import('../bench/unidistill').UnidistillBenchOptions>(
+    bench,
+    'unidistill',
+    'UniDistill over its four teacher → student settings: no KD, the feature, relation and response terms alone and all three; mAP/NDS of the exported students with 95% intervals and paired differences to each setting\'s no-KD student',
+    { trainScenes: 16, lr: 2e-4 },
+    (c) =>
+      c
+        .option('--camera-student <ref>', 'camera student start (random:<config> trains from scratch)', 'builtin:tiny-camera')
+        .option('--lidar-student <ref>', 'LiDAR student start', 'builtin:tiny-lidar')
+        .option('--camera-teacher <ref>', 'camera teacher (camera->lidar)', 'builtin:tiny-camera')
+        .option('--lidar-teacher <ref>', 'LiDAR teacher (lidar->camera)', 'builtin:tiny-lidar')
+        .option('--fusion-teacher <ref>', 'fusion teacher (fusion->camera, fusion->lidar)', 'builtin:tiny-fusion')
+        .option('--settings <list>', 'comma-separated subset of lidar->camera,fusion->camera,camera->lidar,fusion->lidar', namesOf(['lidar->camera', 'fusion->camera', 'camera->lidar', 'fusion->lidar']), ['lidar->camera', 'fusion->camera', 'camera->lidar', 'fusion->lidar'])
+        .option('--variants <list>', 'comma-separated subset of no-kd,feature,relation,response,all', namesOf(['no-kd', 'feature', 'relation', 'response', 'all']), ['no-kd', 'feature', 'relation', 'response', 'all'])
+        .option('--seeds <list>', 'run seeds, comma-separated', numbers, [0, 1])
+        .option('--steps <n>', 'training steps per setting, variant and seed', int, 300),
+    async (o) => {
+      const m = loadMethodBench<typeof import('../bench/unidistill')>('../bench/unidistill', '@bevzip/plugin-unidistill');
+      const report = await m.benchUnidistill(o);
+      return { report, table: () => m.formatUnidistillTable(report) };
+    },
+  );
+  methodBench<Omit<import('../bench/vexkd').VexkdBenchOptions, 'students' | 'modalities'> & { camera: string; lidar: string; students: ('camera' | 'lidar')[] }>(
+    bench,
+    'vexkd',
+    'VeXKD on camera-only and LiDAR-only students from an MGFM fusion teacher: no KD, full-map KD, masked KD; mAP/NDS of the exported students with 95% intervals and paired differences to no KD, mIoU',
+    { trainScenes: 16, lr: 2e-4 },
+    (c) =>
+      c
+        .option('--fusion <ref>', 'fusion model the VeXKD teacher starts from', 'builtin:tiny-fusion')
+        .option('--camera <ref>', 'camera-only student start', 'builtin:tiny-camera')
+        .option('--lidar <ref>', 'LiDAR-only student start', 'builtin:tiny-lidar')
+        .option('--students <list>', 'student modalities, comma-separated', namesOf(['camera', 'lidar']), ['camera', 'lidar'])
+        .option('--teacher-steps <n>', 'steps training the MGFM teacher', int, 300)
+        .option('--mask-steps <n>', 'mask-training steps (teacher frozen)', int, 100)
+        .option('--seeds <list>', 'run seeds, comma-separated', numbers, [0, 1])
+        .option('--steps <n>', 'student steps per variant and seed', int, 300)
+        .option('--variants <list>', 'comma-separated subset of no-kd,full-map,vexkd', namesOf(['no-kd', 'full-map', 'vexkd']), ['no-kd', 'full-map', 'vexkd'])
+        .option('--label <text>', 'label stored in the report (e.g. a reduced run)')
+        .option('--teacher-out <dir>', 'also write the trained VeXKD teacher as a model directory (for a pipeline file)'),
+    async (o) => {
+      const m = loadMethodBench<typeof import('../bench/vexkd')>('../bench/vexkd', '@bevzip/plugin-vexkd');
+      const { camera, lidar, students, ...rest } = o;
+      const report = await m.benchVexkd({ ...rest, students: { camera, lidar }, modalities: students });
+      return { report, table: () => m.formatVexkdTable(report) };
+    },
+  );
   methodBench<import('../bench/qdbev').QdbevBenchOptions>(
     bench,
     'qdbev',
