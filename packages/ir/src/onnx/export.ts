@@ -35,6 +35,34 @@ export interface OnnxExportOptions {
    * tensor, which then costs two layout Transposes as well. Applies when `params` is a ParamStore.
    */
   foldBatchNorm?: boolean;
+  /**
+   * Graph inputs fixed at export (e.g. a fixed camera rig's frustum-to-cell index): each becomes an
+   * initializer of the given value and leaves the model's inputs, so onnxruntime constant-folds what
+   * depends on it alone (the BEV pool's sort) when it loads the file.
+   */
+  constantInputs?: Readonly<Record<string, ConstantInput>>;
+}
+
+/** The value of a graph input baked into an export. */
+export interface ConstantInput {
+  data: Int32Array | Float32Array;
+  dims: readonly number[];
+}
+
+/** Checks a constant input against the graph input it replaces: known name, dtype, rank and fixed dims. */
+function checkConstantInputs(graph: Graph, constants: Readonly<Record<string, ConstantInput>>): void {
+  for (const [name, c] of Object.entries(constants)) {
+    const input = graph.inputs.find((i) => i.name === name);
+    const fail = (why: string) => {
+      throw new BevzipError(ERROR_CODES.ONNX_EXPORT, `constant input '${name}': ${why}`);
+    };
+    if (!input) fail(`graph '${graph.name}' has no such input (inputs: ${graph.inputs.map((i) => i.name).join(', ')})`);
+    const dtype = c.data instanceof Int32Array ? 'int32' : 'float32';
+    if (input!.dtype !== dtype) fail(`expected ${input!.dtype} values, got ${dtype}`);
+    if (c.dims.length !== input!.shape.length || c.dims.some((d, i) => input!.shape[i] !== -1 && input!.shape[i] !== d)) fail(`shape [${c.dims}] does not fit the input's [${input!.shape}]`);
+    const size = c.dims.reduce((a, b) => a * b, 1);
+    if (size !== c.data.length) fail(`shape [${c.dims}] holds ${size} values, got ${c.data.length}`);
+  }
 }
 
 const DTYPE: Record<OnnxConstDType | DType, number> = {
@@ -178,6 +206,8 @@ export function exportOnnx(graph: Graph, params: ParamLookup, options: OnnxExpor
     }
   }
   const opset = options.opset ?? 17;
+  const constants = options.constantInputs ?? {};
+  checkConstantInputs(graph, constants);
   const builder = new OnnxModelBuilder(opset);
   const infoOf = new Map<string, TensorInfo>([...graph.inputs.map((i) => [i.name, i] as const), ...graph.params.map((p) => [p.name, p] as const), ...Object.entries(graph.values)]);
   const paramNames = new Set(graph.params.map((p) => p.name));
@@ -213,6 +243,11 @@ export function exportOnnx(graph: Graph, params: ParamLookup, options: OnnxExpor
     // A graph input meets the activation hook at its first use, so unread inputs gain no nodes.
     if (inputNames.has(v) && !hookedInputs.has(v)) {
       hookedInputs.add(v);
+      const fixed = constants[v];
+      if (fixed) {
+        builder.constant(fixed.data, [...fixed.dims], fixed.data instanceof Int32Array ? 'int32' : 'float32', v, v);
+        return v;
+      }
       const replaced = options.activationHook?.({ value: v, builder });
       if (replaced) rename.set(v, replaced);
     }
@@ -274,7 +309,7 @@ export function exportOnnx(graph: Graph, params: ParamLookup, options: OnnxExpor
       node: builder.nodes,
       initializer: builder.initializers,
       // Inputs the exported outputs do not read are left out, so callers need not feed them.
-      input: graph.inputs.filter((i) => usedInputs.has(i.name) || outputNames.includes(i.name)).map((i) => valueInfo(i.name, i)),
+      input: graph.inputs.filter((i) => !constants[i.name] && (usedInputs.has(i.name) || outputNames.includes(i.name))).map((i) => valueInfo(i.name, i)),
       output: outputs,
     },
   });

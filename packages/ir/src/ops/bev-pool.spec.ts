@@ -1,8 +1,12 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { onnx } from 'onnx-proto';
 import { run } from '../interpreter';
 import { Rng } from '../rng';
 import { exportOnnx } from '../onnx/export';
-import { createOrtSession, runOrt } from '../onnx/ort';
+import { createOrtSession, ort, runOrt } from '../onnx/ort';
 import { checkGradients, expectClose, expectNoLeak, onnxParity, randomTensor, singleOpGraph } from '../testing';
 
 /** Random cell ids in [-2, cells + 2): some dropped on both sides, many duplicates. */
@@ -107,6 +111,31 @@ describe('bev_pool', () => {
       for (let i = 0; i < r.length; i++) worst = Math.max(worst, Math.abs(r[i] - reference[i]) / Math.max(1, Math.abs(reference[i])));
       expect(worst).toBeLessThanOrEqual(1e-5);
     }
+  });
+
+  it('exports with the cell index baked in (a fixed rig): no cells input, the same sums, the sort folded away by onnxruntime', async () => {
+    const features = randomTensor([1, 6 * 8 * 22, 4], 12);
+    const cells = randomCells([1, 6 * 8 * 22], 8 * 8, 13);
+    const { graph, params, feeds } = pool(features, cells, 8, 8);
+    const model = exportOnnx(graph, params, { constantInputs: { cells: { data: cells.dataSync() as Int32Array, dims: cells.shape } } });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bevzip-baked-'));
+    const optimized = path.join(dir, 'optimized.onnx');
+    const session = await ort.InferenceSession.create(model, { graphOptimizationLevel: 'all', optimizedModelFilePath: optimized, logSeverityLevel: 3 });
+    expect(session.inputNames).toEqual(['features']);
+    const got = (await runOrt(session, { features: feeds.features }))[graph.outputs[0]].data;
+    const reference = naivePool(features, cells, 8, 8);
+    let worst = 0;
+    for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - reference[i]) / Math.max(1, Math.abs(reference[i])));
+    expect(worst).toBeLessThanOrEqual(1e-5);
+    const ops = onnx.ModelProto.decode(fs.readFileSync(optimized)).graph!.node!.map((n) => n.opType);
+    expect(ops).not.toContain('TopK');
+    expect(onnx.ModelProto.decode(exportOnnx(graph, params)).graph!.node!.map((n) => n.opType)).toContain('TopK');
+    fs.rmSync(dir, { recursive: true, force: true });
+    // A value that does not fit the input is refused before anything is written.
+    expect(() => exportOnnx(graph, params, { constantInputs: { cells: { data: new Int32Array(3), dims: [1, 3] } } })).toThrow(/constant input 'cells': shape \[1,3\] does not fit/);
+    expect(() => exportOnnx(graph, params, { constantInputs: { cell: { data: new Int32Array(3), dims: [3] } } })).toThrow(/no such input/);
+    tf.dispose([features, cells]);
+    params.dispose();
   });
 
   it('rejects float cell indices and mismatched leading shapes, naming the node', () => {

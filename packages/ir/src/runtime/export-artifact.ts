@@ -15,6 +15,8 @@ export interface ExportOptions {
   /** ONNX opset of the artifact; default 17. */
   opset?: number;
   producer?: string;
+  /** Graph inputs baked into the file as constants (see `OnnxExportOptions.constantInputs`). */
+  constantInputs?: OnnxExportOptions['constantInputs'];
 }
 
 /** The deployable model a run produced, with what each plugin did to it. */
@@ -106,7 +108,7 @@ export async function buildExportArtifact(config: PipelineConfig, driver: Plugin
       },
       active,
     );
-    const onnx = exportOnnx(graph, params, { opset, producer: options.producer ?? 'bevzip', ...composeRewrites(rewrites) });
+    const onnx = exportOnnx(graph, params, { opset, producer: options.producer ?? 'bevzip', constantInputs: options.constantInputs, ...composeRewrites(rewrites) });
     return { onnx, graph, params: countParams(graph, params), reports, opset };
   } finally {
     params.dispose();
