@@ -8,6 +8,7 @@ import {
   frustumAxes,
   frustumPointCount,
   evenlySpaced,
+  fixedRigInputs,
 } from './camera-geometry';
 import { TINY_TASK_CONFIG as CFG } from './config';
 
@@ -95,5 +96,19 @@ describe('camera geometry', () => {
       /expected one CAM_FRONT camera/,
     );
     expect(() => computeCamBevIndex([{ ...front, width: 176 }], CFG)).toThrow(BevzipError);
+  });
+
+  it('bakes a fixed rig into one batch-1 index, and refuses frames with another calibration by sample', () => {
+    const frames = [rigFrame(), { ...rigFrame(), sampleToken: 's1' }];
+    const baked = fixedRigInputs(frames, CFG).cam_bev_index;
+    expect(baked.dims).toEqual([1, 25344]);
+    expect(Array.from(baked.data)).toEqual(Array.from(camBevIndexFor(frames[0], CFG)));
+    // The front camera of the third frame sits 2 m further forward.
+    const moved = rigFrame();
+    moved.sampleToken = 's2';
+    const cam = moved.cameras.find((c) => c.channel === 'CAM_FRONT')!;
+    moved.cameras = moved.cameras.map((c) => (c === cam ? { ...c, calib: cameraCalib(0, 0, [3, 0, 1.6]) } : c));
+    expect(() => fixedRigInputs([...frames, moved], CFG)).toThrow(/sample s2 has another camera calibration than sample s0/);
+    expect(() => fixedRigInputs([], CFG)).toThrow(BevzipError);
   });
 });

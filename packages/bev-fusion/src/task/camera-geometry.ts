@@ -134,3 +134,31 @@ export function camBevIndexFor(
   }
   return hit;
 }
+
+/**
+ * The camera geometry of a fixed rig as an export's constant input: `cam_bev_index` of one sample
+ * (batch 1), the same for every frame given. A car's rig does not move, so the file it ships can
+ * carry the frustum-to-cell index instead of reading it per frame, and onnxruntime sorts the BEV
+ * pool's cells once at load.
+ * @throws BevzipError (E_BAD_FEED) when no frame is given, or naming the first frame whose
+ *   calibration yields another index (a log with several rigs cannot be baked).
+ */
+export function fixedRigInputs(
+  frames: readonly Pick<Frame, 'cameras' | 'sampleToken'>[],
+  cfg: Pick<TaskConfig, 'grid' | 'zRange' | 'camera'>,
+): { cam_bev_index: { data: Int32Array; dims: number[] } } {
+  if (frames.length === 0) throw new BevzipError(ERROR_CODES.BAD_FEED, 'fixed rig: no frames to read the camera calibration from');
+  const first = camBevIndexFor(frames[0], cfg);
+  for (const frame of frames.slice(1)) {
+    const index = camBevIndexFor(frame, cfg);
+    if (index === first) continue;
+    const at = index.findIndex((v, i) => v !== first[i]);
+    if (at >= 0) {
+      throw new BevzipError(
+        ERROR_CODES.BAD_FEED,
+        `fixed rig: sample ${frame.sampleToken} has another camera calibration than sample ${frames[0].sampleToken} (frustum point ${at} falls in cell ${index[at]}, not ${first[at]}); export with per-frame geometry instead`,
+      );
+    }
+  }
+  return { cam_bev_index: { data: Int32Array.from(first), dims: [1, first.length] } };
+}

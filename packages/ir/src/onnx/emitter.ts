@@ -13,7 +13,7 @@ export type OnnxAttrValue =
   | { tensor: { dtype: OnnxConstDType; dims: number[]; values: ArrayLike<number> } };
 
 /** `int4` (opset 21, IR version 10) is packed two values a byte, the first in the low nibble. */
-export type OnnxConstDType = 'float32' | 'int32' | 'int64' | 'uint8' | 'int8' | 'int4' | 'bool';
+export type OnnxConstDType = 'float32' | 'int32' | 'int64' | 'int16' | 'uint8' | 'int8' | 'int4' | 'bool';
 
 /** What an op's ONNX mapping sees: its node's names and shapes, and a way to add ONNX nodes. */
 export interface OnnxNodeEmitter {

@@ -71,6 +71,7 @@ const DTYPE: Record<OnnxConstDType | DType, number> = {
   int64: onnx.TensorProto.DataType.INT64,
   uint8: onnx.TensorProto.DataType.UINT8,
   int8: onnx.TensorProto.DataType.INT8,
+  int16: onnx.TensorProto.DataType.INT16,
   // TensorProto.DataType.INT4 (ONNX 1.16); onnx-proto's enum predates it.
   int4: 22,
   bool: onnx.TensorProto.DataType.BOOL,
@@ -94,6 +95,7 @@ function rawBytes(values: ArrayLike<number>, dtype: OnnxConstDType): Uint8Array 
     : dtype === 'int32' ? Int32Array.from(values)
     : dtype === 'int64' ? BigInt64Array.from(Array.from(values, (v) => BigInt(Math.round(v))))
     : dtype === 'int8' ? Int8Array.from(values)
+    : dtype === 'int16' ? Int16Array.from(values)
     : Uint8Array.from(values);
   return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
 }
@@ -245,7 +247,12 @@ export function exportOnnx(graph: Graph, params: ParamLookup, options: OnnxExpor
       hookedInputs.add(v);
       const fixed = constants[v];
       if (fixed) {
-        builder.constant(fixed.data, [...fixed.dims], fixed.data instanceof Int32Array ? 'int32' : 'float32', v, v);
+        // Cell indices fit 16 bits: stored at half the bytes and widened by a Cast onnxruntime folds at load.
+        if (fixed.data instanceof Int32Array && fixed.data.every((x) => x >= -32768 && x <= 32767)) {
+          builder.add('Cast', [builder.constant(fixed.data, [...fixed.dims], 'int16', `${v}_int16`)], [v], { to: DTYPE.int32 });
+        } else {
+          builder.constant(fixed.data, [...fixed.dims], fixed.data instanceof Int32Array ? 'int32' : 'float32', v, v);
+        }
         return v;
       }
       const replaced = options.activationHook?.({ value: v, builder });

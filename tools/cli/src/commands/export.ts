@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
-import { exportOnnx, loadGraph, stripTrainOnly } from '@bevzip/ir';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { fixedRigInputs, syntheticFrames, taskConfigForModel, type BevFusionConfig, type ModelModality } from '@bevzip/bev-fusion';
+import { BevzipError, ERROR_CODES, exportOnnx, loadGraph, stripTrainOnly } from '@bevzip/ir';
 import { checkpointDir } from '../pipeline/model-ref';
 import { writeFileAtomic } from '../pipeline/out-dir';
 
@@ -20,14 +21,26 @@ function parseOpset(v: string): number {
   return n;
 }
 
-/** Exports a model directory (graph.json + weights) or `builtin:<name>` to an ONNX file; returns its size in bytes. */
-export function exportModel(ref: string, file: string, options: { opset?: number } = {}): number {
+/** Rigs a model can be exported for with its camera geometry baked in. */
+export const FIXED_RIGS = ['synthetic'] as const;
+
+/**
+ * Exports a model directory (graph.json + weights) or `builtin:<name>` to an ONNX file; returns its
+ * size in bytes and whether a rig was baked in: with `fixedRig`, a camera model's `cam_bev_index` is
+ * that rig's (a model without cameras has nothing to bake).
+ */
+export function exportModel(ref: string, file: string, options: { opset?: number; fixedRig?: (typeof FIXED_RIGS)[number] } = {}): { bytes: number; rigBaked: boolean } {
   const { graph, params } = loadGraph(checkpointDir(ref, process.cwd()));
   try {
-    const bytes = exportOnnx(stripTrainOnly(graph), params, { opset: options.opset, producer: 'bevzip' });
+    const meta = graph.meta as { config?: BevFusionConfig; modality?: ModelModality } | undefined;
+    const hasCameras = graph.inputs.some((i) => i.name === 'cam_bev_index');
+    if (options.fixedRig && hasCameras && !meta?.config) throw new BevzipError(ERROR_CODES.CONFIG, `--fixed-rig: ${ref} has a cam_bev_index input but no BEVFusion config in its graph.meta, so its frustum layout is unknown`);
+    // The synthetic scenes share one rig; one frame gives its geometry.
+    const rig = options.fixedRig && hasCameras && meta?.config ? fixedRigInputs(syntheticFrames(0, 0, 1, 1), taskConfigForModel(meta.config, meta.modality ?? 'fusion')) : undefined;
+    const bytes = exportOnnx(stripTrainOnly(graph), params, { opset: options.opset, producer: 'bevzip', constantInputs: rig });
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     writeFileAtomic(file, bytes);
-    return bytes.byteLength;
+    return { bytes: bytes.byteLength, rigBaked: rig !== undefined };
   } finally {
     params.dispose();
   }
@@ -40,8 +53,10 @@ export function registerExport(program: Command): void {
     .argument('<model>', 'model directory with graph.json, or builtin:<name>')
     .option('-o, --out <file>', 'ONNX file to write', 'model.onnx')
     .option('--opset <n>', `ONNX opset: ${EXPORT_OPSETS.join(', ')}`, parseOpset, 17)
-    .action((model: string, options: { out: string; opset: number }) => {
-      const bytes = exportModel(model, options.out, { opset: options.opset });
-      process.stdout.write(`wrote ${options.out} (${(bytes / 1e6).toFixed(3)} MB)\n`);
+    .addOption(new Option('--fixed-rig <rig>', 'bake this camera rig\'s geometry into the file (cam_bev_index becomes a constant, not an input); for a car whose cameras do not move').choices([...FIXED_RIGS]))
+    .action((model: string, options: { out: string; opset: number; fixedRig?: (typeof FIXED_RIGS)[number] }) => {
+      const { bytes, rigBaked } = exportModel(model, options.out, { opset: options.opset, fixedRig: options.fixedRig });
+      const rig = options.fixedRig ? (rigBaked ? `, ${options.fixedRig} camera rig baked in` : `; the model has no cameras, so --fixed-rig changed nothing`) : '';
+      process.stdout.write(`wrote ${options.out} (${(bytes / 1e6).toFixed(3)} MB${rig})\n`);
     });
 }

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { generateScene } from '@bevzip/synthetic-scenes';
 import { buildBevFusion, evaluateModel, MICRO_CONFIG, taskConfigForModel, VAL_FIRST_SCENE } from '@bevzip/bev-fusion';
 import { loadGraph, ParamStore, run } from '@bevzip/ir';
+import { onnx } from 'onnx-proto';
 import { runCompress } from './run';
 import type { RunSummary } from '../report/summary';
 
@@ -22,7 +23,7 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-function writePipeline(name: string, over: { prune?: string; finetune?: string } = {}): string {
+function writePipeline(name: string, over: { prune?: string; finetune?: string; export?: string } = {}): string {
   const file = path.join(root, `${name}.yaml`);
   fs.writeFileSync(
     file,
@@ -44,7 +45,7 @@ stages:
       - use: ${over.finetune ?? 'toy-distill'}
         options: { tap: ${FUSER}, weight: 2 }
 training: { checkpointEvery: 2 }
-export: { latencyRuns: 2 }
+export: { latencyRuns: 2${over.export ?? ''} }
 `,
   );
   return file;
@@ -134,6 +135,21 @@ describe('bevzip compress on the micro model', () => {
       params.dispose();
     }
   });
+
+  it('bakes the camera rig into both files with export.fixedRig, with the same metrics as per-frame geometry', async () => {
+    const baked = path.join(root, 'out-rig');
+    const s = await runCompress({ ...quiet, cwd: root, pipeline: writePipeline('rig', { export: ', fixedRig: true' }), out: baked });
+    for (const name of ['dense', 'compressed'] as const) {
+      const inputs = onnx.ModelProto.decode(fs.readFileSync(path.join(baked, `${name}.onnx`))).graph!.input!.map((i) => i.name);
+      expect(inputs).not.toContain('cam_bev_index');
+      expect(inputs).toContain('images');
+      const row = s.models.find((m) => m.name === name)!;
+      const perFrame = summary.models.find((m) => m.name === name)!;
+      expect(row.notes.join('\n')).toMatch(/camera rig baked in/);
+      expect(row.mAP).toBeCloseTo(perFrame.mAP!, 6);
+      expect(row.NDS).toBeCloseTo(perFrame.NDS!, 6);
+    }
+  }, 240_000);
 
   it('renders every report section and the metrics table', () => {
     const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');

@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { frameDataSource, taskConfigForModel } from '@bevzip/bev-fusion';
+import { fixedRigInputs, frameDataSource, taskConfigForModel } from '@bevzip/bev-fusion';
 import { BevzipError, ERROR_CODES, exportOnnx, initBackend, Pipeline, saveGraph, serializeGraph, stripTrainOnly, type BackendChoice, type Graph, type ParamStore } from '@bevzip/ir';
 import { writeReport, type SvgRenderer } from '../report/write-report';
 import { EVENTS_FILE, REPORT_FILE, SUMMARY_FILE, type ModelRow, type RunSummary } from '../report/summary';
@@ -109,6 +109,16 @@ function runFingerprint(pipeline: PipelineFile, dense: LoadedModel): Record<stri
   return JSON.parse(JSON.stringify({ seed: pipeline.seed, model: pipeline.model, modality: dense.modality, modelSha256: hash, teacher: pipeline.teacher, data: pipeline.data, stages: pipeline.stages, training }));
 }
 
+/** The fixed rig of `export.fixedRig`, with the pipeline field named when the frames have several. */
+function bakedRig(frames: Parameters<typeof fixedRigInputs>[0], task: Parameters<typeof fixedRigInputs>[1]): ReturnType<typeof fixedRigInputs> {
+  try {
+    return fixedRigInputs(frames, task);
+  } catch (e) {
+    if (e instanceof BevzipError) throw new BevzipError(ERROR_CODES.CONFIG, `pipeline field export.fixedRig: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
 /**
  * Runs a pipeline file end to end: validates it, loads the plugin packages it names (failing
  * before any work when one is missing), builds or loads the model and teacher, trains the stages
@@ -161,6 +171,9 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
     // A teacher of another modality (a LiDAR teacher for a camera student) needs its own feeds too:
     // the batches then carry both, and the student reads only its inputs.
     const dataTask = teacher && teacher !== dense && teacher.modality !== dense.modality ? taskConfigForModel(dense.config, 'fusion') : task;
+    // Checked before training, so frames with several calibrations fail before any work.
+    const rig = pipeline.export.fixedRig && dense.graph.inputs.some((i) => i.name === 'cam_bev_index') ? bakedRig([...frames.train, ...frames.val], task) : undefined;
+    const rigNote = rig ? [`camera rig baked in: cam_bev_index of the one calibration of all ${frames.train.length + frames.val.length} frames is a constant, not an input`] : [];
     const run = new Pipeline({
       seed: pipeline.seed,
       graph: dense.graph,
@@ -168,7 +181,7 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
       stages: runtimeStages(pipeline, { data: frameDataSource(frames.train, dataTask, pipeline.data.batchSize), taskLoss: pipelineTaskLoss(task), teacher, stagePlugins }),
       checkpoint: { dir: checkpoints, every: pipeline.training.checkpointEvery, resume: options.resume ? 'required' : false, fingerprint: runFingerprint(pipeline, dense) },
       // The plugins' export hooks shape the deployable file; the run hands it back as `artifact`.
-      export: { opset: ONNX_OPSET, producer: 'bevzip' },
+      export: { opset: ONNX_OPSET, producer: 'bevzip', constantInputs: rig },
       stop: options.signal,
     }, driver);
     const log$ = appendJsonLines(run.events, path.join(out, EVENTS_FILE), options.resume ?? false);
@@ -193,8 +206,8 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
       const ctx = { out, pipeline, val: frames.val, task, log };
       const artifact = result.artifact!;
       const denseGraph = stripTrainOnly(dense.graph);
-      const denseFile: ModelFile = { onnx: exportOnnx(denseGraph, dense.params, { opset: ONNX_OPSET, producer: 'bevzip' }), params: countParams(denseGraph, dense.params), notes: [] };
-      const compressedFile: ModelFile = { onnx: artifact.onnx, params: artifact.params, notes: artifact.reports.map((r) => `${r.plugin}: ${r.summary}`) };
+      const denseFile: ModelFile = { onnx: exportOnnx(denseGraph, dense.params, { opset: ONNX_OPSET, producer: 'bevzip', constantInputs: rig }), params: countParams(denseGraph, dense.params), notes: rigNote };
+      const compressedFile: ModelFile = { onnx: artifact.onnx, params: artifact.params, notes: [...artifact.reports.map((r) => `${r.plugin}: ${r.summary}`), ...rigNote] };
       for (const note of compressedFile.notes) log(`export ${note}`);
       const models = [await writeAndScore('dense', denseFile, ctx), await writeAndScore('compressed', compressedFile, ctx)];
       const bitWidths = artifact.reports.flatMap((r) => r.bitWidths ?? []);

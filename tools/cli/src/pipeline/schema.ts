@@ -68,6 +68,12 @@ export const exportSchema = z.strictObject({
   latencyRuns: z.number().int().min(0).default(5),
   /** Write `report.html`. */
   report: z.boolean().default(true),
+  /**
+   * Bake the camera rig into both files: `cam_bev_index` of the data's (single) calibration becomes
+   * a constant, so the file needs no per-frame geometry and onnxruntime sorts the BEV pool's cells
+   * once at load. Refused when the frames have more than one calibration. No effect without cameras.
+   */
+  fixedRig: z.boolean().default(false),
 });
 
 export const trainingSchema = z.strictObject({
