@@ -5,7 +5,9 @@
 // fresh project outside the repository (third-party packages from the npm cache alone), runs a short
 // pipeline with that plugin, checks that a pipeline naming an uninstalled plugin fails with the
 // install command, then scaffolds a third-party plugin with create-plugin, builds and tests it, and
-// composes it with the bevzip plugin in one run.
+// composes it with the bevzip plugin in one run. Last, it installs @bevzip/plugin-x3kd, distils a
+// micro camera-only student from a micro LiDAR teacher with it and checks the exported ONNX for
+// train-only parts.
 //
 //   node tools/packaging/prove-packaging.mjs [--plugin @bevzip/plugin-altermoma] [--plugin-options JSON]
 //                                            [--other @bevzip/plugin-qdbev] [--steps 2] [--keep] [--skip-build]
@@ -26,6 +28,18 @@ const QUICK_OPTIONS = {
   '@bevzip/plugin-altermoma': { sparsity: 0.5, scoringBatches: 1, reactivationSteps: 1 },
   '@bevzip/plugin-qdbev': { quantize: {} },
 };
+
+const X3KD = '@bevzip/plugin-x3kd';
+const micro = (modality) => ({ builder: 'bev-fusion', config: 'micro', modality });
+/**
+ * Student and teacher of each plugin's pipelines (default: the micro fusion model, no teacher).
+ * X3KD distils a LiDAR teacher into a camera-only student; fresh weights for both are enough to
+ * prove the packages work together.
+ */
+const MODELS = {
+  [X3KD]: { model: micro('camera'), teacher: micro('lidar') },
+};
+const modelsOf = (plugin) => MODELS[plugin] ?? { model: micro('fusion') };
 
 const { values: args } = parseArgs({
   options: {
@@ -64,13 +78,13 @@ const dirs = {
 const tarballs = new Map();
 const bevzip = (argv, opts = {}) => run('npx', ['bevzip', ...argv], { cwd: dirs.app, ...opts });
 
-/** A pipeline file on the micro model with one stage of the given plugin uses. */
-function pipelineFile(name, uses) {
+/** A pipeline file on micro models (`models`: student and teacher, see MODELS) with one stage of the given plugin uses. */
+function pipelineFile(name, uses, models = modelsOf(PLUGIN)) {
   const file = path.join(dirs.app, `${name}.json`);
   writeJson(file, {
     name,
     seed: 1,
-    model: { builder: 'bev-fusion', config: 'micro' },
+    ...models,
     data: { synthetic: { seed: 0, scenes: 1, framesPerScene: 2, valScenes: 1 } },
     stages: [{ name: 'compress', steps: STEPS, plugins: uses }],
     training: { checkpointEvery: 100 },
@@ -87,7 +101,7 @@ function runPlugins(out) {
 }
 
 async function main() {
-  plan(15);
+  plan(18);
   process.stdout.write(`packaging proof in ${work} (plugin ${PLUGIN}, other ${args.other})\n`);
 
   await step('build every package', () => {
@@ -240,7 +254,70 @@ async function main() {
     check(steps.length === STEPS && steps.every((e) => Number.isFinite(e.losses[`${THIRD_PARTY}/l1`])), `the steps do not all carry the loss term ${THIRD_PARTY}/l1`);
     note(`plugins in the run: ${loaded.join(', ')}`);
   });
+
+  await step(`install ${X3KD} from its tarball into the project (offline)`, () => {
+    if (PLUGIN === X3KD) return note(`already installed (it is --plugin)`);
+    check(tarballs.has(X3KD), `no workspace package is named ${X3KD}`);
+    installOffline(dirs.app, { specs: [tarballs.get(X3KD)], workspaceLock: LOCK, log: note });
+    check(fs.existsSync(path.join(dirs.app, 'node_modules', ...X3KD.split('/'), 'package.json')), `node_modules lacks ${X3KD}`);
+  });
+
+  const x3kdOut = path.join(dirs.app, 'out-x3kd');
+  await step(`distil a micro camera-only student from a micro LiDAR teacher with ${X3KD} (${STEPS} steps, export)`, () => {
+    const r = bevzip(['compress', '--pipeline', pipelineFile('x3kd', [{ use: X3KD, options: {} }], MODELS[X3KD]), '--out', x3kdOut]);
+    note(tail(r.stdout, 6));
+    const steps = readEvents(x3kdOut).filter((e) => e.type === 'step');
+    check(steps.length === STEPS, `the run logged ${steps.length} steps, expected ${STEPS}`);
+    for (const term of ['is', 'fd', 'at', 'od']) {
+      const values = steps.map((e) => e.losses[`x3kd/${term}`]);
+      check(values.every((v) => Number.isFinite(v) && v > 0), `loss term x3kd/${term} is not positive and finite at every step: ${values.join(', ')}`);
+    }
+    check(fs.existsSync(path.join(x3kdOut, 'compressed.onnx')), 'the run wrote no compressed.onnx');
+  });
+
+  await step('the exported X3KD student has no train-only parts (checked with the installed packages)', () => {
+    fs.writeFileSync(path.join(dirs.app, 'x3kd-artifact.cjs'), X3KD_ARTIFACT_SCRIPT);
+    const r = JSON.parse(run('node', ['x3kd-artifact.cjs', path.join(x3kdOut, 'compressed.onnx')], { cwd: dirs.app }).stdout);
+    note(`train-only names of the student's X3KD graph: ${r.trainOnlyNames} (${r.trainOnlyParams} param tensors); in the ONNX: ${r.found.length ? r.found.join(', ') : 'none'}`);
+    note(`ONNX: ${r.exported.nodes} nodes, ${r.exported.initializerValues} initializer values, ops ${r.exported.ops.join(' ')}; plain student: ${r.plain.nodes} nodes, ${r.plain.initializerValues} values`);
+    check(r.trainOnlyNames > 0, 'the X3KD graph has no train-only names to look for');
+    check(r.found.length === 0, `the exported model carries train-only parts: ${r.found.join(', ')}`);
+    check(r.exported.nodes === r.plain.nodes && r.exported.initializerValues === r.plain.initializerValues && r.exported.ops.join() === r.plain.ops.join(), 'the exported model differs from the plain camera student in nodes, initializer values or ops');
+  });
 }
+
+/**
+ * Run in the plugin project with the installed packages only: builds the micro camera student and
+ * the same graph with X3KD's train-only modules (its own `addModules`), then reads the exported
+ * ONNX and lists every train-only node, param or value name found in it (node names, inputs,
+ * outputs, initializers, graph inputs and outputs), and compares it with the plain student's export.
+ */
+const X3KD_ARTIFACT_SCRIPT = `const fs = require('node:fs');
+const path = require('node:path');
+const { ParamStore, exportOnnx, stripTrainOnly } = require('@bevzip/ir');
+const { MICRO_CONFIG, buildBevFusion } = require('@bevzip/bev-fusion');
+const { addModules, x3kdOptions } = require('@bevzip/plugin-x3kd');
+// The ONNX protobuf types @bevzip/ir writes with, resolved from where @bevzip/ir is installed.
+const { onnx } = require(require.resolve('onnx-proto', { paths: [path.dirname(require.resolve('@bevzip/ir'))] }));
+const student = buildBevFusion(MICRO_CONFIG, 'camera');
+const full = addModules(student, x3kdOptions.parse({}));
+const trainOnly = new Set();
+for (const n of full.nodes) if (n.tags.trainOnly) [n.name, ...n.outputs].forEach((v) => trainOnly.add(v));
+for (const p of full.params) if (p.tags && p.tags.trainOnly) trainOnly.add(p.name);
+const describe = (bytes) => {
+  const g = onnx.ModelProto.decode(bytes).graph;
+  const size = (t) => (t.dims || []).reduce((a, d) => a * Number(d), 1);
+  const names = new Set([...g.node.flatMap((n) => [n.name, ...n.input, ...n.output]), ...g.initializer.map((t) => t.name), ...g.input.map((i) => i.name), ...g.output.map((o) => o.name)]);
+  return { names, nodes: g.node.length, initializerValues: g.initializer.reduce((n, t) => n + size(t), 0), ops: [...new Set(g.node.map((n) => n.opType))].sort() };
+};
+const exported = describe(fs.readFileSync(process.argv[2]));
+const plainParams = ParamStore.init(student, 1);
+const plain = describe(exportOnnx(stripTrainOnly(student), plainParams, { opset: 17 }));
+plainParams.dispose();
+const found = [...exported.names].filter((n) => trainOnly.has(n) || n.startsWith('x3kd.'));
+const counts = ({ nodes, initializerValues, ops }) => ({ nodes, initializerValues, ops });
+console.log(JSON.stringify({ trainOnlyNames: trainOnly.size, trainOnlyParams: full.params.length - student.params.length, found, exported: counts(exported), plain: counts(plain) }));
+`;
 
 /**
  * Ground truth and a submission for the metrics step: two samples with the ego at the origin, two

@@ -24,6 +24,12 @@ export interface RunOptions {
   weightTransforms?: ReadonlyMap<string, TensorTransform>;
   /** Per-value transforms applied to node outputs and graph inputs before any consumer sees them (activation quantizers, feature masks). */
   activationTransforms?: ReadonlyMap<string, TensorTransform>;
+  /**
+   * Training progress p ∈ [0, 1] of the current stage, for ops whose behaviour follows a schedule
+   * (`grad_reverse` with `schedule: 'dann'`). The pipeline passes `step / steps` on every step, so
+   * one graph changes per step without being rebuilt and a resumed run sees the same values.
+   */
+  progress?: number;
 }
 
 export interface RunResult {
@@ -103,6 +109,10 @@ export function run(graph: Graph, params: ParamLookup, feeds: Readonly<Record<st
   checkFeeds(graph, feeds, plan);
   const paramNames = new Set(graph.params.map((p) => p.name));
   const training = options.training ?? false;
+  const progress = options.progress;
+  if (progress !== undefined && !(progress >= 0 && progress <= 1)) {
+    throw new BevzipError(ERROR_CODES.CONFIG, `run of graph '${graph.name}': progress must be a number in [0, 1], got ${progress}`);
+  }
   return tf.tidy(() => {
     const env = new Map<string, tf.Tensor>();
     const state: Record<string, tf.Tensor> = {};
@@ -134,6 +144,7 @@ export function run(graph: Graph, params: ParamLookup, feeds: Readonly<Record<st
         results = op.forward(inputs, attrs, {
           training,
           node,
+          progress,
           setState: (i, value) => {
             state[node.inputs[i]] = value;
           },

@@ -36,9 +36,13 @@ async function kd(options: X3kdInput, { steps = 2, dir, crashAt, exportIt = fals
     export: exportIt ? { opset: 17 } : undefined,
   }).use(x3kd(options));
   const events: TrainEvent[] = [];
-  pipeline.events.subscribe((e) => events.push(e));
+  const tensors: number[] = [];
+  pipeline.events.subscribe((e) => {
+    events.push(e);
+    if (e.type === 'step') tensors.push(tf.memory().numTensors);
+  });
   try {
-    return { result: await pipeline.run(), events };
+    return { result: await pipeline.run(), events, tensors };
   } finally {
     teacher.params.dispose();
     start.dispose();
@@ -67,11 +71,13 @@ describe('x3kd on a BEVFusion camera student with a LiDAR teacher', () => {
     tf.dispose(Object.values(b.feeds));
   });
 
-  it('trains with all four terms finite, and the tensor count stays flat', async () => {
+  it('trains with all four terms finite, and the tensor count stays flat across steps', async () => {
     const before = tf.memory().numTensors;
-    const { result, events } = await kd({}, { steps: 3 });
+    // Default options: λ follows the 'dann' ramp, a new value at each step of the one graph.
+    const { result, events, tensors } = await kd({}, { steps: 3 });
     const steps = events.filter((e): e is Extract<TrainEvent, { type: 'step' }> => e.type === 'step');
     expect(steps).toHaveLength(3);
+    expect(new Set(tensors).size).toBe(1);
     for (const s of steps) {
       for (const term of ['is', 'fd', 'at', 'od']) {
         expect(Number.isFinite(s.losses[`x3kd/${term}`])).toBe(true);
@@ -87,13 +93,17 @@ describe('x3kd on a BEVFusion camera student with a LiDAR teacher', () => {
     expect(tf.memory().numTensors).toBeLessThanOrEqual(before);
   });
 
-  it('a run killed mid-stage resumes to bit-equal student and train-only weights', async () => {
+  it('a run killed mid-stage resumes to bit-equal student and train-only weights, λ schedule included', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bevzip-x3kd-'));
+    // The 'dann' ramp gives λ = 0, 0.848, 0.987, 0.999 at steps 0–3 of 4 (γ = 5, used here: 0, 0.555, 0.848, 0.954);
+    // the resumed run restarts at step 2 and must apply that step's λ, not the first step's.
+    const o: X3kdInput = { at: { lambdaSchedule: 'dann', gamma: 5 } };
     try {
-      const full = await kd({}, { steps: 4, dir: path.join(root, 'a') });
-      await expect(kd({}, { steps: 4, dir: path.join(root, 'b'), crashAt: 3 })).rejects.toThrow('simulated crash');
-      const resumed = await kd({}, { steps: 4, dir: path.join(root, 'b') });
+      const full = await kd(o, { steps: 4, dir: path.join(root, 'a') });
+      await expect(kd(o, { steps: 4, dir: path.join(root, 'b'), crashAt: 3 })).rejects.toThrow('simulated crash');
+      const resumed = await kd(o, { steps: 4, dir: path.join(root, 'b') });
       expect(resumed.result.resumedFrom).toEqual({ stage: 0, step: 2 });
+      expect(resumed.result.graph.nodes.find((n) => n.op === 'grad_reverse')!.attrs).toEqual({ lambda: 1, schedule: 'dann', gamma: 5 });
       const names = full.result.params.names();
       expect(names.filter((n) => n.startsWith('x3kd.')).length).toBeGreaterThan(0);
       expect(resumed.result.params.names().sort()).toEqual([...names].sort());

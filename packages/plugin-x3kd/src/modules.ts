@@ -75,7 +75,11 @@ export function attach(student: Graph, module: Graph, extraNodes: NodeDef[] = []
   };
 }
 
-/** The gradient-reversal node feeding the discriminator from the student BEV. */
-export function grlNode(studentBev: string, lambda: number): NodeDef {
-  return { name: 'x3kd.at.grl', op: 'grad_reverse', inputs: [studentBev], outputs: [MODULE_VALUES.atIn], attrs: { lambda }, scope: 'x3kd.at', tags: { ...TRAIN_ONLY_TAGS } };
+/**
+ * The gradient-reversal node feeding the discriminator from the student BEV. Its λ schedule is an
+ * attribute and the runtime's stage progress picks λ at each step, so the graph is built once.
+ */
+export function grlNode(studentBev: string, grl: { lambda: number; schedule: 'constant' | 'dann'; gamma: number }): NodeDef {
+  const attrs = { lambda: grl.lambda, schedule: grl.schedule, gamma: grl.gamma };
+  return { name: 'x3kd.at.grl', op: 'grad_reverse', inputs: [studentBev], outputs: [MODULE_VALUES.atIn], attrs, scope: 'x3kd.at', tags: { ...TRAIN_ONLY_TAGS } };
 }

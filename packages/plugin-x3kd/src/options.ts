@@ -33,8 +33,16 @@ const atOptions = z.strictObject({
   enabled: z.boolean().default(true),
   /** λ_AT. */
   weight: weight.default(0.1),
-  /** λ of the gradient reversal: the student receives −λ times the discriminator's gradient. */
+  /** λ of the gradient reversal (with `lambdaSchedule: 'dann'`, the value the ramp approaches): the student receives −λ times the discriminator's gradient. */
   grlLambda: z.number().min(0).default(1),
+  /**
+   * How λ follows the stage's progress p = step / steps: 'constant' (grlLambda throughout) or 'dann'
+   * (grlLambda·(2/(1 + exp(−γ·p)) − 1), 0 at the first step), so the fresh discriminator's early,
+   * uninformative gradients do not reach the student's BEV features at full strength.
+   */
+  lambdaSchedule: z.enum(['constant', 'dann']).default('dann'),
+  /** γ of the 'dann' ramp. */
+  gamma: z.number().positive().default(10),
   channels: z.number().int().positive().default(32),
   /** One logit per BEV patch (stride 2) or one per map (mean of the patch logits). */
   output: z.enum(['patch', 'global']).default('patch'),

@@ -35,7 +35,7 @@ new PluginTester().run<X3kdInput>('x3kd', x3kd, {
   valid: [
     { name: 'adds Dec_FD and a discriminator behind gradient reversal', graph, options: noIs, expect: { shapes: { [MODULE_VALUES.fdOut]: [-1, 8, 8, 1], [MODULE_VALUES.atLogits]: [-1, 4, 4, 1], [MODULE_VALUES.atIn]: [-1, 8, 8, 8] } } },
     { name: 'X-OD alone on soft teacher heat maps', graph, options: { ...noIs, fd: { enabled: false }, at: { enabled: false }, od: { heatmapTarget: 'soft' } } },
-    { name: 'a global discriminator with a scaled reversal', graph, options: { ...noIs, at: { output: 'global', grlLambda: 0.5 } } },
+    { name: 'a global discriminator with a constant scaled reversal', graph, options: { ...noIs, at: { output: 'global', grlLambda: 0.5, lambdaSchedule: 'constant' } } },
   ],
   invalid: [
     { name: 'a student tap the graph lacks', graph, options: { ...noIs, studentBevTap: 'nowhere' }, expect: { error: /option 'studentBevTap': student graph 'toy-camera' has no value 'nowhere'; expected a BEV feature/ } },
@@ -49,7 +49,7 @@ new PluginTester().run<X3kdInput>('x3kd', x3kd, {
 conformance('x3kd', x3kd, {
   graph,
   options: noIs,
-  badOptions: [{ at: { grlLambda: -1 } }, { od: { threshold: 2 } }, { fd: { activation: 'median' } }, { bogus: 1 }],
+  badOptions: [{ at: { grlLambda: -1 } }, { at: { lambdaSchedule: 'linear' } }, { at: { gamma: 0 } }, { od: { threshold: 2 } }, { fd: { activation: 'median' } }, { bogus: 1 }],
 });
 
 describe('x3kd', () => {
@@ -66,41 +66,46 @@ describe('x3kd', () => {
     expect(() => addModules(g, x3kdOptions.parse(noIs))).toThrow(/student must be camera-only; graph 'toy-camera' is not \(node 'encoders.camera.neck.conv' is LiDAR\)/);
   });
 
-  it('the reversal trains the discriminator on the loss and the student against it (one backward)', () => {
-    const o = x3kdOptions.parse({ ...noIs, fd: { enabled: false }, od: { enabled: false }, at: { grlLambda: 0.3 } });
+  it('the reversal trains the discriminator on the loss and the student against it, at the scheduled λ of each step (one graph)', () => {
+    const o = x3kdOptions.parse({ ...noIs, fd: { enabled: false }, od: { enabled: false }, at: { grlLambda: 0.3, lambdaSchedule: 'dann', gamma: 10 } });
     const g = addModules(graph, o);
+    expect(g.nodes.find((n) => n.op === 'grad_reverse')!.attrs).toEqual({ lambda: 0.3, schedule: 'dann', gamma: 10 });
     const params = ParamStore.init(g, 5);
     const disc = discriminator(g.values[MODULE_VALUES.atIn].shape, o.at.channels);
     const bevIn = tf.randomNormal([2, 8, 8, 4], 0, 1, 'float32', 3);
     const teacherBev = tf.randomNormal([2, 8, 8, 8], 0, 1, 'float32', 4);
+    const images = tf.zeros([2, 6, 8, 3]);
     const discParams = disc.params.map((p) => p.name);
-    const lossVia = (withGrl: boolean) => (x: tf.Tensor) => {
+    const lossVia = (withGrl: boolean, progress: number) => (x: tf.Tensor) => {
       const bev = run(g, params, { bev_in: bevIn }, { outputs: [], taps: ['decoder.neck.relu'] }).taps['decoder.neck.relu'];
-      const studentIn = withGrl ? x : tf.add(bev, x);
       const s = withGrl
-        ? run(g, params, { bev_in: bevIn, images: tf.zeros([2, 6, 8, 3]) }, { outputs: [], taps: [MODULE_VALUES.atLogits], activationTransforms: new Map([['decoder.neck.relu', (v: tf.Tensor) => tf.add(v, x)]]) }).taps[MODULE_VALUES.atLogits]
-        : run(disc, params, { [MODULE_VALUES.atIn]: studentIn }).outputs[MODULE_VALUES.atLogits];
+        ? run(g, params, { bev_in: bevIn, images }, { outputs: [], taps: [MODULE_VALUES.atLogits], progress, activationTransforms: new Map([['decoder.neck.relu', (v: tf.Tensor) => tf.add(v, x)]]) }).taps[MODULE_VALUES.atLogits]
+        : run(disc, params, { [MODULE_VALUES.atIn]: tf.add(bev, x) }).outputs[MODULE_VALUES.atLogits];
       const t = run(disc, params, { [MODULE_VALUES.atIn]: teacherBev }).outputs[MODULE_VALUES.atLogits];
       return adversarialLoss(t, s, 'patch');
     };
     const zero = tf.zeros([2, 8, 8, 8]);
-    // Gradient w.r.t. a perturbation of the student BEV: reversed and scaled by λ through the graph.
-    const gGrl = tf.grad(lossVia(true))(zero);
-    const gPlain = tf.grad(lossVia(false))(zero);
-    const a = gGrl.dataSync();
+    const gPlain = tf.grad(lossVia(false, 0))(zero);
     const b = gPlain.dataSync();
     expect(Math.max(...Array.from(b, Math.abs))).toBeGreaterThan(1e-6);
-    b.forEach((v, i) => expect(Math.abs(a[i] + 0.3 * v)).toBeLessThanOrEqual(1e-6 + 1e-4 * Math.abs(v)));
+    // λ = 0.3·(2/(1+exp(−10p)) − 1), by hand: p = 0.1 → 0.13863514717800294, p = 0.25 → 0.25448509198725393.
+    for (const [progress, lambda] of [[0.1, 0.13863514717800294], [0.25, 0.25448509198725393]]) {
+      // Gradient w.r.t. a perturbation of the student BEV: reversed and scaled by λ(p) through the graph.
+      const gGrl = tf.grad(lossVia(true, progress))(zero);
+      const a = gGrl.dataSync();
+      b.forEach((v, i) => expect(Math.abs(a[i] + lambda * v)).toBeLessThanOrEqual(1e-6 + 1e-4 * Math.abs(v)));
+      gGrl.dispose();
+    }
     // The discriminator's own gradients are not reversed.
     const vars = discParams.map((n) => params.get(n));
-    const dGrl = tf.variableGrads(() => lossVia(true)(zero), vars).grads;
-    const dPlain = tf.variableGrads(() => lossVia(false)(zero), vars).grads;
+    const dGrl = tf.variableGrads(() => lossVia(true, 0.25)(zero), vars).grads;
+    const dPlain = tf.variableGrads(() => lossVia(false, 0.25)(zero), vars).grads;
     for (const n of Object.keys(dPlain)) {
       const p = dPlain[n].dataSync();
       const q = dGrl[n].dataSync();
       p.forEach((v, i) => expect(Math.abs(q[i] - v)).toBeLessThanOrEqual(1e-6 + 1e-4 * Math.abs(v)));
     }
-    tf.dispose([bevIn, teacherBev, zero, gGrl, gPlain, ...Object.values(dGrl), ...Object.values(dPlain)]);
+    tf.dispose([bevIn, teacherBev, images, zero, gPlain, ...Object.values(dGrl), ...Object.values(dPlain)]);
     params.dispose();
   });
 

@@ -47,7 +47,7 @@ export function addModules(graph: Graph, o: X3kdOptions): Graph {
   if (o.fd.enabled || o.at.enabled) {
     const shape = valueShape(graph, o.studentBevTap, 'studentBevTap', 4, 'a BEV feature [B, X, Y, C]');
     if (o.fd.enabled) g = attach(g, fdDecoder(o.studentBevTap, shape, o.fd.channels));
-    if (o.at.enabled) g = attach(g, discriminator(shape, o.at.channels), [grlNode(o.studentBevTap, o.at.grlLambda)], { [MODULE_VALUES.atIn]: { shape: [...shape], dtype: 'float32' } });
+    if (o.at.enabled) g = attach(g, discriminator(shape, o.at.channels), [grlNode(o.studentBevTap, { lambda: o.at.grlLambda, schedule: o.at.lambdaSchedule, gamma: o.at.gamma })], { [MODULE_VALUES.atIn]: { shape: [...shape], dtype: 'float32' } });
   }
   if (o.od.enabled) {
     valueShape(graph, o.heatmap, 'heatmap', 4, 'heat-map logits [B, H, W, K]');

@@ -7,6 +7,8 @@ import type { OnnxNodeEmitter } from '../onnx/emitter';
 export interface OpContext {
   training: boolean;
   node: NodeDef;
+  /** The stage's training progress in [0, 1] when the caller gave one (`RunOptions.progress`). */
+  progress?: number;
   /**
    * Replace the value of a state param the node reads (input `inputIndex`), e.g. batch-norm running
    * statistics in training mode. Applied by the caller after the step, never during the forward.

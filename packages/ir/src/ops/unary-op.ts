@@ -2,14 +2,14 @@ import type * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { OnnxNodeEmitter } from '../onnx/emitter';
 import type { TensorInfo } from '../graph';
-import { defineOp, noMacs, type OpDef, type SignRule } from './op';
+import { defineOp, noMacs, type OpContext, type OpDef, type SignRule } from './op';
 
 /** The parts that differ between element-wise single-input ops. */
 export interface UnaryOpSpec<A> {
   name: string;
   attrs?: z.ZodType<A>;
-  /** The element-wise function in tfjs-core ops. */
-  fn(x: tf.Tensor, attrs: A): tf.Tensor;
+  /** The element-wise function in tfjs-core ops (`ctx` for the few that read the run, e.g. its progress). */
+  fn(x: tf.Tensor, attrs: A, ctx: OpContext): tf.Tensor;
   /** Emits ONNX nodes computing `y` from `x`. */
   onnx(emit: OnnxNodeEmitter, x: string, y: string, attrs: A): void;
   /** What is known of the output's sign (see {@link SignRule}). */
@@ -35,8 +35,8 @@ export function defineUnaryOp<A = Record<string, never>>(spec: UnaryOpSpec<A>): 
       if (x.dtype !== 'float32') throw new Error(`${spec.name} needs a float32 input, got ${x.dtype}`);
       return [{ shape: [...x.shape], dtype: x.dtype }];
     },
-    forward([x], a) {
-      return [spec.fn(x!, a)];
+    forward([x], a, ctx) {
+      return [spec.fn(x!, a, ctx)];
     },
     onnx(emit, a) {
       spec.onnx(emit, emit.input(0), emit.output(0), a);

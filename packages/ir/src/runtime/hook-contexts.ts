@@ -61,6 +61,8 @@ export function scoreContext(state: RunState, p: LoadedPlugin, stage: StageInfo,
   const withMasks = (options: RunOptions = {}): RunOptions => ({
     masks: state.masks.view.params,
     activationTransforms: state.masks.featureTransforms(),
+    // Scoring happens before the stage's first step.
+    progress: 0,
     ...options,
   });
   return {

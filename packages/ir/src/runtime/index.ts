@@ -16,3 +16,4 @@ export { canonicalJson, fingerprintDifferences, describeDifferences } from './fi
 export type { FingerprintDifference } from './fingerprint';
 export { buildExportArtifact, composeRewrites } from './export-artifact';
 export type { ExportOptions, ExportResult } from './export-artifact';
+export { stageProgress } from './stage-runner';

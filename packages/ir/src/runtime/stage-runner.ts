@@ -100,6 +100,14 @@ export interface StageRun {
   optimizerState?: OptimizerState;
 }
 
+/**
+ * The training progress p ∈ [0, 1) at a step of a stage: the fraction of its steps done before this
+ * one (0 at the first step). A function of the position alone, so a resumed run gets the same p.
+ */
+export function stageProgress(step: number, steps: number): number {
+  return steps > 0 ? step / steps : 0;
+}
+
 /** Runs one stage: transform, score, then the training steps with checkpoints. */
 export async function runStage({ config, driver, services, state, index, startStep, optimizerState }: StageRun): Promise<void> {
   const stage: StageConfig = config.stages[index];
@@ -167,7 +175,7 @@ export async function runStage({ config, driver, services, state, index, startSt
         const setup = { graph: state.graph, params: state.params, driver, active, masks: state.masks, optimizer, services, taskLoss: stage.taskLoss, clipNorm: stage.clipNorm, ...req };
         const every = stage.termGradientEvery ?? 0;
         const measureTerms = every > 0 && (step === startStep || step % every === 0);
-        const outcome = trainStep({ ...setup, measureTerms, stage: stage.name, termWeights: state.termWeights, stepContext: (p) => stepContext(p, step) }, batch, teacherTaps, lr);
+        const outcome = trainStep({ ...setup, measureTerms, progress: stageProgress(step, stage.steps), stage: stage.name, termWeights: state.termWeights, stepContext: (p) => stepContext(p, step) }, batch, teacherTaps, lr);
         for (const [term, value] of Object.entries(outcome.calibrated ?? {})) state.stream.emit({ type: 'metric', stage: stage.name, step, name: `weight/${term}`, value });
         if (!outcome.ok) {
           bad++;

@@ -20,6 +20,8 @@ export interface StepSetup {
   services: TrainingServices;
   taskLoss: (outputs: Record<string, tf.Tensor>, batch: Batch) => tf.Scalar;
   clipNorm?: number;
+  /** The stage's training progress at this step (`stageProgress`), for scheduled ops in the forward. */
+  progress?: number;
   /**
    * Also measure the gradient norm of each weighted loss term alone (one more forward and backward
    * per term, before the update), for {@link StepEvent.termGradNorms}.
@@ -113,6 +115,7 @@ function forwardTerms(
     masks: s.masks.view.params,
     weightTransforms: transforms.weights,
     activationTransforms: transforms.activations,
+    progress: s.progress,
   });
   const terms: Term[] = [{ name: 'task', value: s.taskLoss(res.outputs, batch), weight: 1 }];
   s.driver.hookReduce('loss', terms, (p) => [lossContext(s, p, res, batch, teacherTaps)], (acc, r, p) => {
