@@ -27,6 +27,8 @@ export interface OnnxNodeEmitter {
   outputInfo(i: number): TensorInfo;
   /** True when input `i` is a param, i.e. a constant at export time. */
   isConst(i: number): boolean;
+  /** Host values of input `i` when the export fixes that graph input (`constantInputs`), else undefined. */
+  fixedInput(i: number): Int32Array | Float32Array | undefined;
   /**
    * Input `i` as an initializer permuted by `perm` on the host (no runtime Transpose), so weights
    * reach Conv/Gemm in ONNX layout and stay foldable into quantized kernels. Falls back to a

@@ -276,6 +276,7 @@ export function exportOnnx(graph: Graph, params: ParamLookup, options: OnnxExpor
       inputInfo: (i) => (node.inputs[i] ? infoOf.get(node.inputs[i]) : undefined),
       outputInfo: (i) => infoOf.get(node.outputs[i])!,
       isConst: (i) => paramNames.has(node.inputs[i]),
+      fixedInput: (i) => constants[node.inputs[i]]?.data,
       constInput: (i, perm) => {
         if (paramNames.has(node.inputs[i])) return emitParam(node.inputs[i], perm);
         if (!perm) return onnxName(node.inputs[i]);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { emitCellSum } from './cell-scatter-onnx';
+import { emitCellSum, emitFixedCellSum } from './cell-scatter-onnx';
 import { sizeOf } from '../graph';
 import { defineOp, mergeDim } from './op';
 import { sumIntoCells } from './row-scatter';
@@ -60,10 +60,16 @@ export const bevPool = defineOp<BevPoolAttrs>({
   },
   onnx(emit, a) {
     const f = emit.inputInfo(0)!;
+    const c = f.shape[f.shape.length - 1];
+    const grid = { h: a.gridH, w: a.gridW, c };
+    // A fixed rig's index of one sample is sorted here, once, instead of in every run; every sample shares it.
+    const fixed = emit.fixedInput(1);
+    if (fixed && fixed.length === f.shape[f.shape.length - 2]) {
+      return emitFixedCellSum(emit, emit.input(0), f.shape.length as 2 | 3, fixed, a.gridH * a.gridW, grid, emit.output(0));
+    }
     const cell = emit.temp('cell64');
     emit.add('Cast', [emit.input(1)], [cell], { to: 7 });
-    const c = f.shape[f.shape.length - 1];
-    emitCellSum(emit, emit.input(0), f.shape.length as 2 | 3, cell, a.gridH * a.gridW, { h: a.gridH, w: a.gridW, c }, emit.output(0));
+    emitCellSum(emit, emit.input(0), f.shape.length as 2 | 3, cell, a.gridH * a.gridW, grid, emit.output(0));
   },
 });
 

@@ -2,6 +2,7 @@ import type { OnnxNodeEmitter } from '../onnx/emitter';
 
 const ONNX_DOUBLE = 11;
 const ONNX_FLOAT = 1;
+const ONNX_INT32 = 6;
 
 /**
  * Emits the ONNX form of a sum into BEV cells shared by `bev_pool` and `pillar_scatter`:
@@ -71,4 +72,64 @@ export function emitCellSum(
   const perSample = node('Reshape', [summed, node('Concat', [i64([-1, rows], 'sample_rows'), channels], 'sample_shape', { axis: 0 })], 'per_sample');
   const kept = node('Slice', [perSample, i64([0], 's'), i64([numCells], 'e'), i64([1], 'a')], 'kept');
   emit.add('Reshape', [kept, i64([-1, grid.h, grid.w, grid.c], 'grid_shape')], [output]);
+}
+
+/**
+ * {@link emitCellSum} for a cell index fixed at export (a fixed camera rig): the same index for every
+ * sample, `cells` its host values (one sample's; a batch-1 index). The sort is done here on the
+ * host, so the file only gathers rows in cell order, takes a float64 running sum, differences it at
+ * segment ends, and gathers the segment sums into the grid — no TopK, NonZero or ScatterND at run
+ * time, and any batch size runs.
+ */
+export function emitFixedCellSum(
+  emit: OnnxNodeEmitter,
+  features: string,
+  rank: 2 | 3,
+  cells: ArrayLike<number>,
+  numCells: number,
+  grid: { h: number; w: number; c: number },
+  output: string,
+): void {
+  const i64 = (v: ArrayLike<number>, hint: string) => emit.constant(v, [v.length], 'int64', hint);
+  const node = (op: string, inputs: string[], hint: string, attrs = {}) => {
+    const out = emit.temp(hint);
+    emit.add(op, inputs, [out], attrs);
+    return out;
+  };
+  // Gather indices stored in 16 bits when they fit (frustum sizes do), widened by a Cast that
+  // onnxruntime folds at load: the baked geometry costs 2 bytes a point in the file.
+  const indices = (v: number[], hint: string) =>
+    v.every((x) => x <= 32767)
+      ? node('Cast', [emit.constant(v, [v.length], 'int16', `${hint}_int16`)], hint, { to: ONNX_INT32 })
+      : emit.constant(v, [v.length], 'int32', hint);
+  // Points inside the grid, in cell order (stable, so a cell's points keep their order).
+  const kept: number[] = [];
+  for (let p = 0; p < cells.length; p++) if (cells[p] >= 0 && cells[p] < numCells) kept.push(p);
+  kept.sort((a, b) => cells[a] - cells[b] || a - b);
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const slot = new Array<number>(numCells);
+  for (let k = 0; k < kept.length; k++) {
+    if (k === 0 || cells[kept[k]] !== cells[kept[k - 1]]) starts.push(k);
+    if (k === kept.length - 1 || cells[kept[k]] !== cells[kept[k + 1]]) ends.push(k);
+  }
+  // Empty cells read the zero row appended after the segment sums.
+  slot.fill(ends.length);
+  ends.forEach((e, s) => (slot[cells[kept[e]]] = s));
+  const axis = rank - 2;
+  if (kept.length === 0) {
+    const zeros = node('Mul', [node('ReduceSum', [features, i64([axis], 'axes')], 'any_sum', { keepdims: 1 }), emit.constant([0], [], 'float32', 'zero')], 'zero_row');
+    const tiled = node('Gather', [zeros, emit.constant(new Array(numCells).fill(0), [numCells], 'int64', 'cell_rows')], 'empty', { axis });
+    emit.add('Reshape', [tiled, i64([-1, grid.h, grid.w, grid.c], 'grid_shape')], [output]);
+    return;
+  }
+  const sorted = node('Cast', [node('Gather', [features, indices(kept, 'cell_order')], 'sorted', { axis })], 'sorted_f64', { to: ONNX_DOUBLE });
+  const running = node('CumSum', [sorted, emit.constant([axis], [], 'int64', 'axis')], 'running');
+  const at = (idx: number[], hint: string, from = running) => node('Gather', [from, indices(idx, hint)], `${hint}_rows`, { axis });
+  // Sum of rows [s, e] = running[e] − running[s] + row[s].
+  const sums = node('Add', [node('Sub', [at(ends, 'segment_ends'), at(starts, 'segment_starts')], 'diff'), at(starts, 'first_rows', sorted)], 'sums_f64');
+  const pads = rank === 3 ? [0, 0, 0, 0, 1, 0] : [0, 0, 1, 0];
+  const padded = node('Pad', [node('Cast', [sums], 'sums', { to: ONNX_FLOAT }), i64(pads, 'pads')], 'with_zero_row');
+  const gridded = node('Gather', [padded, indices(slot, 'cell_slots')], 'cells', { axis });
+  emit.add('Reshape', [gridded, i64([-1, grid.h, grid.w, grid.c], 'grid_shape')], [output]);
 }
