@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { onnx } from 'onnx-proto';
 import { createOrtSession, exportOnnx, initBackend, ort, Pipeline, runOrt, stripTrainOnly, type Graph, type ParamStore, type Plugin, type StageConfig } from '@bevzip/ir';
-import { feedsOf, frameDataSource, loadModelCheckpoint, syntheticFrames, taskConfigForModel, validationFrames, type TaskConfig } from '@bevzip/bev-fusion';
+import { feedsOf, fixedRigInputs, frameDataSource, loadModelCheckpoint, syntheticFrames, taskConfigForModel, validationFrames, type TaskConfig } from '@bevzip/bev-fusion';
 import type { Frame } from '@bevzip/driving-data';
 import { alterMoma } from '@bevzip/plugin-altermoma';
 import { qdbevQuantize, quantTransforms, type QuantState } from '@bevzip/plugin-qdbev';
@@ -21,6 +21,8 @@ export interface ExportBenchOptions {
   valScenes: number;
   /** Timed onnxruntime runs per model (median), interleaved. */
   latencyRuns: number;
+  /** Bake the synthetic rig's camera geometry into every file, as a car would ship it (a per-frame-geometry fp32 row is kept for reference). */
+  fixedRig: boolean;
   log: (line: string) => void;
 }
 
@@ -46,8 +48,12 @@ export interface ExportBenchReport {
   valFrames: number;
   files: ExportedFile[];
   nds: { setting: string; artifact: number; interpreter: number }[];
+  /** Whether the files carry the fixed rig's camera geometry (cam_bev_index a constant). */
+  fixedRig: boolean;
   ratios: {
     w8a8OverFp32Latency: number;
+    /** fp32 with the rig baked in over fp32 reading the geometry per frame (with `fixedRig`). */
+    fixedRigOverPerFrameFp32Latency?: number;
     w4FileOverFp32File: number;
     w4InitializersOverFp32Initializers: number;
     /** The same W4 model with int8 codes, file / fp32 file. */
@@ -73,6 +79,8 @@ interface Setup {
   cfg: TaskConfig;
   calibration: Frame[];
   val: Frame[];
+  /** The fixed rig's constant inputs, with `o.fixedRig`. */
+  rig?: ReturnType<typeof fixedRigInputs>;
   o: ExportBenchOptions;
 }
 
@@ -83,7 +91,7 @@ function scoringStage(s: Setup): StageConfig {
 
 /** Runs the plugins over one scoring stage; the caller owns the returned weights. */
 async function artifactOf(s: Setup, plugins: Plugin[]) {
-  const pipeline = new Pipeline({ seed: s.o.seed, graph: s.graph, params: s.params, stages: [scoringStage(s)], export: {} });
+  const pipeline = new Pipeline({ seed: s.o.seed, graph: s.graph, params: s.params, stages: [scoringStage(s)], export: { constantInputs: s.rig } });
   for (const p of plugins) pipeline.use(p);
   const result = await pipeline.run();
   for (const m of [...result.masks.params.values(), ...result.masks.features.values()]) m.dispose();
@@ -165,11 +173,13 @@ export async function benchExport(o: ExportBenchOptions): Promise<ExportBenchRep
     val: validationFrames({ dataSeed: o.seed, valScenes: o.valScenes, framesPerScene: 3 }),
     o,
   };
+  if (o.fixedRig) s.rig = fixedRigInputs([...s.calibration, ...s.val], cfg);
   const files: { setting: string; model: Uint8Array; notes: string[] }[] = [];
   const owned: ParamStore[] = [];
   try {
-    const fp32 = exportOnnx(stripTrainOnly(s.graph), s.params);
-    files.push({ setting: 'fp32', model: fp32, notes: [] });
+    const fp32 = exportOnnx(stripTrainOnly(s.graph), s.params, { constantInputs: s.rig });
+    files.push({ setting: 'fp32', model: fp32, notes: s.rig ? ['camera rig baked in'] : [] });
+    if (s.rig) files.push({ setting: 'fp32-per-frame', model: exportOnnx(stripTrainOnly(s.graph), s.params), notes: ['camera geometry read per frame'] });
     const nds: ExportBenchReport['nds'] = [];
     for (const [wBits, aBits, weightStorage] of [
       [8, 8, 'int8'],
@@ -235,8 +245,10 @@ export async function benchExport(o: ExportBenchOptions): Promise<ExportBenchRep
       valFrames: s.val.length,
       files: measured,
       nds,
+      fixedRig: o.fixedRig,
       ratios: {
         w8a8OverFp32Latency: round(by('W8A8').latencyMs / by('fp32').latencyMs),
+        ...(s.rig && { fixedRigOverPerFrameFp32Latency: round(by('fp32').latencyMs / by('fp32-per-frame').latencyMs) }),
         w4FileOverFp32File: round(by('W4A8-int4').bytes / by('fp32').bytes),
         w4InitializersOverFp32Initializers: round(by('W4A8-int4').initializerBytes / by('fp32').initializerBytes),
         w4Int8CodesFileOverFp32File: round(by('W4A8').bytes / by('fp32').bytes),

@@ -122,7 +122,8 @@ export function registerBench(program: Command): void {
     .option('--calibration-batches <n>', 'PTQ calibration batches (2 frames each)', (v) => parseInt(v, 10), 4)
     .option('--val-scenes <n>', 'synthetic validation scenes (3 frames each) for NDS', (v) => parseInt(v, 10), 24)
     .option('--latency-runs <n>', 'onnxruntime runs per latency (median, interleaved)', (v) => parseInt(v, 10), 50)
-    .action(async (o: { json?: boolean; out?: string; teacher: string; seed: number; calibrationBatches: number; valScenes: number; latencyRuns: number }) => {
+    .option('--no-fixed-rig', 'read the camera geometry per frame in every file instead of baking the synthetic rig in')
+    .action(async (o: { json?: boolean; out?: string; teacher: string; seed: number; calibrationBatches: number; valScenes: number; latencyRuns: number; fixedRig: boolean }) => {
       const { benchExport, formatExportTable } = loadMethodBench<typeof import('../bench/export')>('../bench/export', '@bevzip/plugin-qdbev', '@bevzip/plugin-altermoma');
       const r = await benchExport({ ...o, log });
       emit(r, o, () => formatExportTable(r));
