@@ -20,7 +20,7 @@ function crashing(source: DataSource, at?: number): DataSource {
   return { batch: (step, ctx) => (step === at ? Promise.reject(new Error('simulated crash')) : source.batch(step, ctx)) };
 }
 
-async function kd(options: UnidistillInput & { setting: Setting }, { steps = 2, dir, crashAt, exportIt = false }: { steps?: number; dir?: string; crashAt?: number; exportIt?: boolean } = {}) {
+async function kd(options: UnidistillInput & { setting: Setting }, { steps = 2, dir, crashAt, exportIt = false, termGradientEvery }: { steps?: number; dir?: string; crashAt?: number; exportIt?: boolean; termGradientEvery?: number } = {}) {
   const m = settingModalities(options.setting);
   const student = models[m.student];
   const task = taskConfigForModel(MICRO_CONFIG, m.student as 'camera' | 'lidar');
@@ -31,7 +31,7 @@ async function kd(options: UnidistillInput & { setting: Setting }, { steps = 2, 
     seed: 2,
     graph: student,
     params: start,
-    stages: [{ name: 'kd', steps, data: crashing(frameDataSource(frames, dataTask, 2, 0), crashAt), taskLoss: loss, teacher, optimizer: { kind: 'adam', lr: 1e-3 } }],
+    stages: [{ name: 'kd', steps, data: crashing(frameDataSource(frames, dataTask, 2, 0), crashAt), taskLoss: loss, teacher, optimizer: { kind: 'adam', lr: 1e-3 }, termGradientEvery }],
     checkpoint: dir ? { dir, every: 2 } : undefined,
     export: exportIt ? { opset: 17 } : undefined,
   }).use(unidistill(options));
@@ -87,6 +87,15 @@ describe('unidistill on BEVFusion students and teachers', () => {
     expect(tf.tidy(() => tf.max(tf.abs(tf.sub(w, tf.eye(w.shape[2]!, w.shape[3]).reshape(w.shape)))).dataSync()[0])).toBeGreaterThan(0);
     disposeResult(result);
     expect(tf.memory().numTensors).toBeLessThanOrEqual(before);
+  });
+
+  it('a term with gradientShare gets the weight that gives it that share of the task gradient', async () => {
+    const { result, events } = await kd({ setting: 'lidar->camera', feature: { gradientShare: 0.1 }, relation: { enabled: false }, response: { enabled: false } }, { steps: 2, termGradientEvery: 1 });
+    const weight = events.find((e) => e.type === 'metric' && e.name === 'weight/unidistill/feature') as Extract<TrainEvent, { type: 'metric' }> | undefined;
+    expect(weight?.value).toBeGreaterThan(0);
+    const [first] = stepsOf(events);
+    expect(first.termGradNorms!['unidistill/feature'] / first.termGradNorms!.task).toBeCloseTo(0.1, 3);
+    disposeResult(result);
   });
 
   it.each(SETTINGS.filter((s) => s !== 'lidar->camera'))('%s runs a step with every term', async (setting) => {

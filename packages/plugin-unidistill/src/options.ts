@@ -32,6 +32,13 @@ const term = z.strictObject({
   enabled: z.boolean().default(true),
   /** Default: the setting's weight from the official code. */
   weight: weight.optional(),
+  /**
+   * Instead of `weight`: the runtime sets the weight at each stage's first step so this term's
+   * gradient is this fraction of the task loss's (`LossTerm.gradientShare`). The official weights
+   * were tuned for BEVFusion-scale features; on other models a term can swamp the task loss
+   * (λ_f = 100 on the tiny camera student) or vanish, and a share says what is meant.
+   */
+  gradientShare: z.number().positive().max(10).optional(),
 });
 
 const responseTerm = term.extend({

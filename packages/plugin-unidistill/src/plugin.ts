@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { BevzipError, definePlugin, ERROR_CODES, GraphBuilder, type Graph, type ParamStore, type Tags } from '@bevzip/ir';
+import { BevzipError, definePlugin, ERROR_CODES, GraphBuilder, type Graph, type LossTerm, type ParamStore, type Tags } from '@bevzip/ir';
 import { batchBoxes, batchKeypoints, gaussianMask } from './keypoints';
 import { featureLoss, relationLoss, responseLoss, sampleBev, stopGradient } from './losses';
 import { resolveOptions, unidistillOptions, type Modality, type ResolvedOptions } from './options';
@@ -155,10 +155,13 @@ export const unidistill = definePlugin({
         if (!grid) throw new BevzipError(ERROR_CODES.BAD_FEED, 'unidistill: the batch carries no sensor geometry (Batch.geometry.grid); keypoints are placed on the BEV grid it gives');
         const anyTap = s[o.heatmap] ?? s[ADAPTER_VALUES.low] ?? s[o.studentLowTap] ?? Object.values(s)[0];
         const boxes = batchBoxes(ctx.batch.boxes, anyTap.shape[0]!);
-        const terms: Record<string, { value: tf.Scalar; weight: number }> = {};
+        const terms: Record<string, LossTerm> = {};
+        // A term's weight, or the share of the task gradient the runtime turns into one.
+        const term = (k: 'feature' | 'relation' | 'response', value: tf.Scalar): LossTerm =>
+          o[k].gradientShare !== undefined ? { value, gradientShare: o[k].gradientShare } : { value, weight: o.weights[k] };
         if (boxes.every((b) => b.length === 0)) {
           // No object in the batch: every term is an empty mean.
-          for (const k of ['feature', 'relation', 'response'] as const) if (o[k].enabled) terms[k] = { value: tf.scalar(0), weight: o.weights[k] };
+          for (const k of ['feature', 'relation', 'response'] as const) if (o[k].enabled) terms[k] = term(k, tf.scalar(0));
           return terms;
         }
         // Keypoint features of a student/teacher pair, each on its own map's cell grid.
@@ -173,11 +176,11 @@ export const unidistill = definePlugin({
           const tMap = t[o.teacherLowTap];
           if (sMap.shape[3] !== tMap.shape[3]) throw new BevzipError(ERROR_CODES.SHAPE_MISMATCH, `unidistill: options 'studentLowTap'/'teacherLowTap': ${sMap.shape[3]} student and ${tMap.shape[3]} teacher channels`);
           const k = atKeypoints(sMap, tMap);
-          terms.feature = { value: featureLoss(k.s, k.t, k.valid, k.count), weight: o.weights.feature };
+          terms.feature = term('feature', featureLoss(k.s, k.t, k.valid, k.count));
         }
         if (o.relation.enabled) {
           const k = atKeypoints(s[o.adapters.enabled ? ADAPTER_VALUES.high : o.studentHighTap], t[o.teacherHighTap]);
-          terms.relation = { value: relationLoss(k.s, k.t, k.valid, k.count), weight: o.weights.relation };
+          terms.relation = term('relation', relationLoss(k.s, k.t, k.valid, k.count));
         }
         if (o.response.enabled) {
           const heat = s[o.heatmap];
@@ -185,14 +188,15 @@ export const unidistill = definePlugin({
           const mask = gaussianMask(boxes, { rows: h!, cols: w! }, grid, { overlap: o.response.gaussianOverlap, minRadius: o.response.minRadius });
           const r = responseLoss(heat, t[o.heatmap], s[o.reg], t[o.reg], mask, o.response.teacherTemperature);
           if (b !== t[o.heatmap].shape[0]) throw new BevzipError(ERROR_CODES.SHAPE_MISMATCH, `unidistill: option 'heatmap': teacher batch ${t[o.heatmap].shape[0]}, student ${b}`);
-          terms.response = { value: tf.add(r.cls, r.reg) as tf.Scalar, weight: o.weights.response };
+          terms.response = term('response', tf.add(r.cls, r.reg) as tf.Scalar);
         }
         return terms;
       },
       export: (artifact) => {
         const left = artifact.graph.params.filter((p) => p.name.startsWith('unidistill.'));
         if (left.length > 0) throw new BevzipError(ERROR_CODES.GRAPH_INVALID, `unidistill: train-only params reached the artifact: ${left.map((p) => p.name).join(', ')}`);
-        return { report: { summary: `UniDistill ${o.setting} (λ_f ${o.weights.feature}, λ_r ${o.weights.relation}, λ_p ${o.weights.response}); ${o.adapters.enabled ? `adapters (${adapterParams} params)` : 'no adapters'} not in the artifact` } };
+        const shown = (k: 'feature' | 'relation' | 'response') => (o[k].gradientShare !== undefined ? `share ${o[k].gradientShare}` : String(o.weights[k]));
+        return { report: { summary: `UniDistill ${o.setting} (λ_f ${shown('feature')}, λ_r ${shown('relation')}, λ_p ${shown('response')}); ${o.adapters.enabled ? `adapters (${adapterParams} params)` : 'no adapters'} not in the artifact` } };
       },
     };
   },

@@ -25,6 +25,8 @@ export interface UnidistillBenchOptions extends MethodBenchCommon {
   variants: UnidistillVariant[];
   seeds: number[];
   steps: number;
+  /** Extra plugin options merged into every KD run (e.g. `{ feature: { gradientShare: 0.25 } }`); the terms' `enabled` still follows the variant. */
+  unidistillOptions?: Record<string, unknown>;
 }
 
 /** The full-length configuration (`bevzip bench unidistill` without options); a run that differs is labelled reduced. */
@@ -75,10 +77,10 @@ export interface UnidistillBenchReport {
   elapsedSeconds: number;
 }
 
-function optionsFor(setting: Setting, v: UnidistillVariant): UnidistillInput | undefined {
+function optionsFor(setting: Setting, v: UnidistillVariant, extra: Record<string, unknown> = {}): UnidistillInput | undefined {
   if (v === 'no-kd') return undefined;
-  const on = (k: 'feature' | 'relation' | 'response') => ({ enabled: v === 'all' || v === k });
-  return { setting, feature: on('feature'), relation: on('relation'), response: on('response') };
+  const on = (k: 'feature' | 'relation' | 'response') => ({ ...(extra[k] as object | undefined), enabled: v === 'all' || v === k });
+  return { ...extra, setting, feature: on('feature'), relation: on('relation'), response: on('response') } as UnidistillInput;
 }
 
 function reductions(o: UnidistillBenchOptions): string[] {
@@ -93,6 +95,7 @@ function reductions(o: UnidistillBenchOptions): string[] {
   diff('batchSize', o.batchSize, UNIDISTILL_FULL.batchSize);
   diff('trainScenes', o.trainScenes, UNIDISTILL_FULL.trainScenes);
   diff('valFrames', o.valFrames, UNIDISTILL_FULL.valFrames);
+  if (o.unidistillOptions) out.push(`plugin options ${JSON.stringify(o.unidistillOptions)}`);
   return out;
 }
 
@@ -137,7 +140,7 @@ export async function benchUnidistill(o: UnidistillBenchOptions): Promise<Unidis
       for (const seed of o.seeds) {
         for (const variant of o.variants) {
           const began1 = performance.now();
-          const kd = optionsFor(setting, variant);
+          const kd = optionsFor(setting, variant, o.unidistillOptions);
           const pipeline = new Pipeline({
             seed,
             graph: student.graph,

@@ -161,7 +161,8 @@ export function registerBench(program: Command): void {
         .option('--settings <list>', 'comma-separated subset of lidar->camera,fusion->camera,camera->lidar,fusion->lidar', namesOf(['lidar->camera', 'fusion->camera', 'camera->lidar', 'fusion->lidar']), ['lidar->camera', 'fusion->camera', 'camera->lidar', 'fusion->lidar'])
         .option('--variants <list>', 'comma-separated subset of no-kd,feature,relation,response,all', namesOf(['no-kd', 'feature', 'relation', 'response', 'all']), ['no-kd', 'feature', 'relation', 'response', 'all'])
         .option('--seeds <list>', 'run seeds, comma-separated', numbers, [0, 1])
-        .option('--steps <n>', 'training steps per setting, variant and seed', int, 300),
+        .option('--steps <n>', 'training steps per setting, variant and seed', int, 300)
+        .option('--unidistill-options <json>', 'extra plugin options for every KD run as JSON, e.g. \'{"feature":{"gradientShare":0.25}}\'', (v) => parseJsonOption('--unidistill-options', v)),
     async (o) => {
       const m = loadMethodBench<typeof import('../bench/unidistill')>('../bench/unidistill', '@bevzip/plugin-unidistill');
       const report = await m.benchUnidistill(o);

@@ -11,8 +11,9 @@ export function formatResults(models: readonly ModelRow[]): string {
   ];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const table = rows.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ')).join('\n');
-  const notes = models.flatMap((m) => m.notes.map((n) => `  ${n}`));
-  return notes.length ? `${table}\n\nhow the compressed file was made:\n${notes.join('\n')}` : table;
+  // A note both files carry (the baked rig) is said once.
+  const notes = [...new Set(models.flatMap((m) => m.notes))].map((n) => `  ${n}`);
+  return notes.length ? `${table}\n\nhow the files were made:\n${notes.join('\n')}` : table;
 }
 
 /**
