@@ -36,9 +36,9 @@ export interface OnnxExportOptions {
    */
   foldBatchNorm?: boolean;
   /**
-   * Graph inputs fixed at export (e.g. a fixed camera rig's frustum-to-cell index): each becomes an
-   * initializer of the given value and leaves the model's inputs, so onnxruntime constant-folds what
-   * depends on it alone (the BEV pool's sort) when it loads the file.
+   * Graph inputs fixed at export (e.g. a fixed camera rig's frustum-to-cell index); they leave the
+   * model's inputs. An op that can use the host values does so (`bev_pool` sorts its cells at
+   * export, see `OnnxNodeEmitter.fixedInput`); any other reader gets an initializer.
    */
   constantInputs?: Readonly<Record<string, ConstantInput>>;
 }
@@ -247,7 +247,7 @@ export function exportOnnx(graph: Graph, params: ParamLookup, options: OnnxExpor
       hookedInputs.add(v);
       const fixed = constants[v];
       if (fixed) {
-        // Cell indices fit 16 bits: stored at half the bytes and widened by a Cast onnxruntime folds at load.
+        // Integers that fit 16 bits are stored at half the bytes, widened by a Cast onnxruntime folds at load.
         if (fixed.data instanceof Int32Array && fixed.data.every((x) => x >= -32768 && x <= 32767)) {
           builder.add('Cast', [builder.constant(fixed.data, [...fixed.dims], 'int16', `${v}_int16`)], [v], { to: DTYPE.int32 });
         } else {
