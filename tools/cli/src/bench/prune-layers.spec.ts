@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
+import { CommanderError } from 'commander';
 import { BevzipError, ParamStore, run, sizeOf, type Batch } from '@bevzip/ir';
 import { buildBevFusion, frameDataSource, MICRO_CONFIG, syntheticFrames, taskConfigForModel } from '@bevzip/bev-fusion';
 import { pipelineTaskLoss } from '../pipeline/data';
+import { createProgram } from '../program';
 import { analyzePruneLayers, layerSensitivity, lossProbe, magnitudeMask, spearman, type PruneLayersBenchOptions } from './prune-layers';
 
 // The micro BEVFusion layout with random weights: the teacher's layer structure at unit-test cost.
@@ -125,5 +127,27 @@ describe('analyzePruneLayers', () => {
     const params = ParamStore.init(graph, 0);
     await expect(analyzePruneLayers(graph, params, cfg, { ...options, sparsity: 1.5 })).rejects.toThrow(/options\.sparsity/);
     params.dispose();
+  });
+});
+
+describe('bevzip bench prune-layers options', () => {
+  it('rejects a bad --within, --sparsity or --methods before any work, naming the option', async () => {
+    const bad = [
+      ['--within', 'random', /--within.*Allowed choices are magnitude, own/],
+      ['--sparsity', '1', /--sparsity.*expected a number in \(0, 1\), got '1'/],
+      ['--reference-level', '-0.1', /--reference-level.*expected a number in \[0, 1\]/],
+      ['--methods', 'snip,lottery', /--methods.*unknown value\(s\) lottery/],
+    ] as const;
+    for (const [flag, value, message] of bad) {
+      let out = '';
+      const p = createProgram();
+      const quiet = (c: ReturnType<typeof createProgram>) => {
+        c.exitOverride().configureOutput({ writeOut: (s) => void (out += s), writeErr: (s) => void (out += s) });
+        c.commands.forEach(quiet);
+      };
+      quiet(p);
+      await expect(p.parseAsync(['node', 'bevzip', 'bench', 'prune-layers', flag, value])).rejects.toThrow(CommanderError);
+      expect(out.replace(/\s+/g, ' ')).toMatch(message);
+    }
   });
 });

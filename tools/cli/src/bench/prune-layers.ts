@@ -277,7 +277,7 @@ export async function analyzePruneLayers(
           scoringSeconds: seconds,
         };
         criteria.push(row);
-        o.log(`${method}: pruned loss ${loss.toFixed(4)} (+${(loss - denseLoss).toFixed(4)}), Σ layer sensitivities ${row.sensitivitySum.toFixed(4)}, Spearman vs reference ${row.spearmanReference.toFixed(3)}`);
+        o.log(`${method}: pruned loss ${loss.toFixed(4)} (${signed(loss - denseLoss)}), Σ layer sensitivities ${row.sensitivitySum.toFixed(4)}, Spearman vs reference ${row.spearmanReference.toFixed(3)}`);
       } finally {
         masks.forEach((m) => m.dispose());
       }
