@@ -87,6 +87,30 @@ describe('layer sensitivity', () => {
   });
 });
 
+describe('loss terms', () => {
+  it('split the total, and a map-head layer costs the detection terms exactly nothing', async () => {
+    const params = ParamStore.init(graph, 0);
+    const frames = syntheticFrames(0, 5, 1, 2);
+    const o = { batchSize: 2, batches: 1, seed: 0 };
+    const [total, detection, map] = await Promise.all(
+      (['total', 'detection', 'map'] as const).map((term) => lossProbe(graph, params, frames, cfg, { ...o, term })),
+    );
+    const before = tf.memory().numTensors;
+    const t = total.terms();
+    expect(t.heatmap + t.reg + t.map).toBeCloseTo(t.total, 5);
+    expect(total.loss()).toBe(t.total);
+    expect(detection.loss()).toBe(t.heatmap + t.reg);
+    expect(map.loss()).toBe(t.map);
+    const layer = 'heads.map.classifier.conv.weight';
+    const all = { pruned: params.get(layer).size };
+    expect(layerSensitivity(detection, params, layer, detection.loss(), all)).toBe(0);
+    expect(layerSensitivity(map, params, layer, map.loss(), all)).not.toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    [total, detection, map].forEach((p) => p.dispose());
+    params.dispose();
+  });
+});
+
 describe('analyzePruneLayers', () => {
   it('per-layer sparsities add up (by size) to the global sparsity, masks and loss batches freed', async () => {
     const params = ParamStore.init(graph, 0);
@@ -99,6 +123,7 @@ describe('analyzePruneLayers', () => {
     expect(r.layers.map((l) => l.name)).toEqual(graph.params.filter((p) => p.trainable && p.role === 'weight' && p.shape.length >= 2).map((p) => p.name));
     expect(r.layers.every((l, i) => l.size === sizeOf(graph.params.find((p) => p.name === r.layers[i].name)!.shape))).toBe(true);
     expect(r.criteria.map((c) => c.method)).toEqual(['magnitude', 'snip']);
+    expect(r.denseLoss).toBe(r.denseTerms.total);
     for (const c of r.criteria) {
       const removed = c.layerSparsity.reduce((n, s, i) => n + s * sizes[i], 0);
       // The criteria prune exactly round(ρ·N) weights.
@@ -137,6 +162,7 @@ describe('bevzip bench prune-layers options', () => {
       ['--sparsity', '1', /--sparsity.*expected a number in \(0, 1\), got '1'/],
       ['--reference-level', '-0.1', /--reference-level.*expected a number in \[0, 1\]/],
       ['--methods', 'snip,lottery', /--methods.*unknown value\(s\) lottery/],
+      ['--loss-term', 'nds', /--loss-term.*Allowed choices are total, detection, map/],
     ] as const;
     for (const [flag, value, message] of bad) {
       let out = '';

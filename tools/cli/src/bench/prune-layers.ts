@@ -2,7 +2,18 @@ import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { BevzipError, ERROR_CODES, initBackend, Pipeline, ParamStore, run, sizeOf, type Batch, type Graph, type Plugin, type Tags } from '@bevzip/ir';
 import type { Frame } from '@bevzip/driving-data';
-import { BEV_FUSION_CONFIGS, buildBevFusion, frameDataSource, loadModelCheckpoint, syntheticFrames, taskConfigForModel, type TaskConfig } from '@bevzip/bev-fusion';
+import {
+  BEV_FUSION_CONFIGS,
+  buildBevFusion,
+  frameDataSource,
+  loadModelCheckpoint,
+  syntheticFrames,
+  targetTensors,
+  taskConfigForModel,
+  taskLoss,
+  type HostTargets,
+  type TaskConfig,
+} from '@bevzip/bev-fusion';
 import { globalTopK, PRUNING_CRITERIA, type CriterionName } from '@bevzip/plugin-altermoma';
 import { pipelineTaskLoss } from '../pipeline/data';
 import { round } from './timing';
@@ -15,6 +26,17 @@ import { round } from './timing';
 
 /** How a layer pruned alone chooses its weights. */
 export type WithinLayer = 'magnitude' | 'own';
+
+/** Which part of the task loss the sensitivities measure: all of it, the detection terms (heatmap + box regression), or the map head's. */
+export type LossTerm = 'total' | 'detection' | 'map';
+
+/** Mean task-loss terms over the loss batches. */
+export interface LossTerms {
+  heatmap: number;
+  reg: number;
+  map: number;
+  total: number;
+}
 
 /** Settings of `bevzip bench prune-layers`. */
 export interface PruneLayersBenchOptions {
@@ -31,6 +53,8 @@ export interface PruneLayersBenchOptions {
   lossBatches: number;
   /** Weights a layer pruned alone loses: its smallest |w| (default) or the criterion's own mask on it. */
   within: WithinLayer;
+  /** Loss part the sensitivities measure (default `total`); the whole-model losses are reported by term anyway. */
+  lossTerm?: LossTerm;
   /** Level of the criterion-independent sensitivity the rank correlation uses (default: `sparsity`). */
   referenceLevel?: number;
   seed: number;
@@ -47,8 +71,10 @@ export interface LayerInfo {
 
 export interface CriterionLayers {
   method: CriterionName;
-  /** Loss of the whole pruned model (no fine-tune). */
+  /** Loss (the `lossTerm` part) of the whole pruned model (no fine-tune). */
   loss: number;
+  /** Every term of the whole pruned model's loss. */
+  terms: LossTerms;
   /** Σ pruned / Σ size over the prunable layers: the global sparsity as realized. */
   sparsity: number;
   /** Per layer, in layer order: the fraction this criterion removed. */
@@ -67,6 +93,7 @@ export interface CriterionLayers {
 export interface PruneLayersReport {
   teacher: string;
   denseLoss: number;
+  denseTerms: LossTerms;
   layers: LayerInfo[];
   /** Per layer: loss increase with only that layer pruned to the reference level by magnitude. */
   referenceSensitivity: number[];
@@ -136,29 +163,54 @@ export function magnitudeMask(weight: tf.Tensor, pruned: number): tf.Tensor {
 
 /** A fixed list of batches the loss is averaged over, the same for every masked model. */
 export interface LossProbe {
-  /** Mean task loss over the batches (eval-mode batch norm) with `masks` multiplied into the params. */
+  /** Mean task-loss terms over the batches (eval-mode batch norm) with `masks` multiplied into the params. */
+  terms(masks?: ReadonlyMap<string, tf.Tensor>): LossTerms;
+  /** The probe's term of {@link terms}. */
   loss(masks?: ReadonlyMap<string, tf.Tensor>): number;
   /** Forward passes over the whole list so far. */
   readonly evaluations: number;
   dispose(): void;
 }
 
+/** One part of the loss terms. */
+export function pickTerm(t: LossTerms, term: LossTerm): number {
+  return term === 'total' ? t.total : term === 'detection' ? t.heatmap + t.reg : t.map;
+}
+
 /** Builds the batches of `frames` once (batch b = data-source batch b under `seed`) and keeps them. */
-export async function lossProbe(graph: Graph, params: ParamStore, frames: readonly Frame[], cfg: TaskConfig, o: { batchSize: number; batches: number; seed: number }): Promise<LossProbe> {
+export async function lossProbe(
+  graph: Graph,
+  params: ParamStore,
+  frames: readonly Frame[],
+  cfg: TaskConfig,
+  o: { batchSize: number; batches: number; seed: number; term?: LossTerm },
+): Promise<LossProbe> {
   if (frames.length < o.batchSize * o.batches)
     throw new BevzipError(ERROR_CODES.CONFIG, `loss batches: ${o.batches} batches of ${o.batchSize} need ${o.batchSize * o.batches} frames, got ${frames.length}`);
   const source = frameDataSource(frames, cfg, o.batchSize, o.seed);
   const batches: Batch[] = [];
   for (let b = 0; b < o.batches; b++) batches.push(await source.batch(b, { seed: o.seed, stage: 'loss' }));
-  const task = pipelineTaskLoss(cfg);
   let evaluations = 0;
+  const terms = (masks?: ReadonlyMap<string, tf.Tensor>): LossTerms => {
+    evaluations++;
+    const sum = { heatmap: 0, reg: 0, map: 0, total: 0 };
+    for (const batch of batches) {
+      const v = tf.tidy(() => {
+        const out = run(graph, params, batch.feeds, { masks }).outputs;
+        const t = taskLoss({ heatmap: out.heatmap, reg: out.reg, map: out.map }, targetTensors(batch.targets as HostTargets), cfg);
+        return tf.stack([t.heatmap, t.reg, t.map, t.total]).dataSync();
+      });
+      sum.heatmap += v[0];
+      sum.reg += v[1];
+      sum.map += v[2];
+      sum.total += v[3];
+    }
+    const n = batches.length;
+    return { heatmap: sum.heatmap / n, reg: sum.reg / n, map: sum.map / n, total: sum.total / n };
+  };
   return {
-    loss(masks) {
-      evaluations++;
-      let total = 0;
-      for (const batch of batches) total += tf.tidy(() => task(run(graph, params, batch.feeds, { masks }).outputs, batch).dataSync()[0]);
-      return total / batches.length;
-    },
+    terms,
+    loss: (masks) => pickTerm(terms(masks), o.term ?? 'total'),
     get evaluations() {
       return evaluations;
     },
@@ -238,10 +290,12 @@ export async function analyzePruneLayers(
   // the gradient criteria scored on, which would favour them.
   const lossScenes = Math.ceil((o.lossBatches * o.batchSize) / 3);
   const lossFrames = syntheticFrames(0, o.trainScenes, lossScenes, 3).slice(0, o.lossBatches * o.batchSize);
-  const probe = await lossProbe(graph, params, lossFrames, cfg, { batchSize: o.batchSize, batches: o.lossBatches, seed: o.seed });
+  const term = o.lossTerm ?? 'total';
+  const probe = await lossProbe(graph, params, lossFrames, cfg, { batchSize: o.batchSize, batches: o.lossBatches, seed: o.seed, term });
   try {
-    const denseLoss = probe.loss();
-    o.log(`dense loss ${denseLoss.toFixed(4)} (${o.lossBatches} batches of ${o.batchSize})`);
+    const denseTerms = probe.terms();
+    const denseLoss = pickTerm(denseTerms, term);
+    o.log(`dense ${term} loss ${denseLoss.toFixed(4)} (${o.lossBatches} batches of ${o.batchSize})`);
     const cache = new Map<string, number>();
     let layers: LayerInfo[] | undefined;
     const criteria: CriterionLayers[] = [];
@@ -263,11 +317,13 @@ export async function analyzePruneLayers(
         const sensitivity = known.map((l, i) =>
           layerSensitivity(probe, params, l.name, denseLoss, o.within === 'own' ? { own: masks.get(l.name)! } : { pruned: pruned[i] }, cache),
         );
-        const loss = probe.loss(masks);
+        const terms = probe.terms(masks);
+        const loss = pickTerm(terms, term);
         const total = known.reduce((n, l) => n + l.size, 0);
         const row: CriterionLayers = {
           method,
           loss,
+          terms,
           sparsity: pruned.reduce((a, b) => a + b, 0) / total,
           layerSparsity,
           sensitivity,
@@ -285,17 +341,20 @@ export async function analyzePruneLayers(
     const { log: _log, ...settings } = o;
     return {
       denseLoss,
+      denseTerms,
       layers: layers!,
       referenceSensitivity,
       referenceLevel,
       criteria,
-      settings: { ...settings, referenceLevel, lossFrames: lossFrames.length, scoringFrames: train.length },
+      settings: { ...settings, lossTerm: term, referenceLevel, lossFrames: lossFrames.length, scoringFrames: train.length },
       lossEvaluations: probe.evaluations,
     };
   } finally {
     probe.dispose();
   }
 }
+
+const roundTerms = (t: LossTerms): LossTerms => ({ heatmap: round(t.heatmap, 6), reg: round(t.reg, 6), map: round(t.map, 6), total: round(t.total, 6) });
 
 /** A checkpoint, or `random:<config>`: a fusion model of that config with seed-0 weights. */
 function loadTeacher(ref: string): { graph: Graph; params: ParamStore; cfg: TaskConfig } {
@@ -322,10 +381,12 @@ export async function benchPruneLayers(o: PruneLayersBenchOptions): Promise<Prun
       teacher: o.teacher,
       ...r,
       denseLoss: r6(r.denseLoss),
+      denseTerms: roundTerms(r.denseTerms),
       referenceSensitivity: r.referenceSensitivity.map(r6),
       criteria: r.criteria.map((c) => ({
         ...c,
         loss: r6(c.loss),
+        terms: roundTerms(c.terms),
         sparsity: r6(c.sparsity),
         layerSparsity: c.layerSparsity.map(r6),
         sensitivity: c.sensitivity.map(r6),
@@ -349,6 +410,8 @@ export async function benchPruneLayers(o: PruneLayersBenchOptions): Promise<Prun
 }
 
 const pct = (v: number) => (v * 100).toFixed(1);
+const termName = (t: LossTerm) => (t === 'total' ? 'task loss' : t === 'detection' ? 'detection loss (heatmap + reg)' : 'map loss');
+const termCells = (t: LossTerms) => `${t.heatmap.toFixed(4).padStart(8)} ${t.reg.toFixed(4).padStart(7)} ${t.map.toFixed(4).padStart(7)} ${t.total.toFixed(4).padStart(7)}`;
 const signed = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(3);
 
 /** The printed table: one row per prunable layer in graph order, then the whole-model losses and correlations. */
@@ -363,7 +426,7 @@ export function formatPruneLayersTable(r: PruneLayersReport): string {
     ...r.criteria.map((c) => `${c.method} sp% / Δ`.padStart(20)),
   ].join(' ');
   const lines = [
-    `per-layer sparsity at global ${pct(r.settings.sparsity)}% (no fine-tune) and sensitivity Δ = loss increase with only that layer pruned to that level by ${r.settings.within === 'own' ? "the criterion's own mask" : 'magnitude'}; ${ref}: each layer alone pruned by magnitude to ${pct(r.referenceLevel)}%`,
+    `per-layer sparsity at global ${pct(r.settings.sparsity)}% (no fine-tune) and sensitivity Δ = increase of the ${termName(r.settings.lossTerm ?? 'total')} with only that layer pruned to that level by ${r.settings.within === 'own' ? "the criterion's own mask" : 'magnitude'}; ${ref}: each layer alone pruned by magnitude to ${pct(r.referenceLevel)}%`,
     head,
     ...r.layers.map((l, i) =>
       [
@@ -375,13 +438,14 @@ export function formatPruneLayersTable(r: PruneLayersReport): string {
       ].join(' '),
     ),
     '',
-    `loss over ${r.settings.lossBatches} batches of ${r.settings.batchSize} training frames (eval batch norm): dense ${r.denseLoss.toFixed(4)}`,
-    `${'criterion'.padEnd(10)} ${'sparsity'.padStart(8)} ${'loss'.padStart(8)} ${'Δ whole'.padStart(8)} ${'Σ Δ layer'.padStart(9)} ${`ρ(sp, ${ref})`.padStart(15)} ${'ρ(sp, Δ own)'.padStart(12)} ${'scoring s'.padStart(9)}`,
+    `whole model, loss over ${r.settings.lossBatches} batches of ${r.settings.batchSize} training frames (eval batch norm); Δ and Σ Δ layer of the ${termName(r.settings.lossTerm ?? 'total')}`,
+    `${'criterion'.padEnd(10)} ${'sparsity'.padStart(8)} ${'heatmap'.padStart(8)} ${'reg'.padStart(7)} ${'map'.padStart(7)} ${'total'.padStart(7)} ${'Δ whole'.padStart(8)} ${'Σ Δ layer'.padStart(9)} ${`ρ(sp, ${ref})`.padStart(15)} ${'ρ(sp, Δ own)'.padStart(12)} ${'scoring s'.padStart(9)}`,
+    `${'dense'.padEnd(10)} ${''.padStart(8)} ${termCells(r.denseTerms)}`,
     ...r.criteria.map((c) =>
       [
         c.method.padEnd(10),
         `${pct(c.sparsity)}%`.padStart(8),
-        c.loss.toFixed(4).padStart(8),
+        termCells(c.terms),
         signed(c.loss - r.denseLoss).padStart(8),
         signed(c.sensitivitySum).padStart(9),
         c.spearmanReference.toFixed(3).padStart(15),

@@ -129,6 +129,7 @@ export function registerBench(program: Command): void {
         .option('--methods <list>', 'criteria', namesOf(['altermoma', 'magnitude', 'snip', 'synflow']), ['altermoma', 'magnitude', 'snip'])
         .option('--loss-batches <n>', 'batches the loss is averaged over (frames from the scenes after the training scenes)', integerAtLeast(1), 4)
         .addOption(new Option('--within <how>', 'weights a layer pruned alone loses: magnitude (its smallest |w|) or own (the criterion\'s mask on that layer)').choices(['magnitude', 'own']).default('magnitude'))
+        .addOption(new Option('--loss-term <term>', 'loss the sensitivities measure: total, detection (heatmap + reg) or map').choices(['total', 'detection', 'map']).default('total'))
         .option('--reference-level <x>', 'level of the magnitude sensitivity the correlation uses (default: --sparsity)', fraction(false))
         .option('--seed <n>', 'run and data-order seed', int, 0)
         .option('--altermoma-options <json>', 'extra AlterMOMA plugin options as JSON', (v) => parseJsonOption('--altermoma-options', v));
