@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { BevzipError, ERROR_CODES } from '@bevzip/ir';
 import { benchKernels } from '../bench/kernels';
 import { benchTrainStep, formatTrainStep } from '../bench/train-step';
@@ -110,6 +110,34 @@ export function registerBench(program: Command): void {
       const m = loadMethodBench<typeof import('../bench/altermoma')>('../bench/altermoma', '@bevzip/plugin-altermoma');
       const report = await m.benchAlterMoma(o);
       return { report, table: () => m.formatAlterMomaTable(report) };
+    },
+  );
+  methodBench<import('../bench/prune-layers').PruneLayersBenchOptions>(
+    bench,
+    'prune-layers',
+    'per-layer sparsity of each pruning criterion at one global sparsity (no fine-tune) against each layer\'s sensitivity: the loss increase when that layer alone is pruned to the same level; Spearman correlation per criterion (--lr and --val-frames are not used)',
+    { trainScenes: 8, lr: 5e-4 },
+    (c) => {
+      const fraction = (open: boolean) => (v: string) => {
+        const n = Number(v);
+        if (v.trim() === '' || !(open ? n > 0 && n < 1 : n >= 0 && n <= 1)) throw new InvalidArgumentError(`expected a number in ${open ? '(0, 1)' : '[0, 1]'}, got '${v}'.`);
+        return n;
+      };
+      return c
+        .option('--teacher <ref>', 'dense model (random:<config> for a smoke run)', 'builtin:tiny-fusion')
+        .option('--sparsity <x>', 'global unstructured sparsity', fraction(true), 0.5)
+        .option('--methods <list>', 'criteria', namesOf(['altermoma', 'magnitude', 'snip', 'synflow']), ['altermoma', 'magnitude', 'snip'])
+        .option('--loss-batches <n>', 'batches the loss is averaged over (frames from the scenes after the training scenes)', integerAtLeast(1), 4)
+        .addOption(new Option('--within <how>', 'weights a layer pruned alone loses: magnitude (its smallest |w|) or own (the criterion\'s mask on that layer)').choices(['magnitude', 'own']).default('magnitude'))
+        .addOption(new Option('--loss-term <term>', 'loss the sensitivities measure: total, detection (heatmap + reg) or map').choices(['total', 'detection', 'map']).default('total'))
+        .option('--reference-level <x>', 'level of the magnitude sensitivity the correlation uses (default: --sparsity)', fraction(false))
+        .option('--seed <n>', 'run and data-order seed', int, 0)
+        .option('--altermoma-options <json>', 'extra AlterMOMA plugin options as JSON', (v) => parseJsonOption('--altermoma-options', v));
+    },
+    async (o) => {
+      const m = loadMethodBench<typeof import('../bench/prune-layers')>('../bench/prune-layers', '@bevzip/plugin-altermoma');
+      const report = await m.benchPruneLayers(o);
+      return { report, table: () => m.formatPruneLayersTable(report) };
     },
   );
   bench
