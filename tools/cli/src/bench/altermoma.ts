@@ -1,4 +1,3 @@
-import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import {
   createOrtSession,
@@ -30,7 +29,7 @@ import {
   type TaskConfig,
 } from '@bevzip/bev-fusion';
 import { PRUNING_CRITERIA, removePrunedChannels, type CriterionName } from '@bevzip/plugin-altermoma';
-import { benchValidationFrames, type MethodBenchCommon } from './common';
+import { benchValidationFrames, machineWithLoad, type MethodBenchCommon } from './common';
 import { compareModels, type ProtocolComparison } from './protocol';
 import { round } from './timing';
 
@@ -93,7 +92,8 @@ export interface AlterMomaBenchReport {
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-function pluginFor(method: CriterionName, sparsity: number, structured: boolean, altermoma: Record<string, unknown> = {}): Plugin {
+/** A pruning criterion with the scoring settings the pruning benches share. */
+export function pluginFor(method: CriterionName, sparsity: number, structured: boolean, altermoma: Record<string, unknown> = {}): Plugin {
   const extra =
     method === 'altermoma'
       ? { scoringBatches: 2, reactivationSteps: 4, ...altermoma }
@@ -369,13 +369,7 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
     scoringCost: cost,
     comparison,
     settings: { ...settings, valFrames: val.length, trainFrames: train.length, split },
-    machine: {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model ?? 'unknown',
-      node: process.version,
-      backend: tf.getBackend(),
-      loadAverage: os.loadavg().map((v) => round(v, 2)),
-    },
+    machine: machineWithLoad(),
     seconds: round((performance.now() - began) / 1000, 1),
   };
 }

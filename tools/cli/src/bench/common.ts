@@ -1,4 +1,5 @@
 import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
 import { createOrtSession, runOrt } from '@bevzip/ir';
 import type { Frame, FrameEvaluation } from '@bevzip/driving-data';
 import { evaluateModel, loadValidationFrames, type EvaluatedSplit, type PredictFn, type TaskConfig } from '@bevzip/bev-fusion';
@@ -45,4 +46,15 @@ export async function evaluateOnnx(
 export function machineInfo(): { cpus: string; cores: number; node: string; platform: string } {
   const cpus = os.cpus();
   return { cpus: cpus[0]?.model ?? 'unknown', cores: cpus.length, node: process.version, platform: `${os.platform()} ${os.arch()}` };
+}
+
+/** What a timing benchmark ran on, with the tfjs backend and the load averages (latency figures depend on both). */
+export function machineWithLoad(): { cpus: number; cpuModel: string; node: string; backend: string; loadAverage: number[] } {
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    backend: tf.getBackend(),
+    loadAverage: os.loadavg().map((v) => Math.round(v * 100) / 100),
+  };
 }

@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import { ParamStore, type Graph, type StageConfig, type TrainEvent } from '@bevzip/ir';
+import { BevzipError, ERROR_CODES, ParamStore, type Graph, type StageConfig, type TrainEvent } from '@bevzip/ir';
 import { onnx } from 'onnx-proto';
 import type { Frame } from '@bevzip/driving-data';
 import { buildBevFusion, BEV_FUSION_CONFIGS, frameDataSource, loadModelCheckpoint, type TaskConfig } from '@bevzip/bev-fusion';
@@ -11,7 +11,10 @@ import { pipelineTaskLoss } from '../pipeline/data';
 /** A checkpoint (`builtin:tiny-camera`, a directory) or `random:<config>`: fresh weights of that config and modality. */
 export function loadModelRefFor(ref: string, modality: 'camera' | 'lidar' | 'fusion'): { graph: Graph; params: ParamStore } {
   if (ref.startsWith('random:')) {
-    const graph = buildBevFusion(BEV_FUSION_CONFIGS[ref.slice(7) as keyof typeof BEV_FUSION_CONFIGS], modality);
+    const name = ref.slice(7);
+    const config = BEV_FUSION_CONFIGS[name as keyof typeof BEV_FUSION_CONFIGS];
+    if (!config) throw new BevzipError(ERROR_CODES.CONFIG, `unknown config '${name}' in '${ref}'; expected random:${Object.keys(BEV_FUSION_CONFIGS).join(', random:')} or a checkpoint`);
+    const graph = buildBevFusion(config, modality);
     return { graph, params: ParamStore.init(graph, 0) };
   }
   return loadModelCheckpoint(ref);

@@ -1,12 +1,8 @@
-import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { BevzipError, ERROR_CODES, initBackend, Pipeline, ParamStore, run, sizeOf, type Batch, type Graph, type Plugin, type Tags } from '@bevzip/ir';
+import { BevzipError, ERROR_CODES, initBackend, Pipeline, ParamStore, run, sizeOf, type Batch, type Graph, type Tags } from '@bevzip/ir';
 import type { Frame } from '@bevzip/driving-data';
 import {
-  BEV_FUSION_CONFIGS,
-  buildBevFusion,
   frameDataSource,
-  loadModelCheckpoint,
   syntheticFrames,
   targetTensors,
   taskConfigForModel,
@@ -14,8 +10,12 @@ import {
   type HostTargets,
   type TaskConfig,
 } from '@bevzip/bev-fusion';
-import { globalTopK, PRUNING_CRITERIA, type CriterionName } from '@bevzip/plugin-altermoma';
+import { globalTopK, type CriterionName } from '@bevzip/plugin-altermoma';
 import { pipelineTaskLoss } from '../pipeline/data';
+import { pluginFor } from './altermoma';
+import { machineWithLoad } from './common';
+import { loadModelRefFor } from './kd-common';
+import { signed } from './prune-layers-table';
 import { round } from './timing';
 
 /**
@@ -246,19 +246,6 @@ export function layerSensitivity(
   }
 }
 
-function pluginFor(method: CriterionName, sparsity: number, altermoma: Record<string, unknown> = {}): Plugin {
-  // The same scoring settings as `bench altermoma`, so the masks are the ones it fine-tunes.
-  const extra =
-    method === 'altermoma'
-      ? { scoringBatches: 2, reactivationSteps: 4, ...altermoma }
-      : method === 'synflow'
-        ? { iterations: 20 }
-        : method === 'snip'
-          ? { scoringBatches: 2 }
-          : {};
-  return (PRUNING_CRITERIA[method] as (o: object) => Plugin)({ sparsity, structured: false, ...extra });
-}
-
 /** Scores with one criterion in a zero-step stage and returns its param masks (the caller disposes them). */
 async function criterionMasks(graph: Graph, params: ParamStore, train: readonly Frame[], cfg: TaskConfig, method: CriterionName, o: PruneLayersBenchOptions) {
   const stage = {
@@ -268,7 +255,7 @@ async function criterionMasks(graph: Graph, params: ParamStore, train: readonly 
     taskLoss: pipelineTaskLoss(cfg),
   };
   const started = performance.now();
-  const result = await new Pipeline({ seed: o.seed, graph, params, stages: [stage] }).use(pluginFor(method, o.sparsity, o.altermomaOptions)).run();
+  const result = await new Pipeline({ seed: o.seed, graph, params, stages: [stage] }).use(pluginFor(method, o.sparsity, false, o.altermomaOptions)).run();
   result.params.dispose();
   result.masks.features.forEach((m) => m.dispose());
   return { masks: result.masks.params, seconds: (performance.now() - started) / 1000 };
@@ -356,26 +343,14 @@ export async function analyzePruneLayers(
 
 const roundTerms = (t: LossTerms): LossTerms => ({ heatmap: round(t.heatmap, 6), reg: round(t.reg, 6), map: round(t.map, 6), total: round(t.total, 6) });
 
-/** A checkpoint, or `random:<config>`: a fusion model of that config with seed-0 weights. */
-function loadTeacher(ref: string): { graph: Graph; params: ParamStore; cfg: TaskConfig } {
-  if (ref.startsWith('random:')) {
-    const name = ref.slice(7);
-    const config = BEV_FUSION_CONFIGS[name as keyof typeof BEV_FUSION_CONFIGS];
-    if (!config) throw new BevzipError(ERROR_CODES.CONFIG, `--teacher: unknown config '${name}' in '${ref}'; expected random:${Object.keys(BEV_FUSION_CONFIGS).join(', random:')} or a checkpoint`);
-    const graph = buildBevFusion(config, 'fusion');
-    return { graph, params: ParamStore.init(graph, 0), cfg: taskConfigForModel(config, 'fusion') };
-  }
-  const ck = loadModelCheckpoint(ref);
-  return { graph: ck.graph, params: ck.params, cfg: taskConfigForModel(ck.info.config, ck.info.modality) };
-}
-
 /** `bevzip bench prune-layers`: loads the teacher, runs {@link analyzePruneLayers}, rounds for the report. */
 export async function benchPruneLayers(o: PruneLayersBenchOptions): Promise<PruneLayersReport> {
   const began = performance.now();
   await initBackend({});
-  const teacher = loadTeacher(o.teacher);
+  const teacher = loadModelRefFor(o.teacher, 'fusion');
   try {
-    const r = await analyzePruneLayers(teacher.graph, teacher.params, teacher.cfg, o);
+    const meta = teacher.graph.meta as { config: Parameters<typeof taskConfigForModel>[0]; modality: 'camera' | 'lidar' | 'fusion' };
+    const r = await analyzePruneLayers(teacher.graph, teacher.params, taskConfigForModel(meta.config, meta.modality), o);
     const r6 = (v: number) => round(v, 6);
     return {
       teacher: o.teacher,
@@ -395,13 +370,7 @@ export async function benchPruneLayers(o: PruneLayersBenchOptions): Promise<Prun
         spearmanOwnLevel: round(c.spearmanOwnLevel, 4),
         scoringSeconds: round(c.scoringSeconds, 2),
       })),
-      machine: {
-        cpus: os.cpus().length,
-        cpuModel: os.cpus()[0]?.model ?? 'unknown',
-        node: process.version,
-        backend: tf.getBackend(),
-        loadAverage: os.loadavg().map((v) => round(v, 2)),
-      },
+      machine: machineWithLoad(),
       seconds: round((performance.now() - began) / 1000, 1),
     };
   } finally {
@@ -409,54 +378,4 @@ export async function benchPruneLayers(o: PruneLayersBenchOptions): Promise<Prun
   }
 }
 
-const pct = (v: number) => (v * 100).toFixed(1);
-const termName = (t: LossTerm) => (t === 'total' ? 'task loss' : t === 'detection' ? 'detection loss (heatmap + reg)' : 'map loss');
-const termCells = (t: LossTerms) => `${t.heatmap.toFixed(4).padStart(8)} ${t.reg.toFixed(4).padStart(7)} ${t.map.toFixed(4).padStart(7)} ${t.total.toFixed(4).padStart(7)}`;
-const signed = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(3);
-
-/** The printed table: one row per prunable layer in graph order, then the whole-model losses and correlations. */
-export function formatPruneLayersTable(r: PruneLayersReport): string {
-  const width = Math.max(5, ...r.layers.map((l) => l.name.length));
-  const ref = `Δ@${pct(r.referenceLevel)}%`;
-  const head = [
-    'layer'.padEnd(width),
-    'tags'.padEnd(17),
-    'size'.padStart(7),
-    ref.padStart(9),
-    ...r.criteria.map((c) => `${c.method} sp% / Δ`.padStart(20)),
-  ].join(' ');
-  const lines = [
-    `per-layer sparsity at global ${pct(r.settings.sparsity)}% (no fine-tune) and sensitivity Δ = increase of the ${termName(r.settings.lossTerm ?? 'total')} with only that layer pruned to that level by ${r.settings.within === 'own' ? "the criterion's own mask" : 'magnitude'}; ${ref}: each layer alone pruned by magnitude to ${pct(r.referenceLevel)}%`,
-    head,
-    ...r.layers.map((l, i) =>
-      [
-        l.name.padEnd(width),
-        `${l.tags.modality ?? '-'}/${l.tags.stage ?? '-'}`.padEnd(17),
-        String(l.size).padStart(7),
-        signed(r.referenceSensitivity[i]).padStart(9),
-        ...r.criteria.map((c) => `${pct(c.layerSparsity[i]).padStart(5)} / ${signed(c.sensitivity[i]).padStart(7)}`.padStart(20)),
-      ].join(' '),
-    ),
-    '',
-    `whole model, loss over ${r.settings.lossBatches} batches of ${r.settings.batchSize} training frames (eval batch norm); Δ and Σ Δ layer of the ${termName(r.settings.lossTerm ?? 'total')}`,
-    `${'criterion'.padEnd(10)} ${'sparsity'.padStart(8)} ${'heatmap'.padStart(8)} ${'reg'.padStart(7)} ${'map'.padStart(7)} ${'total'.padStart(7)} ${'Δ whole'.padStart(8)} ${'Σ Δ layer'.padStart(9)} ${`ρ(sp, ${ref})`.padStart(15)} ${'ρ(sp, Δ own)'.padStart(12)} ${'scoring s'.padStart(9)}`,
-    `${'dense'.padEnd(10)} ${''.padStart(8)} ${termCells(r.denseTerms)}`,
-    ...r.criteria.map((c) =>
-      [
-        c.method.padEnd(10),
-        `${pct(c.sparsity)}%`.padStart(8),
-        termCells(c.terms),
-        signed(c.loss - r.denseLoss).padStart(8),
-        signed(c.sensitivitySum).padStart(9),
-        c.spearmanReference.toFixed(3).padStart(15),
-        c.spearmanOwnLevel.toFixed(3).padStart(12),
-        c.scoringSeconds.toFixed(1).padStart(9),
-      ].join(' '),
-    ),
-    `ρ: Spearman over the ${r.layers.length} layers; negative = the criterion prunes the sensitive layers less`,
-    '',
-    `${r.lossEvaluations} loss evaluations, ${r.seconds.toFixed(0)} s on ${r.machine.cpus}× ${r.machine.cpuModel} (${r.machine.backend})`,
-    '',
-  ];
-  return lines.join('\n');
-}
+export { formatPruneLayersTable } from './prune-layers-table';
