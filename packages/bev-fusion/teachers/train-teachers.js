@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Reproduces the shipped teachers: `npm run teachers -w @bevzip/bev-fusion` (builds, then trains
 // tiny-camera, tiny-lidar and tiny-fusion — which starts from the other two — one after another on
-// the synthetic data, ≈ 12 min each on a free core; recipes in src/training/teacher-recipes.ts).
+// a stream of fresh synthetic scenes, ≈ 1 h each on a free core; recipes in src/training/teacher-recipes.ts).
 // Pass teacher names to train only those. Runtime checkpoints go to $BEVZIP_TEACHER_WORK (default:
-// the OS temp dir), so an interrupted run resumes; delete them to retrain from scratch.
+// the OS temp dir), so an interrupted run resumes; delete them to retrain from scratch. With
+// $BEVZIP_TEACHER_OUT the models are written there instead of over the shipped ones, and the fusion
+// recipe starts from the camera and LiDAR models in that folder.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -15,15 +17,18 @@ async function main() {
   const wanted = process.argv.slice(2);
   const work = process.env.BEVZIP_TEACHER_WORK || path.join(os.tmpdir(), 'bevzip-teachers');
   fs.mkdirSync(work, { recursive: true });
+  const outDir = process.env.BEVZIP_TEACHER_OUT ? path.resolve(process.env.BEVZIP_TEACHER_OUT) : __dirname;
+  const fromOut = (ref) => (outDir !== __dirname && ref.startsWith('builtin:') ? path.join(outDir, ref.slice(8)) : ref);
   for (const recipe of TEACHER_RECIPES) {
     if (wanted.length > 0 && !wanted.includes(recipe.name)) continue;
-    const { name, ...options } = recipe;
+    const { name, fromBranches, ...options } = recipe;
     const started = Date.now();
     const say = (line) =>
       process.stdout.write(`[${name} ${((Date.now() - started) / 1000).toFixed(0)}s] ${line}\n`);
     const result = await trainModel({
       ...options,
-      out: path.join(__dirname, name),
+      fromBranches: fromBranches && { camera: fromOut(fromBranches.camera), lidar: fromOut(fromBranches.lidar) },
+      out: path.join(outDir, name),
       checkpointDir: path.join(work, name, 'checkpoints'),
       checkpointEvery: 100,
       log: say,
