@@ -8,10 +8,12 @@ import { renderComparison } from './protocol';
  * pruning vs dense) and the scoring cost of each criterion.
  */
 export function formatAlterMomaTable(r: AlterMomaBenchReport): string {
+  const imp = r.rows.some((row) => row.method === 'imp') ? ` (IMP: split over ${r.settings.impRounds} rounds, rewind ${r.settings.impRewind})` : '';
+  const kd = r.settings.fineTuneKd === undefined ? '' : `; +kd: heatmap distillation from dense at gradient share ${r.settings.fineTuneKd}`;
   const lines: string[] = [
     renderComparison(
       r.comparison,
-      `AlterMOMA and baselines: ${r.settings.seeds.length} seed(s), ${r.settings.steps} fine-tune steps; dense ${r.dense.gmacs.toFixed(3)} GMACs, ${r.dense.ortMs.toFixed(1)} ms in onnxruntime`,
+      `AlterMOMA and baselines: ${r.settings.seeds.length} seed(s), ${r.settings.steps} fine-tune steps${imp}${kd}; dense ${r.dense.gmacs.toFixed(3)} GMACs, ${r.dense.ortMs.toFixed(1)} ms in onnxruntime`,
     ),
     'scoring cost (one scoring pass, random weights): seconds / peak tensor MB',
   ];

@@ -28,6 +28,9 @@ describe('method bench options', () => {
     const bad = [
       ['x3kd', '--variants', 'no-kd,x-zz', /--variants.*unknown value\(s\) x-zz; expected some of no-kd, x-is/],
       ['altermoma', '--methods', 'magnitude,lottery', /--methods.*unknown value\(s\) lottery/],
+      ['altermoma', '--imp-rewind', 'late', /--imp-rewind.*expected one of none, start, got 'late'/],
+      ['altermoma', '--fine-tune-kd', '0', /--fine-tune-kd.*expected a positive number/],
+      ['altermoma', '--kd-methods', 'imp,obd', /--kd-methods.*unknown value\(s\) obd/],
       ['qdbev', '--val-frames', '0', /--val-frames.*expected an integer ≥ 1/],
       ['qdbev', '--lr', '-1', /--lr.*expected a positive number/],
     ] as const;
