@@ -81,6 +81,8 @@ export interface AlterMomaRow {
   /** Structured: median onnxruntime latency of the pruned model over the dense one; null when unstructured (dense kernels). */
   ortLatencyRatio: number | null;
   scoringSeconds: number;
+  /** With distillation: the weight the runtime set for the term at each stage start, and the term's mean value over the first and the last 10 steps (all seeds). */
+  kdTerm?: { weights: number[]; first: number; last: number };
 }
 
 export interface AlterMomaBenchReport {
@@ -215,13 +217,16 @@ async function pruneAndFinetune(s: Setup, plugin: Plugin, seed: number, steps: n
   if (kd !== undefined) pipeline.use(headDistill({ outputs: ['heatmap'], gradientShare: kd }));
   let started = 0;
   let scored = 0;
+  const kdTerm = { weights: [] as number[], values: [] as number[] };
   pipeline.events.subscribe((e) => {
+    if (e.type === 'metric' && e.name === 'weight/prune-kd/heatmap') kdTerm.weights.push(e.value);
+    if (e.type === 'step' && 'prune-kd/heatmap' in e.losses) kdTerm.values.push(e.losses['prune-kd/heatmap']);
     if (e.type === 'run-start') started = performance.now();
     // The first round's scoring (IMP scores again at each later round, inside the fine-tune time).
     if (e.type === 'stage-start' && scored === 0) scored = performance.now();
   });
   const result = await pipeline.run();
-  return { result, scoringSeconds: (scored - started) / 1000 };
+  return { result, scoringSeconds: (scored - started) / 1000, kdTerm };
 }
 
 async function scoringCost(
@@ -304,9 +309,12 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
       params: [] as number[],
       latency: [] as number[],
       scoring: [] as number[],
+      kdWeights: [] as number[],
+      kdFirst: [] as number[],
+      kdLast: [] as number[],
     };
     for (const seed of o.seeds) {
-      const { result, scoringSeconds } = await pruneAndFinetune(
+      const { result, scoringSeconds, kdTerm } = await pruneAndFinetune(
         s,
         pluginFor(cell.method, cell.sparsity, cell.structured, o),
         seed,
@@ -337,6 +345,11 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
           extras.params.push(nonZero(result.graph, result.params));
         }
         extras.scoring.push(scoringSeconds);
+        if (kdTerm.values.length > 0) {
+          extras.kdWeights.push(...kdTerm.weights);
+          extras.kdFirst.push(mean(kdTerm.values.slice(0, 10)));
+          extras.kdLast.push(mean(kdTerm.values.slice(-10)));
+        }
       } finally {
         result.params.dispose();
         result.masks.params.forEach((m) => m.dispose());
@@ -364,6 +377,9 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
       params: Math.round(mean(extras.params)),
       ortLatencyRatio: cell.structured ? round(mean(extras.latency), 3) : null,
       scoringSeconds: round(mean(extras.scoring), 2),
+      ...(extras.kdFirst.length > 0
+        ? { kdTerm: { weights: extras.kdWeights.map((w) => round(w, 4)), first: round(mean(extras.kdFirst), 6), last: round(mean(extras.kdLast), 6) } }
+        : {}),
     });
     rowFrames.push(perSeed.map((p) => p.perFrame));
   }
