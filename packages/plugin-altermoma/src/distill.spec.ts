@@ -38,7 +38,7 @@ describe('sigmoid-head response distillation', () => {
 describe('prune-kd in a fine-tune stage', () => {
   const SEED = 5;
 
-  async function fineTune(plugins: ReturnType<typeof headDistill | typeof alterMoma>[], withTeacher = true) {
+  async function fineTune(plugins: ReturnType<typeof headDistill | typeof alterMoma>[], withTeacher = true, onStep?: () => void) {
     const teacher = { graph, params: ParamStore.init(graph, SEED + 100) };
     const teacherBefore = new Map(teacher.params.names().map((n) => [n, Float32Array.from(teacher.params.get(n).dataSync())]));
     const pipeline = new Pipeline({
@@ -48,7 +48,10 @@ describe('prune-kd in a fine-tune stage', () => {
     });
     for (const p of plugins) pipeline.use(p);
     const events: TrainEvent[] = [];
-    pipeline.events.subscribe((e) => events.push(e));
+    pipeline.events.subscribe((e) => {
+      events.push(e);
+      if (e.type === 'step') onStep?.();
+    });
     try {
       const result = await pipeline.run();
       return { result, events, teacher, teacherBefore };
@@ -98,9 +101,11 @@ describe('prune-kd in a fine-tune stage', () => {
     expect((err as Error).message).toMatch(/'heatmap'/);
   });
 
-  it('leaves the tensor count flat across runs', async () => {
+  it('leaves the tensor count flat across steps and across runs', async () => {
+    const counts: number[] = [];
     const once = async () => {
-      const { result, teacher } = await fineTune([headDistill({ outputs: [TINY_OUTPUT] })]);
+      counts.length = 0;
+      const { result, teacher } = await fineTune([headDistill({ outputs: [TINY_OUTPUT] })], true, () => counts.push(tf.memory().numTensors));
       teacher.params.dispose();
       result.params.dispose();
     };
@@ -108,5 +113,7 @@ describe('prune-kd in a fine-tune stage', () => {
     const before = tf.memory().numTensors;
     await once();
     expect(tf.memory().numTensors).toBe(before);
+    expect(counts.length).toBe(3);
+    expect(new Set(counts).size).toBe(1);
   });
 });
