@@ -1,5 +1,6 @@
 import { PluginTester, conformance } from '@bevzip/plugin-tester';
-import { alterMoma, magnitudePrune, snipPrune, synflowPrune } from './plugin';
+import { TINY_OUTPUT } from '@bevzip/ir/testing';
+import { alterMoma, headDistill, impPrune, magnitudePrune, snipPrune, synflowPrune } from './plugin';
 import { twoBranchGraph } from './testing-fixtures/two-branch';
 
 const fast = { scoringBatches: 1, reactivationSteps: 2 };
@@ -35,6 +36,20 @@ conformance('prune-snip', snipPrune, {
   options: { sparsity: 0.5, scoringBatches: 1 },
   badOptions: [{ scoringBatches: 0 }],
   binaryMasks: true,
+});
+conformance('prune-imp', impPrune, {
+  options: { sparsity: 0.5, rounds: 1 },
+  badOptions: [{ rounds: 0 }, { rewind: 'late' }],
+  binaryMasks: true,
+});
+conformance('prune-imp (rewinding, structured)', impPrune, {
+  options: { sparsity: 0.5, rounds: 1, rewind: 'start', structured: true },
+  badOptions: [{ minChannels: 0 }],
+  binaryMasks: true,
+});
+conformance('prune-kd', headDistill, {
+  options: { outputs: [TINY_OUTPUT], weight: 0.5 },
+  badOptions: [{ outputs: [] }, { weight: -1 }, { gradientShare: 0 }],
 });
 conformance('prune-synflow', synflowPrune, {
   options: { sparsity: 0.5, iterations: 3 },

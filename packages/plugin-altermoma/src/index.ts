@@ -3,7 +3,9 @@ import type { DependencyContainer } from 'tsyringe';
 import { alterMoma } from './plugin';
 import type { AlterMomaInput } from './options';
 
-export { alterMoma, magnitudePrune, snipPrune, synflowPrune, PRUNING_CRITERIA } from './plugin';
+export { alterMoma, headDistill, impPrune, magnitudePrune, snipPrune, synflowPrune, PRUNING_CRITERIA } from './plugin';
+export { impDensities, impKeepCount, impStages } from './imp';
+export { constantTarget, sigmoidMse } from './distill';
 export type { CriterionName, CriterionOptions } from './plugin';
 export { alterEva, alterMomaScores } from './altermoma';
 export type { AlterEvaInput, UnitScores } from './altermoma';
@@ -18,11 +20,13 @@ export {
   DEFAULT_GROUPS,
   GROUP_NAMES,
   alterMomaOptionsSchema,
+  headDistillOptionsSchema,
+  impOptionsSchema,
   pruningOptionsSchema,
   synflowOptionsSchema,
   tagSelectorSchema,
 } from './options';
-export type { AlterMomaInput, AlterMomaOptions, GroupName, PruningOptions, SynflowOptions } from './options';
+export type { AlterMomaInput, AlterMomaOptions, GroupName, HeadDistillOptions, ImpOptions, PruningOptions, SynflowOptions } from './options';
 
 /**
  * Registers AlterMOMA under the runtime's `PLUGIN` token. Nothing is registered on import.

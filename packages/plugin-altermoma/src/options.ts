@@ -104,3 +104,35 @@ export type PruningOptions = z.output<typeof pruningOptionsSchema>;
 export type AlterMomaOptions = z.output<typeof alterMomaOptionsSchema>;
 export type SynflowOptions = z.output<typeof synflowOptionsSchema>;
 export type AlterMomaInput = z.input<typeof alterMomaOptionsSchema>;
+
+/**
+ * IMP: global magnitude pruning in k rounds with training between them. Each stage the plugin is
+ * active in is one round (`impStages` splits a fine-tune stage into k); `rounds` here counts those
+ * stages, not rescoring passes inside one stage as for the other criteria.
+ */
+export const impOptionsSchema = pruningOptionsSchema.extend({
+  /** k: rounds, round r keeping (1 − ρ)^(r/k) of the units; the last keeps exactly N − round(ρN). */
+  rounds: z.int().min(1).default(3),
+  /**
+   * Weights a round starts from after its pruning: 'none' keeps the trained weights (with a
+   * restarted learning-rate schedule per round: learning-rate rewinding), 'start' rewinds the
+   * survivors to the weights the first round started from (weight rewinding).
+   */
+  rewind: z.enum(['none', 'start']).default('none'),
+});
+
+/** Response distillation from the dense teacher's heads during the post-pruning fine-tune. */
+export const headDistillOptionsSchema = z.strictObject({
+  /** Output values of student and teacher compared, each holding logits of sigmoid heads. */
+  outputs: z.array(z.string().min(1)).min(1).default(['heatmap']),
+  /** Fixed weight of the term; ignored when `gradientShare` is given. */
+  weight: z.number().min(0).default(1),
+  /**
+   * The term's share of the task loss's gradient norm, measured at each stage's first step (the
+   * runtime turns it into the weight); suits a term whose natural scale is unrelated to the task loss.
+   */
+  gradientShare: z.number().positive().optional(),
+});
+
+export type ImpOptions = z.output<typeof impOptionsSchema>;
+export type HeadDistillOptions = z.output<typeof headDistillOptionsSchema>;

@@ -4,13 +4,18 @@ import type { z } from 'zod';
 import { alterMomaScores, type UnitScores } from './altermoma';
 import { magnitudeScores, snipScores, synflowScores } from './baselines';
 import { planGroups, type GroupPlan } from './groups';
+import { headDistillHooks } from './distill';
+import { impHooks } from './imp';
 import {
   alterMomaOptionsSchema,
+  headDistillOptionsSchema,
+  impOptionsSchema,
   pruningOptionsSchema,
   synflowOptionsSchema,
   type PruningOptions,
 } from './options';
 import { channelLayers, channelMasks, removePrunedChannels, type ChannelLayer } from './structured';
+import { dropPruned, forcedUnits } from './policy';
 import { globalTopK, keepCount } from './threshold';
 import { unitMaskShape } from './units';
 
@@ -20,42 +25,6 @@ type Criterion<O> = (
   plan: GroupPlan,
   masks?: ReadonlyMap<string, tf.Tensor>,
 ) => UnitScores | Promise<UnitScores>;
-
-/** Top `n` channels of each layer, kept whatever the global threshold says. */
-function forcedChannels(scores: ReadonlyMap<string, Float32Array>, n: number): Map<string, Uint8Array> {
-  return new Map(
-    [...scores].map(([name, s]) => {
-      const order = Array.from(s.keys()).sort((a, b) => s[b] - s[a] || a - b);
-      const k = new Uint8Array(s.length);
-      for (const i of order.slice(0, Math.min(n, s.length))) k[i] = 1;
-      return [name, k];
-    }),
-  );
-}
-
-/**
- * Units kept whatever the threshold says: per layer the top `minChannels` (structured) or the top
- * ⌈minDensity·n⌉, and every unit of params named by `keepDense`.
- */
-function forcedUnits(scores: ReadonlyMap<string, Float32Array>, o: PruningOptions): Map<string, Uint8Array> | undefined {
-  const min = (n: number) => Math.max(o.structured ? o.minChannels : 0, Math.ceil(o.minDensity * n - 1e-9));
-  if (!o.structured && o.minDensity === 0 && o.keepDense.length === 0) return undefined;
-  const out = new Map<string, Uint8Array>();
-  for (const [name, s] of scores) {
-    const whole = o.keepDense.some((prefix) => name.startsWith(prefix));
-    out.set(name, whole ? new Uint8Array(s.length).fill(1) : forcedChannels(new Map([[name, s]]), min(s.length)).get(name)!);
-  }
-  return out;
-}
-
-/** Units still free after earlier rounds score −∞, so later rounds and the final threshold never bring them back. */
-function dropPruned(scores: UnitScores, keep: ReadonlyMap<string, Uint8Array> | undefined): void {
-  if (!keep) return;
-  for (const [name, s] of scores) {
-    const k = keep.get(name);
-    if (k) for (let i = 0; i < s.length; i++) if (!k[i]) s[i] = -Infinity;
-  }
-}
 
 /**
  * The hooks every criterion shares. `score` resolves the groups (and, structured, the removable
@@ -215,12 +184,46 @@ export const synflowPrune = definePlugin({
   hooks: (o) => pruningHooks('prune-synflow', o, (ctx, plan) => synflowScores(ctx, plan, o)),
 });
 
+/**
+ * Baseline: iterative magnitude pruning (Frankle & Carbin 2019, with Renda et al. 2020's rewinding
+ * choices), one round per stage it is active in; split a fine-tune stage with `impStages`.
+ *
+ * @example
+ * const stages = impStages({ name: 'finetune', steps: 300, data, taskLoss }, 3);
+ * new Pipeline({ seed, graph, params, stages }).use(impPrune({ sparsity: 0.8, rounds: 3 }));
+ */
+export const impPrune = definePlugin({
+  name: 'prune-imp',
+  ...meta,
+  description: 'Iterative magnitude pruning with fine-tuning between rounds, through the same threshold as AlterMOMA',
+  options: impOptionsSchema,
+  hooks: (o) => impHooks('prune-imp', o),
+});
+
+/**
+ * Response distillation from the stage's frozen (dense) teacher during the fine-tune after pruning:
+ * mean squared difference of the sigmoid outputs of the named heads.
+ *
+ * @example
+ * stages[0].teacher = { graph: dense.graph, params: dense.params };
+ * pipeline.use(alterMoma({ sparsity: 0.8 })).use(headDistill({ outputs: ['heatmap'], gradientShare: 0.5 }));
+ */
+export const headDistill = definePlugin({
+  name: 'prune-kd',
+  ...meta,
+  description: 'Sigmoid-head response distillation from the dense teacher while fine-tuning a pruned model',
+  options: headDistillOptionsSchema,
+  requires: (o) => ({ teacher: { taps: o.outputs } }),
+  hooks: (o) => headDistillHooks('prune-kd', o),
+});
+
 /** Every criterion of the package by short name, for benchmarks and the command line. */
 export const PRUNING_CRITERIA = {
   altermoma: alterMoma,
   magnitude: magnitudePrune,
   snip: snipPrune,
   synflow: synflowPrune,
+  imp: impPrune,
 } as const;
 export type CriterionName = keyof typeof PRUNING_CRITERIA;
 

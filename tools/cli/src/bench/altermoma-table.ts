@@ -8,13 +8,18 @@ import { renderComparison } from './protocol';
  * pruning vs dense) and the scoring cost of each criterion.
  */
 export function formatAlterMomaTable(r: AlterMomaBenchReport): string {
+  const imp = r.rows.some((row) => row.method === 'imp') ? ` (IMP: split over ${r.settings.impRounds} rounds, rewind ${r.settings.impRewind})` : '';
+  const kd = r.settings.fineTuneKd === undefined ? '' : `; +kd: heatmap distillation from dense at gradient share ${r.settings.fineTuneKd}`;
   const lines: string[] = [
     renderComparison(
       r.comparison,
-      `AlterMOMA and baselines: ${r.settings.seeds.length} seed(s), ${r.settings.steps} fine-tune steps; dense ${r.dense.gmacs.toFixed(3)} GMACs, ${r.dense.ortMs.toFixed(1)} ms in onnxruntime`,
+      `AlterMOMA and baselines: ${r.settings.seeds.length} seed(s), ${r.settings.steps} fine-tune steps${imp}${kd}; dense ${r.dense.gmacs.toFixed(3)} GMACs, ${r.dense.ortMs.toFixed(1)} ms in onnxruntime`,
     ),
-    'scoring cost (one scoring pass, random weights): seconds / peak tensor MB',
   ];
+  for (const row of r.rows.filter((x) => x.kdTerm))
+    lines.push(`${row.method}+kd ${(row.sparsity * 100).toFixed(1)}%: distillation weight ${row.kdTerm!.weights.map((w) => w.toPrecision(3)).join(', ')}; σ-MSE ${row.kdTerm!.first.toExponential(2)} (first 10 steps) → ${row.kdTerm!.last.toExponential(2)} (last 10)`);
+  if (r.rows.some((x) => x.kdTerm)) lines.push('');
+  lines.push('scoring cost (one scoring pass, random weights): seconds / peak tensor MB');
   for (const model of [...new Set(r.scoringCost.map((c) => c.model))]) {
     const rows = r.scoringCost.filter((c) => c.model === model);
     lines.push(

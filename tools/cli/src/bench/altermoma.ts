@@ -10,6 +10,7 @@ import {
   sizeOf,
   type Graph,
   type Plugin,
+  type StageConfig,
 } from '@bevzip/ir';
 import type { Frame, FrameEvaluation } from '@bevzip/driving-data';
 import {
@@ -28,7 +29,7 @@ import {
   type HostTargets,
   type TaskConfig,
 } from '@bevzip/bev-fusion';
-import { PRUNING_CRITERIA, removePrunedChannels, type CriterionName } from '@bevzip/plugin-altermoma';
+import { headDistill, impStages, PRUNING_CRITERIA, removePrunedChannels, type CriterionName } from '@bevzip/plugin-altermoma';
 import { benchValidationFrames, machineWithLoad, type MethodBenchCommon } from './common';
 import { compareModels, type ProtocolComparison } from './protocol';
 import { round } from './timing';
@@ -48,10 +49,21 @@ export interface AlterMomaBenchOptions extends MethodBenchCommon {
   latencyRepeats: number;
   /** Extra AlterMOMA options (normalization, beta, rounds, layer policy…), merged over the bench's. */
   altermomaOptions?: Record<string, unknown>;
+  /** IMP: rounds k (the fine-tune steps are split over them) and what each round starts from. */
+  impRounds: number;
+  impRewind: 'none' | 'start';
+  /**
+   * When set, `kdMethods` also run with response distillation from the dense model's heatmap during
+   * the fine-tune, the term's gradient norm this share of the task loss's at each stage start.
+   */
+  fineTuneKd?: number;
+  kdMethods: CriterionName[];
 }
 
 export interface AlterMomaRow {
   method: CriterionName;
+  /** Gradient share of the fine-tune's distillation term; null without distillation. */
+  kd: number | null;
   sparsity: number;
   structured: boolean;
   /** Means over the seeds. */
@@ -68,6 +80,8 @@ export interface AlterMomaRow {
   /** Structured: median onnxruntime latency of the pruned model over the dense one; null when unstructured (dense kernels). */
   ortLatencyRatio: number | null;
   scoringSeconds: number;
+  /** With distillation: the weight the runtime set for the term at each stage start, and the term's mean value over the first and the last 10 steps (all seeds). */
+  kdTerm?: { weights: number[]; first: number; last: number };
 }
 
 export interface AlterMomaBenchReport {
@@ -93,15 +107,22 @@ export interface AlterMomaBenchReport {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** A pruning criterion with the scoring settings the pruning benches share. */
-export function pluginFor(method: CriterionName, sparsity: number, structured: boolean, altermoma: Record<string, unknown> = {}): Plugin {
+export function pluginFor(
+  method: CriterionName,
+  sparsity: number,
+  structured: boolean,
+  o: Partial<Pick<AlterMomaBenchOptions, 'altermomaOptions' | 'impRounds' | 'impRewind'>> = {},
+): Plugin {
   const extra =
     method === 'altermoma'
-      ? { scoringBatches: 2, reactivationSteps: 4, ...altermoma }
+      ? { scoringBatches: 2, reactivationSteps: 4, ...o.altermomaOptions }
       : method === 'synflow'
         ? { iterations: 20 }
         : method === 'snip'
           ? { scoringBatches: 2 }
-          : {};
+          : method === 'imp'
+            ? { rounds: o.impRounds, rewind: o.impRewind }
+            : {};
   return (PRUNING_CRITERIA[method] as (o: object) => Plugin)({ sparsity, structured, ...extra });
 }
 
@@ -180,9 +201,13 @@ async function validationLoss(g: Graph, p: ParamStore, s: Pick<Setup, 'val' | 'c
   return total / steps;
 }
 
-/** Prunes with one criterion, fine-tunes, and returns the result with the scoring time. */
-async function pruneAndFinetune(s: Setup, plugin: Plugin, seed: number, steps: number) {
-  const stage = {
+/**
+ * Prunes with one criterion, fine-tunes, and returns the result with the scoring time. IMP's steps
+ * are split over its rounds (one stage each), so every criterion trains for `steps` in total; with
+ * `kd`, every stage distils the dense model's heatmap (the runtime runs it as the stage's teacher).
+ */
+async function pruneAndFinetune(s: Setup, plugin: Plugin, seed: number, steps: number, { kd, rounds = 1 }: { kd?: number; rounds?: number } = {}) {
+  const stage: StageConfig = {
     name: 'prune-finetune',
     steps,
     data: frameDataSource(s.train, s.cfg, s.o.batchSize, seed),
@@ -190,16 +215,23 @@ async function pruneAndFinetune(s: Setup, plugin: Plugin, seed: number, steps: n
     optimizer: { kind: 'adamw' as const, lr: s.o.lr, weightDecay: 0.01 },
     schedule: { kind: 'cosine' as const, totalSteps: Math.max(steps, 1) },
     clipNorm: 35,
+    teacher: kd === undefined ? undefined : { graph: s.graph, params: s.params },
   };
-  const pipeline = new Pipeline({ seed, graph: s.graph, params: s.params, stages: [stage] }).use(plugin);
+  const stages = rounds > 1 ? impStages(stage, rounds) : [stage];
+  const pipeline = new Pipeline({ seed, graph: s.graph, params: s.params, stages }).use(plugin);
+  if (kd !== undefined) pipeline.use(headDistill({ outputs: ['heatmap'], gradientShare: kd }));
   let started = 0;
   let scored = 0;
+  const kdTerm = { weights: [] as number[], values: [] as number[] };
   pipeline.events.subscribe((e) => {
+    if (e.type === 'metric' && e.name === 'weight/prune-kd/heatmap') kdTerm.weights.push(e.value);
+    if (e.type === 'step' && 'prune-kd/heatmap' in e.losses) kdTerm.values.push(e.losses['prune-kd/heatmap']);
     if (e.type === 'run-start') started = performance.now();
-    if (e.type === 'stage-start') scored = performance.now();
+    // The first round's scoring (IMP scores again at each later round, inside the fine-tune time).
+    if (e.type === 'stage-start' && scored === 0) scored = performance.now();
   });
   const result = await pipeline.run();
-  return { result, scoringSeconds: (scored - started) / 1000 };
+  return { result, scoringSeconds: (scored - started) / 1000, kdTerm };
 }
 
 async function scoringCost(
@@ -215,7 +247,8 @@ async function scoringCost(
       const setup: Setup = { graph, params, cfg, train: frames, val: [], o };
       const start = performance.now();
       const profile = await tf.profile(async () => {
-        const { result } = await pruneAndFinetune(setup, pluginFor(method, 0.8, false), 0, 0);
+        // One scoring pass: IMP with a single round (each of its rounds costs one magnitude pass).
+        const { result } = await pruneAndFinetune(setup, pluginFor(method, 0.8, false, { ...o, impRounds: 1 }), 0, 0);
         result.params.dispose();
         result.masks.params.forEach((m) => m.dispose());
       });
@@ -264,10 +297,14 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
   );
   const rows: AlterMomaRow[] = [];
   const rowFrames: FrameEvaluation[][] = [];
+  const kdShare = o.fineTuneKd ?? null;
   const plan = [
-    ...o.sparsities.flatMap((sp) => o.methods.map((m) => ({ method: m, sparsity: sp, structured: false }))),
+    ...o.sparsities.flatMap((sp) => [
+      ...o.methods.map((m) => ({ method: m, sparsity: sp, structured: false, kd: null as number | null })),
+      ...(kdShare === null ? [] : o.kdMethods.map((m) => ({ method: m, sparsity: sp, structured: false, kd: kdShare }))),
+    ]),
     ...o.structuredSparsities.flatMap((sp) =>
-      o.structuredMethods.map((m) => ({ method: m, sparsity: sp, structured: true })),
+      o.structuredMethods.map((m) => ({ method: m, sparsity: sp, structured: true, kd: null as number | null })),
     ),
   ];
   for (const [i, cell] of plan.entries()) {
@@ -277,13 +314,17 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
       params: [] as number[],
       latency: [] as number[],
       scoring: [] as number[],
+      kdWeights: [] as number[],
+      kdFirst: [] as number[],
+      kdLast: [] as number[],
     };
     for (const seed of o.seeds) {
-      const { result, scoringSeconds } = await pruneAndFinetune(
+      const { result, scoringSeconds, kdTerm } = await pruneAndFinetune(
         s,
-        pluginFor(cell.method, cell.sparsity, cell.structured, o.altermomaOptions),
+        pluginFor(cell.method, cell.sparsity, cell.structured, o),
         seed,
         o.steps,
+        { kd: cell.kd ?? undefined, rounds: cell.method === 'imp' ? o.impRounds : 1 },
       );
       try {
         if (cell.structured) {
@@ -309,6 +350,11 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
           extras.params.push(nonZero(result.graph, result.params));
         }
         extras.scoring.push(scoringSeconds);
+        if (kdTerm.values.length > 0) {
+          extras.kdWeights.push(...kdTerm.weights);
+          extras.kdFirst.push(mean(kdTerm.values.slice(0, 10)));
+          extras.kdLast.push(mean(kdTerm.values.slice(-10)));
+        }
       } finally {
         result.params.dispose();
         result.masks.params.forEach((m) => m.dispose());
@@ -316,7 +362,7 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
       }
       const last = perSeed[perSeed.length - 1];
       o.log(
-        `[${i + 1}/${plan.length}] ${cell.method} ${cell.structured ? 'structured' : 'unstructured'} ${cell.sparsity} seed ${seed}: mAP ${last.mAP.toFixed(4)} NDS ${last.NDS.toFixed(4)} mIoU ${last.mIoU.toFixed(4)} loss ${last.valLoss.toFixed(4)} (${((performance.now() - began) / 1000).toFixed(0)} s)`,
+        `[${i + 1}/${plan.length}] ${cell.method}${cell.kd === null ? '' : '+kd'} ${cell.structured ? 'structured' : 'unstructured'} ${cell.sparsity} seed ${seed}: mAP ${last.mAP.toFixed(4)} NDS ${last.NDS.toFixed(4)} mIoU ${last.mIoU.toFixed(4)} loss ${last.valLoss.toFixed(4)} (${((performance.now() - began) / 1000).toFixed(0)} s)`,
       );
     }
     rows.push({
@@ -336,6 +382,9 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
       params: Math.round(mean(extras.params)),
       ortLatencyRatio: cell.structured ? round(mean(extras.latency), 3) : null,
       scoringSeconds: round(mean(extras.scoring), 2),
+      ...(extras.kdFirst.length > 0
+        ? { kdTerm: { weights: extras.kdWeights.map((w) => round(w, 4)), first: round(mean(extras.kdFirst), 6), last: round(mean(extras.kdLast), 6) } }
+        : {}),
     });
     rowFrames.push(perSeed.map((p) => p.perFrame));
   }
@@ -356,7 +405,7 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
   const { text: _text, ...comparison } = compareModels([
     { name: 'dense', evals: [denseMetrics.perFrame], extra: { mIoU: pct(dense.mIoU), 'val loss': dense.valLoss.toFixed(3), 'MACs −%': '0.0', params: String(dense.params), 'ORT ×': '1' } },
     ...rows.map((r, i) => ({
-      name: `${r.method} ${r.structured ? 'channels' : 'weights'} ${pct(r.sparsity)}%`,
+      name: `${r.method}${r.kd === null ? '' : '+kd'} ${r.structured ? 'channels' : 'weights'} ${pct(r.sparsity)}%`,
       evals: rowFrames[i],
       extra: { mIoU: pct(r.mIoU), 'val loss': r.valLoss.toFixed(3), 'MACs −%': pct(r.flopsReduction), params: String(r.params), 'ORT ×': r.ortLatencyRatio === null ? '' : r.ortLatencyRatio.toFixed(3) },
     })),

@@ -255,7 +255,7 @@ async function criterionMasks(graph: Graph, params: ParamStore, train: readonly 
     taskLoss: pipelineTaskLoss(cfg),
   };
   const started = performance.now();
-  const result = await new Pipeline({ seed: o.seed, graph, params, stages: [stage] }).use(pluginFor(method, o.sparsity, false, o.altermomaOptions)).run();
+  const result = await new Pipeline({ seed: o.seed, graph, params, stages: [stage] }).use(pluginFor(method, o.sparsity, false, { altermomaOptions: o.altermomaOptions })).run();
   result.params.dispose();
   result.masks.features.forEach((m) => m.dispose());
   return { masks: result.masks.params, seconds: (performance.now() - started) / 1000 };

@@ -30,6 +30,9 @@ describe('method bench options', () => {
       ['altermoma', '--methods', 'magnitude,lottery', /--methods.*unknown value\(s\) lottery/],
       ['unidistill', '--settings', 'lidar->camera,radar->camera', /--settings.*unknown value\(s\) radar->camera/],
       ['vexkd', '--students', 'camera,radar', /--students.*unknown value\(s\) radar/],
+      ['altermoma', '--imp-rewind', 'late', /--imp-rewind.*expected one of none, start, got 'late'/],
+      ['altermoma', '--fine-tune-kd', '0', /--fine-tune-kd.*expected a positive number/],
+      ['altermoma', '--kd-methods', 'imp,obd', /--kd-methods.*unknown value\(s\) obd/],
       ['qdbev', '--val-frames', '0', /--val-frames.*expected an integer ≥ 1/],
       ['qdbev', '--lr', '-1', /--lr.*expected a positive number/],
     ] as const;

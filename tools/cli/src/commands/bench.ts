@@ -87,12 +87,20 @@ function methodBench<O>(
   });
 }
 
+const CRITERIA = ['altermoma', 'magnitude', 'snip', 'synflow', 'imp'];
+function oneOf<T extends string>(allowed: readonly T[]): (v: string) => T {
+  return (v) => {
+    if (!(allowed as readonly string[]).includes(v.trim())) throw new InvalidArgumentError(`expected one of ${allowed.join(', ')}, got '${v}'.`);
+    return v.trim() as T;
+  };
+}
+
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks that print measured figures (ratios from one run)');
   methodBench<import('../bench/altermoma').AlterMomaBenchOptions>(
     bench,
     'altermoma',
-    'AlterMOMA vs magnitude/SNIP/SynFlow pruning of the tiny fusion teacher: mAP/NDS with 95% intervals and paired differences, FLOPs, onnxruntime latency, scoring cost',
+    'AlterMOMA vs magnitude/SNIP/SynFlow/IMP pruning of the tiny fusion teacher: mAP/NDS with 95% intervals and paired differences, FLOPs, onnxruntime latency, scoring cost',
     { trainScenes: 40, lr: 5e-4 },
     (c) =>
       c
@@ -101,13 +109,18 @@ export function registerBench(program: Command): void {
         .option('--steps <n>', 'fine-tune steps per pruned model', int, 100)
         .option('--sparsities <list>', 'unstructured sparsities', numbers, [0.8, 0.85, 0.9])
         .option('--structured-sparsities <list>', 'channel sparsities', numbers, [0.3, 0.5])
-        .option('--methods <list>', 'unstructured criteria', namesOf(['altermoma', 'magnitude', 'snip', 'synflow']), ['altermoma', 'magnitude', 'snip', 'synflow'])
-        .option('--structured-methods <list>', 'structured criteria', namesOf(['altermoma', 'magnitude', 'snip', 'synflow']), ['altermoma', 'magnitude', 'snip'])
+        .option('--methods <list>', 'unstructured criteria', namesOf(CRITERIA), ['altermoma', 'magnitude', 'snip', 'synflow'])
+        .option('--structured-methods <list>', 'structured criteria', namesOf(CRITERIA), ['altermoma', 'magnitude', 'snip'])
+        .option('--imp-rounds <k>', 'IMP: pruning rounds, the fine-tune steps split over them (density (1 − ρ)^(r/k) after round r)', integerAtLeast(1), 3)
+        .option('--imp-rewind <kind>', "IMP: weights each later round starts from: 'none' (the trained ones) or 'start' (the dense ones, pruned weights zero)", oneOf(['none', 'start'] as const), 'none')
+        .option('--fine-tune-kd <share>', "also fine-tune --kd-methods with response distillation from the dense model's heatmap (sigmoid MSE), its gradient norm this share of the task loss's", positiveNumber)
+        .option('--kd-methods <list>', 'criteria run again with --fine-tune-kd', namesOf(CRITERIA), ['altermoma'])
         .option('--cost-models <list>', 'models whose scoring cost is measured', namesOf(['micro', 'tiny', 'small']), ['micro', 'tiny', 'small'])
         .option('--latency-repeats <n>', 'onnxruntime runs per latency (median)', int, 30)
         .option('--altermoma-options <json>', 'extra AlterMOMA plugin options as JSON, e.g. \'{"normalization":"sum","beta":1}\' for the paper\'s literal scores', (v) => parseJsonOption('--altermoma-options', v)),
     async (o) => {
       const m = loadMethodBench<typeof import('../bench/altermoma')>('../bench/altermoma', '@bevzip/plugin-altermoma');
+      if (o.methods.includes('imp') && o.steps < o.impRounds) throw new BevzipError(ERROR_CODES.CONFIG, `--steps ${o.steps} is fewer than --imp-rounds ${o.impRounds}: every IMP round needs at least one fine-tune step`);
       const report = await m.benchAlterMoma(o);
       return { report, table: () => m.formatAlterMomaTable(report) };
     },
