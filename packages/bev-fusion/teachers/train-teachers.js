@@ -5,12 +5,13 @@
 // Pass teacher names to train only those. Runtime checkpoints go to $BEVZIP_TEACHER_WORK (default:
 // the OS temp dir), so an interrupted run resumes; delete them to retrain from scratch. With
 // $BEVZIP_TEACHER_OUT the models are written there instead of over the shipped ones, and the fusion
-// recipe starts from the camera and LiDAR models in that folder.
+// recipe starts from the camera and LiDAR models in that folder. `tiny-fusion-scratch` (named
+// explicitly) trains the from-scratch fusion control into $BEVZIP_TEACHER_OUT or the work folder.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { initBackend, writeJsonLines } = require('@bevzip/ir');
-const { TEACHER_RECIPES, trainModel } = require('@bevzip/bev-fusion');
+const { COMPARISON_RECIPES, TEACHER_RECIPES, trainModel } = require('@bevzip/bev-fusion');
 
 async function main() {
   await initBackend({});
@@ -19,8 +20,13 @@ async function main() {
   fs.mkdirSync(work, { recursive: true });
   const outDir = process.env.BEVZIP_TEACHER_OUT ? path.resolve(process.env.BEVZIP_TEACHER_OUT) : __dirname;
   const fromOut = (ref) => (outDir !== __dirname && ref.startsWith('builtin:') ? path.join(outDir, ref.slice(8)) : ref);
-  for (const recipe of TEACHER_RECIPES) {
+  const known = [...TEACHER_RECIPES, ...COMPARISON_RECIPES].map((r) => r.name);
+  const unknown = wanted.filter((name) => !known.includes(name));
+  if (unknown.length > 0) throw new Error(`unknown recipe(s) ${unknown.join(', ')}; expected some of ${known.join(', ')}`);
+  const comparisons = COMPARISON_RECIPES.filter((r) => wanted.includes(r.name));
+  for (const recipe of [...TEACHER_RECIPES, ...comparisons]) {
     if (wanted.length > 0 && !wanted.includes(recipe.name)) continue;
+    const shipped = TEACHER_RECIPES.includes(recipe);
     const { name, fromBranches, ...options } = recipe;
     const started = Date.now();
     const say = (line) =>
@@ -28,7 +34,7 @@ async function main() {
     const result = await trainModel({
       ...options,
       fromBranches: fromBranches && { camera: fromOut(fromBranches.camera), lidar: fromOut(fromBranches.lidar) },
-      out: path.join(outDir, name),
+      out: path.join(shipped || outDir !== __dirname ? outDir : work, name),
       checkpointDir: path.join(work, name, 'checkpoints'),
       checkpointEvery: 100,
       log: say,

@@ -12,7 +12,7 @@ const COMMON = {
   weightDecay: 0.01,
   clipNorm: 35,
   // Fresh scenes at every step from a worker (scene 0 upwards, far below the validation range):
-  // each teacher sees ≥ 5,000 distinct frames, so it cannot memorize a small fixed set.
+  // each teacher sees ≥ 4,000 distinct frames (two per step), so it cannot memorize a small fixed set.
   data: { dataSeed: 0, valScenes: 16, framesPerScene: 3, stream: true },
 } as const satisfies Omit<TeacherRecipe, 'name' | 'steps'>;
 
@@ -36,4 +36,15 @@ export const TEACHER_RECIPES: readonly TeacherRecipe[] = [
     lr: 5e-4,
     fromBranches: { camera: 'builtin:tiny-camera', lidar: 'builtin:tiny-lidar' },
   },
+];
+
+/**
+ * Not shipped: the control for the fusion recipe's warm start. A fusion model trained from random
+ * weights on the same stream and seed, evaluated at the LiDAR recipe's evaluation steps (800, 1600,
+ * 2400) so its curve and the LiDAR-only curve compare at equal steps. `train-teachers.js
+ * tiny-fusion-scratch` trains it (into $BEVZIP_TEACHER_OUT or the work folder, never over the
+ * shipped teachers).
+ */
+export const COMPARISON_RECIPES: readonly (Omit<TeacherRecipe, 'name'> & { name: string })[] = [
+  { ...COMMON, name: 'tiny-fusion-scratch', modality: 'fusion', steps: 2400, evalEvery: 800 },
 ];
