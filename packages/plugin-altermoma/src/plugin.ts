@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { definePlugin, sizeOf, type PluginHooks, type ScoreContext } from '@bevzip/ir';
+import { BevzipError, definePlugin, ERROR_CODES, sizeOf, type PluginHooks, type ScoreContext } from '@bevzip/ir';
 import type { z } from 'zod';
 import { alterMomaScores, type UnitScores } from './altermoma';
 import { magnitudeScores, snipScores, synflowScores } from './baselines';
@@ -37,6 +37,13 @@ function pruningHooks<O extends PruningOptions>(name: string, o: O, criterion: C
   let layers: ChannelLayer[] = [];
   return {
     setup: (ctx) => {
+      // Every layer keeping ⌈minDensity·n⌉ units forces at least (1 − ρ)·N units when
+      // minDensity ≥ 1 − ρ: the global threshold would have nothing left to choose.
+      if (o.minDensity > 0 && o.minDensity >= 1 - o.sparsity - 1e-12)
+        throw new BevzipError(
+          ERROR_CODES.CONFIG,
+          `${name}: options.minDensity is ${o.minDensity}, expected below 1 − sparsity = ${+(1 - o.sparsity).toFixed(6)} (every layer would keep at least the share the whole model keeps, leaving the threshold nothing to choose)`,
+        );
       // Valid, but almost certainly a slip: the pruned model would output its biases only.
       if (o.sparsity >= 0.99) ctx.warn(`${name}: options.sparsity is ${o.sparsity}: that removes ${o.sparsity === 1 ? 'every' : `${(o.sparsity * 100).toFixed(1)}% of the`} prunable weight${o.structured ? ' channels' : 's'} of the model`);
     },
