@@ -14,12 +14,13 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'pillar-like [4, 96, 12, 8] over 0–2', shape: [4, 96, 12, 8], axis: [0, 1, 2], leftRows: 72 },
-  { name: 'two depthwise passes [16384, 3]', shape: [16384, 3], axis: 0, leftRows: 4 },
-  { name: 'NHWC [2, 32, 32, 5] keepDims', shape: [2, 32, 32, 5], axis: [0, 1, 2], keepDims: true, leftRows: 32 },
-  { name: 'axes unordered and negative', shape: [8, 64, 6], axis: [-2, 0], leftRows: 8 },
-  { name: 'two trailing axes kept [512, 3, 4]', shape: [512, 3, 4], axis: 0, leftRows: 8 },
-  { name: 'rows without a block divisor (fallback)', shape: [257, 3], axis: 0 },
+  { name: 'pillar-like [4, 96, 12, 8] over 0–2', shape: [4, 96, 12, 8], axis: [0, 1, 2], leftRows: 128 },
+  { name: '2×2 windows only [16384, 3]', shape: [16384, 3], axis: 0, leftRows: 64 },
+  { name: 'NHWC [2, 32, 32, 5] keepDims', shape: [2, 32, 32, 5], axis: [0, 1, 2], keepDims: true, leftRows: 128 },
+  { name: 'axes unordered and negative', shape: [8, 64, 6], axis: [-2, 0], leftRows: 128 },
+  { name: 'two trailing axes kept [512, 3, 4]', shape: [512, 3, 4], axis: 0, leftRows: 128 },
+  { name: 'rows divisible by neither 9 nor 4 (fallback)', shape: [257, 3], axis: 0 },
+  { name: '3×3 then 2×2 windows [2, 96, 12, 3]', shape: [2, 96, 12, 3], axis: [0, 1, 2], leftRows: 64 },
   { name: 'few rows (fallback)', shape: [4, 16, 3], axis: [0, 1] },
   { name: 'trailing axes (fallback)', shape: [4, 300, 3], axis: [1, 2] },
   { name: 'every axis (fallback)', shape: [64, 32], axis: [0, 1] },
