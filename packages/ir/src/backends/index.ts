@@ -5,7 +5,7 @@ export {
   unregisterWasmTrainingKernels,
   wasmTrainingKernelConfigs,
 } from './wasm-kernels/register-wasm-training-kernels';
-export { batchNormPlain } from './batch-norm-plain';
+export { batchNormPlain, batchNormTrain, type BatchNormTrainResult } from './batch-norm-plain';
 export { benchConvKernels } from './kernel-bench';
 export type { ConvBenchResult, ConvBenchShape, ConvBenchOptions } from './kernel-bench';
 export { relativeError, seededUniform, computeOn } from './testing/compare-backends';

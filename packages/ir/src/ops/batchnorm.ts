@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { batchNormPlain } from '../backends/batch-norm-plain';
+import { batchNormPlain, batchNormTrain } from '../backends/batch-norm-plain';
 import type { OnnxNodeEmitter } from '../onnx/emitter';
 import { emitChannelsFirst } from '../onnx/emitter';
 import { defineOp, mergeDim, noMacs } from './op';
@@ -30,8 +30,8 @@ function emitArithmetic(emit: OnnxNodeEmitter, eps: number): void {
  * Inputs: x (…, C), gamma [C], beta [C], runningMean [C], runningVar [C]. In training mode it
  * normalises with the biased batch variance over every axis but the last and hands the updated running
  * statistics (unbiased variance, PyTorch's momentum convention) to `ctx.setState` for inputs 3 and 4;
- * in eval mode it uses the running statistics. The forward is plain broadcasting arithmetic because
- * tfjs's fused batch-norm gradient tiles, which is slow on wasm. ONNX: eval-form `BatchNormalization`
+ * in eval mode it uses the running statistics. Training uses {@link batchNormTrain} (closed-form
+ * gradient), eval plain broadcasting arithmetic: tfjs's fused batch-norm gradient tiles, which is slow on wasm. ONNX: eval-form `BatchNormalization`
  * (transposed to NCHW for rank 4), plain arithmetic for ranks other than 2 and 4.
  *
  * @example
@@ -64,13 +64,13 @@ export const batchnormOp = defineOp<BatchnormAttrs>({
     if (!ctx.training) return [batchNormPlain(t, runningMean!, runningVar!, gamma, beta, a.eps)];
     const count = t.size / t.shape[t.rank - 1];
     if (count < 2) throw new Error(`training needs more than one value per channel, got x [${t.shape}]`);
-    const axes = Array.from({ length: t.rank - 1 }, (_, i) => i);
-    const { mean, variance } = tf.moments(t, axes);
+    const { y, mean, variance } = batchNormTrain(t, gamma!, beta!, a.eps);
     const blend = (old: tf.Tensor, batch: tf.Tensor) =>
       tf.add(tf.mul(old, 1 - a.momentum), tf.mul(batch, a.momentum));
     ctx.setState(3, blend(runningMean!, mean));
     ctx.setState(4, blend(runningVar!, tf.mul(variance, count / (count - 1))));
-    return [batchNormPlain(t, mean, variance, gamma, beta, a.eps)];
+    tf.dispose([mean, variance]);
+    return [y];
   },
   onnx(emit, a) {
     const rank = emit.inputInfo(0)!.shape.length;

@@ -20,6 +20,8 @@ describe('registerWasmTrainingKernels', () => {
         'DepthwiseConv2dNativeBackpropInput',
         'UnsortedSegmentSum',
         'GatherV2',
+        'Sum',
+        'Mean',
       ]);
       registerWasmTrainingKernels();
       expect(warn).not.toHaveBeenCalled();

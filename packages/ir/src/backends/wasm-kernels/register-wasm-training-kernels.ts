@@ -4,6 +4,7 @@ import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { depthwiseConv2dBackpropFilterConfig } from './depthwise-conv2d-backprop-filter';
 import { depthwiseConv2dBackpropInputConfig } from './depthwise-conv2d-backprop-input';
 import { gatherV2Config } from './gather-v2';
+import { builtInWasmKernels, meanLeadingConfig, sumLeadingConfig } from './leading-axis-reduce';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum';
 
 /** The kernels bevzip adds to (or replaces in) tfjs-backend-wasm for training. */
@@ -14,6 +15,8 @@ export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
   depthwiseConv2dBackpropInputConfig,
   unsortedSegmentSumConfig,
   gatherV2Config,
+  sumLeadingConfig,
+  meanLeadingConfig,
 ];
 
 // Kernels that were registered before ours, so they can be put back.
@@ -21,7 +24,7 @@ const replaced = new Map<string, tf.KernelConfig>();
 
 /**
  * Registers the wasm training kernels. Idempotent; a built-in kernel of the same name
- * (`Conv2DBackpropInput`, `GatherV2`) is unregistered first and remembered. Returns the kernel names.
+ * (`Conv2DBackpropInput`, `GatherV2`, `Sum`, `Mean`) is unregistered first and remembered. Returns the kernel names.
  */
 export function registerWasmTrainingKernels(): string[] {
   for (const config of wasmTrainingKernelConfigs) {
@@ -29,6 +32,7 @@ export function registerWasmTrainingKernels(): string[] {
     if (current?.kernelFunc === config.kernelFunc) continue;
     if (current !== undefined) {
       replaced.set(config.kernelName, current);
+      builtInWasmKernels.set(config.kernelName, current);
       // registerKernel would overwrite too, but logs a warning on every process start.
       tf.unregisterKernel(config.kernelName, 'wasm');
     }
@@ -45,5 +49,6 @@ export function unregisterWasmTrainingKernels(): void {
     const original = replaced.get(config.kernelName);
     if (original !== undefined) tf.registerKernel(original);
     replaced.delete(config.kernelName);
+    builtInWasmKernels.delete(config.kernelName);
   }
 }
