@@ -30,6 +30,8 @@ export interface QdbevBenchOptions extends MethodBenchCommon {
   phase2Steps: number;
   calibrationBatches: number;
   temperature: number;
+  /** VGD's share of the task gradient norm (its λ set at the stage's first step); unset: the paper's λ = 1. */
+  vgdGradientShare?: number;
   latencyRepeats: number;
 }
 
@@ -51,6 +53,8 @@ export interface QdbevBenchReport {
   teacher: string;
   seed: number;
   steps: { stage: number; standard: number; phase2: number; batchSize: number; lr: number };
+  /** How the phase-2 VGD term was scaled: the paper's λ = 1, or a gradient share. */
+  vgd: { temperature: number; weight: 1 } | { temperature: number; gradientShare: number };
   data: { trainFrames: number; valFrames: number; dataSeed: number; split: EvaluatedSplit };
   machine: { cpus: string; cores: number; node: string; platform: string };
   fp: { mAP: number; NDS: number; sizeMB: number; bops: number; ortMs: number };
@@ -187,7 +191,7 @@ export async function benchQdbev(o: QdbevBenchOptions): Promise<QdbevBenchReport
   if (meta.modality !== 'lidar' && o.phase2Steps > 0) {
     for (const vgd of [false, true]) {
       o.log(`phase 2 ${vgd ? 'with' : 'without'} VGD, ${o.phase2Steps} steps`);
-      const extra = vgd ? [qdbevDistill({ temperature: o.temperature })] : [];
+      const extra = vgd ? [qdbevDistill({ temperature: o.temperature, gradientShare: o.vgdGradientShare })] : [];
       const p2 = await quantize(s, progressive.params, [stage(s, 'phase2', o.phase2Steps, vgd ? { teacher: { graph, params } } : {})], { wBits: 4, aBits: 6, ranges: progressive.state.ranges }, extra);
       await addRow(vgd ? 'QAT progressive + VGD' : 'QAT progressive + phase 2 (no VGD)', 4, 6, p2.params, p2.state);
       p2.params.dispose();
@@ -207,6 +211,7 @@ export async function benchQdbev(o: QdbevBenchOptions): Promise<QdbevBenchReport
     teacher: o.teacher,
     seed: o.seed,
     steps: { stage: k, standard: 4 * k, phase2: o.phase2Steps, batchSize: o.batchSize, lr: o.lr },
+    vgd: o.vgdGradientShare === undefined ? { temperature: o.temperature, weight: 1 } : { temperature: o.temperature, gradientShare: o.vgdGradientShare },
     data: { trainFrames: s.train.length, valFrames: s.val.length, dataSeed: 0, split: val.split },
     machine: machineInfo(),
     fp,
@@ -227,5 +232,5 @@ const costColumns = (r: Pick<QdbevRow, 'wBits' | 'aBits' | 'sizeMB' | 'bops' | '
 
 /** The report as the protocol table (mAP, NDS with intervals, differences to float32) with size, BOPs and latency. */
 export function formatQdbevTable(r: QdbevBenchReport): string {
-  return [renderComparison(r.comparison), `teacher ${r.teacher}, seed ${r.seed}, ${r.elapsedSeconds} s on ${r.machine.cpus} ×${r.machine.cores}`, ''].join('\n');
+  return [renderComparison(r.comparison), `teacher ${r.teacher}, seed ${r.seed}, VGD ${'gradientShare' in r.vgd ? `at gradient share ${r.vgd.gradientShare}` : 'at λ = 1'} (T = ${r.vgd.temperature}), ${r.elapsedSeconds} s on ${r.machine.cpus} ×${r.machine.cores}`, ''].join('\n');
 }

@@ -35,6 +35,7 @@ describe('method bench options', () => {
       ['altermoma', '--kd-methods', 'imp,obd', /--kd-methods.*unknown value\(s\) obd/],
       ['qdbev', '--val-frames', '0', /--val-frames.*expected an integer ≥ 1/],
       ['qdbev', '--lr', '-1', /--lr.*expected a positive number/],
+      ['qdbev', '--vgd-gradient-share', '0', /--vgd-gradient-share.*expected a positive number/],
     ] as const;
     for (const [name, flag, value, message] of bad) {
       const { p, out } = program();

@@ -248,6 +248,7 @@ export function registerBench(program: Command): void {
         .option('--phase2-steps <n>', 'steps of phase 2 with and without VGD', int, 60)
         .option('--calibration-batches <n>', 'calibration batches per part', integerAtLeast(1), 8)
         .option('--temperature <x>', 'VGD softmax temperature', positiveNumber, 1)
+        .option('--vgd-gradient-share <x>', "VGD's share of the task gradient norm in phase 2 (default: the paper's λ = 1)", positiveNumber)
         .option('--latency-repeats <n>', 'onnxruntime runs per latency (median)', int, 30),
     async (o) => {
       const m = loadMethodBench<typeof import('../bench/qdbev')>('../bench/qdbev', '@bevzip/plugin-qdbev');
