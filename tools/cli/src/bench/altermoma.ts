@@ -1,13 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  createOrtSession,
   exportOnnx,
   initBackend,
   ParamStore,
   Pipeline,
   run,
-  runOrt,
-  sizeOf,
   type Graph,
   type Plugin,
   type StageConfig,
@@ -30,7 +27,8 @@ import {
   type TaskConfig,
 } from '@bevzip/bev-fusion';
 import { headDistill, impStages, PRUNING_CRITERIA, removePrunedChannels, type CriterionName } from '@bevzip/plugin-altermoma';
-import { benchValidationFrames, machineWithLoad, type MethodBenchCommon } from './common';
+import { benchValidationFrames, interleavedOrtLatencies, machineWithLoad, type MethodBenchCommon } from './common';
+import { nonZero, trainable, zeroWeightMacs } from './pruned-model-stats';
 import { compareModels, type ProtocolComparison } from './protocol';
 import { round } from './timing';
 
@@ -124,52 +122,6 @@ export function pluginFor(
             ? { rounds: o.impRounds, rewind: o.impRewind }
             : {};
   return (PRUNING_CRITERIA[method] as (o: object) => Plugin)({ sparsity, structured, ...extra });
-}
-
-const trainable = (g: Graph, params: ParamStore) =>
-  g.params.filter((p) => p.trainable).reduce((n, p) => n + params.get(p.name).size, 0);
-const nonZero = (g: Graph, params: ParamStore) =>
-  g.params
-    .filter((p) => p.trainable)
-    .reduce(
-      (n, p) =>
-        n + (params.get(p.name).dataSync() as Float32Array).reduce((c, v) => c + (v !== 0 ? 1 : 0), 0),
-      0,
-    );
-
-/** MACs per sample skipped by the zero weights of conv2d/dense kernels (one MAC per weight per output position). */
-function zeroWeightMacs(g: Graph, params: ParamStore): number {
-  const cameras = typeof g.meta?.cameras === 'number' ? g.meta.cameras : 1;
-  let macs = 0;
-  for (const node of g.nodes) {
-    if (node.op !== 'conv2d' && node.op !== 'dense') continue;
-    const w = params.get(node.inputs[1]).dataSync() as Float32Array;
-    const out = g.values[node.outputs[0]].shape;
-    const lead = node.scope.startsWith('encoders.camera') ? cameras : 1;
-    const positions = sizeOf(out.map((d, i) => (d === -1 ? (i === 0 ? lead : 1) : d))) / out[out.length - 1];
-    macs += w.reduce((c, v) => c + (v === 0 ? 1 : 0), 0) * positions;
-  }
-  return macs;
-}
-
-/** Median latencies (ms) of sessions run alternately on the same feeds, so load changes hit both alike. */
-async function latencies(
-  models: Uint8Array[],
-  feeds: Record<string, tf.Tensor>,
-  repeats: number,
-): Promise<number[]> {
-  const sessions = await Promise.all(models.map((m) => createOrtSession(m, { threads: 1 })));
-  const times = sessions.map(() => [] as number[]);
-  for (let r = 0; r < repeats + 3; r++) {
-    for (const [i, s] of sessions.entries()) {
-      const used = Object.fromEntries(Object.entries(feeds).filter(([n]) => s.inputNames.includes(n)));
-      const start = performance.now();
-      await runOrt(s, used);
-      if (r >= 3) times[i].push(performance.now() - start);
-    }
-  }
-  await Promise.all(sessions.map((s) => s.release()));
-  return times.map((t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)]);
 }
 
 interface Setup {
@@ -291,7 +243,7 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
   const denseMacs = describeModel(teacher.graph).total.macs;
   const denseOnnx = exportOnnx(teacher.graph, teacher.params);
   const latencyFeeds = feedsOf(val.slice(0, 1), cfg);
-  const [denseMs] = await latencies([denseOnnx], latencyFeeds, o.latencyRepeats);
+  const [denseMs] = await interleavedOrtLatencies([denseOnnx], latencyFeeds, o.latencyRepeats);
   o.log(
     `dense: mAP ${denseMetrics.mAP.toFixed(4)} NDS ${denseMetrics.NDS.toFixed(4)} mIoU ${denseMetrics.mIoU.toFixed(4)} loss ${denseMetrics.valLoss.toFixed(4)}, ${(denseMacs / 1e9).toFixed(3)} GMACs, ${denseMs.toFixed(1)} ms`,
   );
@@ -334,7 +286,7 @@ export async function benchAlterMoma(o: AlterMomaBenchOptions): Promise<AlterMom
             perSeed.push({ seed, ...m });
             extras.flops.push(1 - describeModel(removed.graph).total.macs / denseMacs);
             extras.params.push(trainable(removed.graph, removed.params));
-            const [d, p] = await latencies(
+            const [d, p] = await interleavedOrtLatencies(
               [denseOnnx, exportOnnx(removed.graph, removed.params)],
               latencyFeeds,
               o.latencyRepeats,

@@ -3,14 +3,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { onnx } from 'onnx-proto';
-import { createOrtSession, exportOnnx, initBackend, ort, Pipeline, runOrt, stripTrainOnly, type Graph, type ParamStore, type Plugin, type StageConfig } from '@bevzip/ir';
+import { exportOnnx, initBackend, ort, Pipeline, runOrt, stripTrainOnly, type Graph, type ParamStore, type Plugin, type StageConfig } from '@bevzip/ir';
 import { feedsOf, fixedRigInputs, frameDataSource, loadModelCheckpoint, syntheticFrames, taskConfigForModel, validationFrames, type TaskConfig } from '@bevzip/bev-fusion';
 import type { Frame } from '@bevzip/driving-data';
 import { alterMoma } from '@bevzip/plugin-altermoma';
 import { qdbevQuantize, quantTransforms, type QuantState } from '@bevzip/plugin-qdbev';
 import { pipelineTaskLoss } from '../pipeline/data';
 import { scoreInterpreter, scoreOnnx } from '../pipeline/evaluate';
-import { interleavedMedians, round } from './timing';
+import { interleavedOrtLatencies } from './common';
+import { round } from './timing';
 
 export interface ExportBenchOptions {
   teacher: string;
@@ -213,17 +214,7 @@ export async function benchExport(o: ExportBenchOptions): Promise<ExportBenchRep
     const feeds = feedsOf(s.val.slice(0, 1), cfg);
     const measured: ExportedFile[] = [];
     try {
-      const sessions = await Promise.all(files.map((f) => createOrtSession(f.model, { threads: 1 })));
-      let latencies: number[];
-      try {
-        const runs = sessions.map((session) => {
-          const used = Object.fromEntries(Object.entries(feeds).filter(([n]) => session.inputNames.includes(n)));
-          return () => runOrt(session, used);
-        });
-        latencies = await interleavedMedians(runs, o.latencyRuns, 3);
-      } finally {
-        await Promise.all(sessions.map((x) => x.release()));
-      }
+      const latencies = await interleavedOrtLatencies(files.map((f) => f.model), feeds, o.latencyRuns);
       for (const [i, f] of files.entries()) {
         const profileMs = await opProfile(f.model, feeds, Math.max(5, Math.min(20, o.latencyRuns)));
         measured.push({ setting: f.setting, bytes: f.model.byteLength, initializerBytes: fileFacts(f.model).initializerBytes, latencyMs: round(latencies[i], 2), optimizedOps: await optimizedOps(f.model), notes: f.notes, profileMs });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { WasmBackendHandle, withScope } from './kernel-scope';
 
-/** The wasm kernels that were registered before ours replaced them, by name (set at registration). */
+/** The wasm kernels that were registered before ours replaced them, by name: the fallbacks here, and what unregistering puts back. */
 export const builtInWasmKernels = new Map<string, tf.KernelConfig>();
 
 // Below this many rows the built-in kernel's transpose is cheap enough.

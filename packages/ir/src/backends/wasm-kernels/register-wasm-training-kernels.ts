@@ -19,9 +19,6 @@ export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
   meanLeadingConfig,
 ];
 
-// Kernels that were registered before ours, so they can be put back.
-const replaced = new Map<string, tf.KernelConfig>();
-
 /**
  * Registers the wasm training kernels. Idempotent; a built-in kernel of the same name
  * (`Conv2DBackpropInput`, `GatherV2`, `Sum`, `Mean`) is unregistered first and remembered. Returns the kernel names.
@@ -31,7 +28,6 @@ export function registerWasmTrainingKernels(): string[] {
     const current = tf.getKernel(config.kernelName, 'wasm');
     if (current?.kernelFunc === config.kernelFunc) continue;
     if (current !== undefined) {
-      replaced.set(config.kernelName, current);
       builtInWasmKernels.set(config.kernelName, current);
       // registerKernel would overwrite too, but logs a warning on every process start.
       tf.unregisterKernel(config.kernelName, 'wasm');
@@ -46,9 +42,8 @@ export function unregisterWasmTrainingKernels(): void {
   for (const config of wasmTrainingKernelConfigs) {
     if (tf.getKernel(config.kernelName, 'wasm')?.kernelFunc !== config.kernelFunc) continue;
     tf.unregisterKernel(config.kernelName, 'wasm');
-    const original = replaced.get(config.kernelName);
+    const original = builtInWasmKernels.get(config.kernelName);
     if (original !== undefined) tf.registerKernel(original);
-    replaced.delete(config.kernelName);
     builtInWasmKernels.delete(config.kernelName);
   }
 }
