@@ -7,6 +7,7 @@ import { nodesNeeded, type ParamLookup } from '../interpreter';
 import { getOp } from '../ops';
 import { ParamStore } from '../params';
 import { foldBatchNorm } from '../passes/fold-batchnorm';
+import { poolBeforeBias } from '../passes/pool-before-bias';
 import type { OnnxAttrValue, OnnxConstDType, OnnxNodeEmitter } from './emitter';
 
 export interface OnnxExportOptions {
@@ -35,6 +36,11 @@ export interface OnnxExportOptions {
    * tensor, which then costs two layout Transposes as well. Applies when `params` is a ParamStore.
    */
   foldBatchNorm?: boolean;
+  /**
+   * Move a pillar net's bias and ReLU after its max over points (default true; exact, see
+   * `poolBeforeBias`), so they run on one value per pillar instead of one per point.
+   */
+  poolBeforeBias?: boolean;
   /**
    * Graph inputs fixed at export (e.g. a fixed camera rig's frustum-to-cell index); they leave the
    * model's inputs. An op that can use the host values does so (`bev_pool` sorts its cells at
@@ -207,6 +213,7 @@ export function exportOnnx(graph: Graph, params: ParamLookup, options: OnnxExpor
       folded.params.dispose();
     }
   }
+  if (options.poolBeforeBias ?? true) graph = poolBeforeBias(graph, new Set([...(options.outputs ?? []), ...(options.extraOutputs ?? [])]));
   const opset = options.opset ?? 17;
   const constants = options.constantInputs ?? {};
   checkConstantInputs(graph, constants);

@@ -77,4 +77,39 @@ describe('pillar_max', () => {
       tf.grad((xi: tf.Tensor) => run(graph, params, { ...feeds, points: xi }).outputs[graph.outputs[0]].sum())(feeds.points).dispose();
     });
   });
+  describe('with a bias and ReLU (the pooled-before-bias form)', () => {
+    const fusedGraph = (x: tf.Tensor, mask: tf.Tensor, bias: tf.Tensor) =>
+      singleOpGraph('pillar_max', [{ name: 'points', value: x }, { name: 'mask', value: mask }, { name: 'bias', value: bias }], { relu: true });
+
+    it('gives relu(max + bias) for a non-empty pillar and 0 for an empty one, in tfjs and onnxruntime', async () => {
+      const x = randomTensor([12, 5, 4], 8);
+      const mask = prefixMask(12, 5, 9);
+      const bias = tf.tensor1d([0.5, -0.5, 2, -2]);
+      const { graph, params, feeds } = fusedGraph(x, mask, bias);
+      const y = run(graph, params, feeds).outputs[graph.outputs[0]];
+      const md = mask.dataSync();
+      const expected = naiveMax(x, mask).map((v, i) => {
+        const pillar = Math.floor(i / 4);
+        const empty = Array.from(md.slice(pillar * 5, pillar * 5 + 5)).every((m) => m === 0);
+        return empty ? 0 : Math.max(0, v + [0.5, -0.5, 2, -2][i % 4]);
+      });
+      expectClose(y, expected, 1e-6);
+      expect(await onnxParity(graph, params, feeds)).toBeLessThanOrEqual(1e-5);
+    });
+
+    it('has gradients for the points and the bias that agree with finite differences', () => {
+      const x = randomTensor([6, 4, 3], 10);
+      const mask = prefixMask(6, 4, 11);
+      const bias = randomTensor([3], 12);
+      const { graph, params, feeds } = fusedGraph(x, mask, bias);
+      const w = randomTensor([6, 3], 13);
+      const loss = (xi: tf.Tensor, bi: tf.Tensor) => tf.sum(tf.mul(run(graph, params, { ...feeds, points: xi, bias: bi }).outputs[graph.outputs[0]], w)) as tf.Scalar;
+      checkGradients((xi) => loss(xi, bias), [x], { eps: 1e-3, samples: 30 });
+      checkGradients((bi) => loss(x, bi), [bias], { eps: 1e-3, samples: 3 });
+    });
+
+    it('rejects a bias of the wrong length', () => {
+      expect(() => fusedGraph(tf.zeros([4, 3, 2]), tf.zeros([4, 3]), tf.zeros([3]))).toThrow(/bias \[3\] does not match the channels/);
+    });
+  });
 });

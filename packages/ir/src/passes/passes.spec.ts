@@ -7,6 +7,7 @@ import { createOrtSession, runOrt } from '../onnx/ort';
 import { expectClose, maxRelError } from '../testing';
 import { onnx } from 'onnx-proto';
 import { foldBatchNorm } from './fold-batchnorm';
+import { poolBeforeBias } from './pool-before-bias';
 import { removeChannels } from './remove-channels';
 import { stripTrainOnly } from './strip-train-only';
 
@@ -155,5 +156,57 @@ describe('graph passes', () => {
     tf.dispose([feed, expected]);
     params.dispose();
   });
-});
+  /** The pillar net after BN folding: dense with bias → relu → pillar_max → a reader. */
+  function pillarNet() {
+    const b = new GraphBuilder('pillar-pool');
+    const pts = b.input('pts', [-1, 5, 4, 3]);
+    const mask = b.input('mask', [-1, 5, 4]);
+    const lin = b.op('dense', [pts, b.param('weight', [3, 6]), b.param('bias', [6], { role: 'bias', init: { kind: 'normal', std: 1 } })]);
+    const relu = b.op('relu', [lin]);
+    const pooled = b.op('pillar_max', [relu, mask]);
+    b.output(b.op('dense', [pooled, b.param('head', [6, 2])]));
+    const graph = b.build();
+    // Points with negative pre-bias values everywhere, an empty pillar and padded points holding
+    // large features: each would tell a wrong reordering apart.
+    const maskData = Array.from({ length: 2 * 5 * 4 }, (_, i) => (i % 5 === 0 || Math.floor(i / 4) === 3 ? 0 : 1));
+    const feeds = { pts: tf.randomNormal([2, 5, 4, 3], 0, 2, 'float32', 6), mask: tf.tensor3d(maskData, [2, 5, 4]) };
+    return { graph, params: ParamStore.init(graph, 4), feeds, lin, relu, pooled };
+  }
 
+  it('pools before the bias and ReLU: one fused pillar_max, bit-equal outputs, in tfjs and onnxruntime', async () => {
+    const { graph, params, feeds, relu } = pillarNet();
+    const moved = poolBeforeBias(graph);
+    expect(moved.nodes.map((n) => n.op)).toEqual(['dense', 'pillar_max', 'dense']);
+    const pool = moved.nodes[1];
+    expect(pool.inputs[2]).toBe('bias');
+    expect(pool.attrs).toMatchObject({ relu: true });
+    // The ReLU's name moves to the pooled value, so a quantizer placed on it stays in place.
+    expect(pool.outputs[0]).toBe(relu);
+    expect(moved.nodes[0].inputs).toEqual(['pts', 'weight']);
+    const expected = run(graph, params, feeds).outputs[graph.outputs[0]];
+    const got = run(moved, params, feeds).outputs[moved.outputs[0]];
+    expect(Array.from(got.dataSync())).toEqual(Array.from(expected.dataSync()));
+    const opsOf = (bytes: Uint8Array) => onnx.ModelProto.decode(bytes).graph!.node!;
+    const file = exportOnnx(graph, params);
+    // No Add or Relu reads the per-point tensor: the pooled [batch, pillars, C] value gets them.
+    const pointsValue = opsOf(file).find((n) => n.opType === 'MatMul')!.output![0];
+    const readers = opsOf(file).filter((n) => n.input!.includes(pointsValue)).map((n) => n.opType);
+    expect(readers).toEqual(['Add']);
+    expect(opsOf(exportOnnx(graph, params, { poolBeforeBias: false })).filter((n) => n.opType === 'Relu')).toHaveLength(1);
+    const session = await createOrtSession(file, { threads: 1 });
+    const ort = await runOrt(session, feeds);
+    expect(maxRelError(ort[graph.outputs[0]].data, expected.dataSync())).toBeLessThan(1e-6);
+    tf.dispose([expected, got, ...Object.values(feeds)]);
+    params.dispose();
+  });
+
+  it('leaves the pillar net alone when a caller reads the per-point values or the pooled one', () => {
+    const { graph, params, feeds, lin, relu, pooled } = pillarNet();
+    for (const kept of [lin, relu, pooled]) expect(poolBeforeBias(graph, new Set([kept]))).toBe(graph);
+    const noBias = structuredClone(graph);
+    noBias.nodes[0].inputs = noBias.nodes[0].inputs.slice(0, 2);
+    expect(poolBeforeBias(noBias)).toBe(noBias);
+    tf.dispose(Object.values(feeds));
+    params.dispose();
+  });
+});
