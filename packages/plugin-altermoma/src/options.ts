@@ -52,6 +52,11 @@ export const pruningOptionsSchema = z.strictObject({
   /** Structured only: channels each layer keeps whatever the scores say, so no layer vanishes. */
   minChannels: z.int().min(1).default(1),
   /**
+   * Structured only: each layer keeps a multiple of this many channels (rounded to the nearest,
+   * at least one), so the exported convs stay on the blocked kernels of the runtime; 1 turns it off.
+   */
+  channelMultiple: z.int().min(1).default(16),
+  /**
    * Layer policy: the fraction of each pruned layer's units kept whatever the global threshold
    * says (its highest-scoring ones), so no layer is emptied. 0 leaves the threshold alone.
    */

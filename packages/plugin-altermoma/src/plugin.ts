@@ -15,7 +15,7 @@ import {
   type PruningOptions,
 } from './options';
 import { channelLayers, channelMasks, removePrunedChannels, type ChannelLayer } from './structured';
-import { dropPruned, forcedUnits } from './policy';
+import { dropPruned, forcedUnits, roundKeptChannels } from './policy';
 import { globalTopK, keepCount } from './threshold';
 import { unitMaskShape } from './units';
 
@@ -93,8 +93,9 @@ function pruningHooks<O extends PruningOptions>(name: string, o: O, criterion: C
         if (key.startsWith(prefix)) scores.set(key.slice(prefix.length), t.dataSync() as Float32Array);
       if (scores.size === 0) return;
       const total = [...scores.values()].reduce((n, s) => n + s.length, 0);
-      const keep = globalTopK(scores, keepCount(total, o.sparsity), forcedUnits(scores, o));
-      if (o.structured) return { params: channelMasks(ctx.graph, layers, keep) };
+      const forced = forcedUnits(scores, o);
+      const keep = globalTopK(scores, keepCount(total, o.sparsity), forced);
+      if (o.structured) return { params: channelMasks(ctx.graph, layers, roundKeptChannels(keep, scores, o.channelMultiple, forced)) };
       const params = new Map<string, tf.Tensor>();
       for (const [param, k] of keep)
         params.set(

@@ -3,7 +3,7 @@ import { Pipeline, type PipelineConfig } from '@bevzip/ir';
 import { syntheticData } from '@bevzip/plugin-tester';
 import { pruningOptionsSchema } from './options';
 import { magnitudePrune } from './plugin';
-import { forcedUnits } from './policy';
+import { forcedUnits, roundKeptChannels } from './policy';
 import { channelGraph } from './testing-fixtures/two-branch';
 
 const policy = (o: object) => pruningOptionsSchema.parse({ sparsity: 0.8, ...o });
@@ -72,5 +72,38 @@ describe('layer policy (minDensity, keepDense)', () => {
     pipeline.events.subscribe((e) => e.type === 'step' && steps.push(e.step));
     await expect(pipeline.run()).rejects.toThrow(/magnitude: options\.minDensity is 0\.2, expected below 1 − sparsity = 0\.2/);
     expect(steps).toEqual([]);
+  });
+});
+
+describe('channel multiple (structured)', () => {
+  const ramp = (n: number) => Float32Array.from({ length: n }, (_, i) => i);
+  const kept = (k: Uint8Array) => k.reduce((n, v) => n + v, 0);
+  const keepFirst = (n: number, count: number, order: number[]) => {
+    const k = new Uint8Array(n);
+    for (const i of order.slice(0, count)) k[i] = 1;
+    return k;
+  };
+
+  it('rounds each layer to the nearest multiple, keeping its best channels', () => {
+    // 48 channels scored 0…47; 27 kept rounds to 32 (the 32 best), 20 to 16, 3 to one multiple.
+    const scores = new Map([['a', ramp(48)], ['b', ramp(48)], ['c', ramp(48)]]);
+    const best = Array.from({ length: 48 }, (_, i) => 47 - i);
+    const keep = new Map([['a', keepFirst(48, 27, best)], ['b', keepFirst(48, 20, best)], ['c', keepFirst(48, 3, best)]]);
+    const rounded = roundKeptChannels(keep, scores, 16);
+    expect([...rounded.values()].map(kept)).toEqual([32, 16, 16]);
+    expect(Array.from(rounded.get('a')!.slice(16))).toEqual(new Array(32).fill(1));
+    expect(Array.from(rounded.get('b')!.slice(32))).toEqual(new Array(16).fill(1));
+  });
+
+  it('keeps forced channels when it drops some, and leaves small layers, empty layers and multiple 1 alone', () => {
+    const scores = new Map([['a', ramp(32)], ['small', ramp(12)], ['none', ramp(32)]]);
+    const keep = new Map([['a', keepFirst(32, 20, [0, ...Array.from({ length: 31 }, (_, i) => 31 - i)])], ['small', keepFirst(12, 5, [0, 1, 2, 3, 4])], ['none', new Uint8Array(32)]]);
+    const forced = new Map([['a', keepFirst(32, 1, [0])]]);
+    const rounded = roundKeptChannels(keep, scores, 16, forced);
+    expect(kept(rounded.get('a')!)).toBe(16);
+    expect(rounded.get('a')![0]).toBe(1);
+    expect(rounded.get('small')).toBe(keep.get('small'));
+    expect(kept(rounded.get('none')!)).toBe(0);
+    expect(roundKeptChannels(keep, scores, 1)).toBe(keep);
   });
 });
