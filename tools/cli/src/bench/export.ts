@@ -24,6 +24,8 @@ export interface ExportBenchOptions {
   latencyRuns: number;
   /** Bake the synthetic rig's camera geometry into every file, as a car would ship it (a per-frame-geometry fp32 row is kept for reference). */
   fixedRig: boolean;
+  /** Also write every measured file here as `<setting>.onnx`, to inspect or profile it. */
+  saveDir?: string;
   log: (line: string) => void;
 }
 
@@ -209,6 +211,11 @@ export async function benchExport(o: ExportBenchOptions): Promise<ExportBenchRep
     owned.push(pruned.params);
     files.push({ setting: 'structured50', model: pruned.artifact!.onnx, notes: pruned.artifact!.reports.map((r) => `${r.plugin}: ${r.summary}`) });
 
+    if (o.saveDir) {
+      fs.mkdirSync(o.saveDir, { recursive: true });
+      for (const f of files) fs.writeFileSync(path.join(o.saveDir, `${f.setting}.onnx`), f.model);
+      o.log(`wrote ${files.length} files to ${o.saveDir}`);
+    }
     o.log(`timing ${files.length} files in onnxruntime, ${o.latencyRuns} interleaved runs each`);
     // One frame's feeds serve the timing and the profiles.
     const feeds = feedsOf(s.val.slice(0, 1), cfg);

@@ -164,7 +164,8 @@ export function registerBench(program: Command): void {
     .option('--val-scenes <n>', 'synthetic validation scenes (3 frames each) for NDS', (v) => parseInt(v, 10), 24)
     .option('--latency-runs <n>', 'onnxruntime runs per latency (median, interleaved)', (v) => parseInt(v, 10), 50)
     .option('--no-fixed-rig', 'read the camera geometry per frame in every file instead of baking the synthetic rig in')
-    .action(async (o: { json?: boolean; out?: string; teacher: string; seed: number; calibrationBatches: number; valScenes: number; latencyRuns: number; fixedRig: boolean }) => {
+    .option('--save-dir <dir>', 'also write every measured file there as <setting>.onnx')
+    .action(async (o: { json?: boolean; out?: string; teacher: string; seed: number; calibrationBatches: number; valScenes: number; latencyRuns: number; fixedRig: boolean; saveDir?: string }) => {
       const { benchExport, formatExportTable } = loadMethodBench<typeof import('../bench/export')>('../bench/export', '@bevzip/plugin-qdbev', '@bevzip/plugin-altermoma');
       const r = await benchExport({ ...o, log });
       emit(r, o, () => formatExportTable(r));
