@@ -78,7 +78,7 @@ export function emitCellSum(
  * {@link emitCellSum} for a cell index fixed at export (a fixed camera rig): the same index for every
  * sample, `cells` its host values (one sample's; a batch-1 index). The sort is done here on the
  * host, so the file only gathers rows in cell order, takes a float64 running sum, differences it at
- * segment ends, and gathers the segment sums into the grid — no TopK, NonZero or ScatterND at run
+ * segment bounds, and gathers the segment sums into the grid — no TopK, NonZero or ScatterND at run
  * time, and any batch size runs.
  */
 export function emitFixedCellSum(
@@ -106,12 +106,15 @@ export function emitFixedCellSum(
   const kept: number[] = [];
   for (let p = 0; p < cells.length; p++) if (cells[p] >= 0 && cells[p] < numCells) kept.push(p);
   kept.sort((a, b) => cells[a] - cells[b] || a - b);
-  const starts: number[] = [];
+  // Segment s holds sorted rows [bounds[s], bounds[s + 1]); bounds[0] = 0.
+  const bounds: number[] = [0];
   const ends: number[] = [];
   const slot = new Array<number>(numCells);
   for (let k = 0; k < kept.length; k++) {
-    if (k === 0 || cells[kept[k]] !== cells[kept[k - 1]]) starts.push(k);
-    if (k === kept.length - 1 || cells[kept[k]] !== cells[kept[k + 1]]) ends.push(k);
+    if (k === kept.length - 1 || cells[kept[k]] !== cells[kept[k + 1]]) {
+      ends.push(k);
+      bounds.push(k + 1);
+    }
   }
   // Empty cells read the zero row appended after the segment sums.
   slot.fill(ends.length);
@@ -125,9 +128,14 @@ export function emitFixedCellSum(
   }
   const sorted = node('Cast', [node('Gather', [features, indices(kept, 'cell_order')], 'sorted', { axis })], 'sorted_f64', { to: ONNX_DOUBLE });
   const running = node('CumSum', [sorted, emit.constant([axis], [], 'int64', 'axis')], 'running');
-  const at = (idx: number[], hint: string, from = running) => node('Gather', [from, indices(idx, hint)], `${hint}_rows`, { axis });
-  // Sum of rows [s, e] = running[e] − running[s] + row[s].
-  const sums = node('Add', [node('Sub', [at(ends, 'segment_ends'), at(starts, 'segment_starts')], 'diff'), at(starts, 'first_rows', sorted)], 'sums_f64');
+  // With a zero row in front, the running sum at bounds[s] is the sum of every row before segment
+  // s, so one gather at the bounds and a difference of neighbours give every segment's sum.
+  const before = rank === 3 ? [0, 1, 0, 0, 0, 0] : [1, 0, 0, 0];
+  const prefix = node('Pad', [running, i64(before, 'prefix_pads')], 'running_from_zero');
+  const atBounds = node('Gather', [prefix, indices(bounds, 'segment_bounds')], 'bound_rows', { axis });
+  const slice = (from: number, to: number, hint: string) =>
+    node('Slice', [atBounds, i64([from], `${hint}_start`), i64([to], `${hint}_end`), i64([axis], `${hint}_axis`)], hint);
+  const sums = node('Sub', [slice(1, bounds.length, 'upper'), slice(0, bounds.length - 1, 'lower')], 'sums_f64');
   const pads = rank === 3 ? [0, 0, 0, 0, 1, 0] : [0, 0, 1, 0];
   const padded = node('Pad', [node('Cast', [sums], 'sums', { to: ONNX_FLOAT }), i64(pads, 'pads')], 'with_zero_row');
   const gridded = node('Gather', [padded, indices(slot, 'cell_slots')], 'cells', { axis });
