@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createOrtSession, runOrt } from '@bevzip/ir';
 import type { Frame, FrameEvaluation } from '@bevzip/driving-data';
 import { evaluateModel, loadValidationFrames, type EvaluatedSplit, type PredictFn, type TaskConfig } from '@bevzip/bev-fusion';
-import { interleavedMedians } from './timing';
+export { interleavedOrtLatencies } from '../pipeline/evaluate';
 
 /** Settings every method benchmark shares. */
 export interface MethodBenchCommon {
@@ -14,23 +14,6 @@ export interface MethodBenchCommon {
   /** Only the first N frames of the standard validation split (default all of it). */
   valFrames?: number;
   log: (line: string) => void;
-}
-
-/**
- * Median onnxruntime latencies (ms, 1 thread) of several models run in alternation on the same feeds
- * (each model gets the feeds it has inputs for), so a change in machine load hits all of them alike.
- */
-export async function interleavedOrtLatencies(models: Uint8Array[], feeds: Record<string, tf.Tensor>, repeats: number, warmup = 3): Promise<number[]> {
-  const sessions = await Promise.all(models.map((m) => createOrtSession(m, { threads: 1 })));
-  try {
-    const runs = sessions.map((session) => {
-      const used = Object.fromEntries(Object.entries(feeds).filter(([n]) => session.inputNames.includes(n)));
-      return () => runOrt(session, used);
-    });
-    return await interleavedMedians(runs, repeats, warmup);
-  } finally {
-    await Promise.all(sessions.map((s) => s.release()));
-  }
 }
 
 /** The validation frames of a benchmark: the standard split (cached), or its first `valFrames` frames. */

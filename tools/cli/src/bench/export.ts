@@ -199,7 +199,7 @@ export async function benchExport(o: ExportBenchOptions): Promise<ExportBenchRep
       files.push({ setting, model: artifact.onnx, notes: artifact.reports.map((r) => `${r.plugin}: ${r.summary}`) });
       if ((aBits === 6 || wBits === 8) && weightStorage === 'int8') {
         o.log(`${setting}: NDS of the ORT artifact and of the fake-quantized model in the interpreter on ${s.val.length} frames`);
-        const ortScore = await scoreOnnx(artifact.onnx, s.val, cfg, { latencyRuns: 0, threads: 1 });
+        const ortScore = await scoreOnnx(artifact.onnx, s.val, cfg, { threads: 1 });
         const { weights, activations } = quantTransforms(state!, state!.enabled);
         const interp = await scoreInterpreter({ graph: result.graph, params: result.params, options: { weightTransforms: weights, activationTransforms: activations } }, s.val, cfg);
         nds.push({ setting, artifact: round(ortScore.NDS, 4), interpreter: round(interp.NDS, 4) });

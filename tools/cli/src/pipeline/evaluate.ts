@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Frame } from '@bevzip/driving-data';
-import { evaluateModel, makeBatch, disposeBatch, type ModelOutputs, type TaskConfig } from '@bevzip/bev-fusion';
+import { evaluateModel, type ModelOutputs, type TaskConfig } from '@bevzip/bev-fusion';
+import { interleavedMedians } from '../bench/timing';
 import { createOrtSession, run, runOrt, type Graph, type ParamStore, type RunOptions } from '@bevzip/ir';
 
 /** Accuracy and speed of one exported model. */
@@ -10,15 +11,13 @@ export interface OnnxScore {
   NDS: number;
   /** Map segmentation mIoU; NaN without a map head. */
   mIoU: number;
-  /** Median onnxruntime wall time of one single-frame forward pass. */
-  latencyMs: number;
 }
 
 /**
  * Evaluates an ONNX model in onnxruntime-node on `frames` with the nuScenes metrics (mAP, NDS) and
- * map mIoU, and times `latencyRuns` single-frame forwards (median, after one warm-up).
+ * map mIoU. Latency is measured apart, all models in alternation: {@link interleavedOrtLatencies}.
  */
-export async function scoreOnnx(model: Uint8Array, frames: readonly Frame[], cfg: TaskConfig, options: { latencyRuns: number; threads?: number }): Promise<OnnxScore> {
+export async function scoreOnnx(model: Uint8Array, frames: readonly Frame[], cfg: TaskConfig, options: { threads?: number } = {}): Promise<OnnxScore> {
   const session = await createOrtSession(model, { threads: options.threads ?? 2 });
   try {
     const outputs = [...session.outputNames];
@@ -33,24 +32,7 @@ export async function scoreOnnx(model: Uint8Array, frames: readonly Frame[], cfg
     };
     const result = await evaluateModel(frames, predict, cfg);
     const m = result.presentClassMetrics ?? result.classMetrics;
-    let latencyMs = NaN;
-    if (options.latencyRuns > 0 && frames.length > 0) {
-      const batch = makeBatch(frames.slice(0, 1), cfg);
-      try {
-        await run(batch.feeds);
-        const times: number[] = [];
-        for (let i = 0; i < options.latencyRuns; i++) {
-          const t0 = performance.now();
-          await run(batch.feeds);
-          times.push(performance.now() - t0);
-        }
-        times.sort((a, b) => a - b);
-        latencyMs = times[Math.floor(times.length / 2)];
-      } finally {
-        disposeBatch(batch);
-      }
-    }
-    return { mAP: m.meanAp, NDS: m.ndScore, mIoU: result.map?.meanIou ?? NaN, latencyMs };
+    return { mAP: m.meanAp, NDS: m.ndScore, mIoU: result.map?.meanIou ?? NaN };
   } finally {
     await session.release();
   }
@@ -64,9 +46,26 @@ export async function scoreInterpreter(
   model: { graph: Graph; params: ParamStore; options: RunOptions },
   frames: readonly Frame[],
   cfg: TaskConfig,
-): Promise<Omit<OnnxScore, 'latencyMs'>> {
+): Promise<OnnxScore> {
   const predict = (feeds: Record<string, tf.Tensor>) => run(model.graph, model.params, feeds, { ...model.options, training: false }).outputs as unknown as ModelOutputs;
   const result = await evaluateModel(frames, predict, cfg);
   const m = result.presentClassMetrics ?? result.classMetrics;
   return { mAP: m.meanAp, NDS: m.ndScore, mIoU: result.map?.meanIou ?? NaN };
+}
+
+/**
+ * Median onnxruntime latencies (ms, 1 thread) of several models run in alternation on the same feeds
+ * (each model gets the feeds it has inputs for), so a change in machine load hits all of them alike.
+ */
+export async function interleavedOrtLatencies(models: Uint8Array[], feeds: Record<string, tf.Tensor>, repeats: number, warmup = 3): Promise<number[]> {
+  const sessions = await Promise.all(models.map((m) => createOrtSession(m, { threads: 1 })));
+  try {
+    const runs = sessions.map((session) => {
+      const used = Object.fromEntries(Object.entries(feeds).filter(([n]) => session.inputNames.includes(n)));
+      return () => runOrt(session, used);
+    });
+    return await interleavedMedians(runs, repeats, warmup);
+  } finally {
+    await Promise.all(sessions.map((s) => s.release()));
+  }
 }

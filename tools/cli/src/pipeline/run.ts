@@ -1,12 +1,12 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fixedRigInputs, frameDataSource, taskConfigForModel } from '@bevzip/bev-fusion';
+import { disposeBatch, fixedRigInputs, frameDataSource, makeBatch, taskConfigForModel } from '@bevzip/bev-fusion';
 import { BevzipError, ERROR_CODES, exportOnnx, initBackend, Pipeline, saveGraph, serializeGraph, stripTrainOnly, type BackendChoice, type Graph, type ParamStore } from '@bevzip/ir';
 import { writeReport, type SvgRenderer } from '../report/write-report';
 import { EVENTS_FILE, REPORT_FILE, SUMMARY_FILE, type ModelRow, type RunSummary } from '../report/summary';
 import { loadFrames, pipelineTaskLoss } from './data';
-import { scoreOnnx } from './evaluate';
+import { interleavedOrtLatencies, scoreOnnx } from './evaluate';
 import { loadPipelineFile } from './load-file';
 import { loadModelRef, type LoadedModel } from './model-ref';
 import { batchWarnings, implausibleSettings } from './sanity';
@@ -77,11 +77,28 @@ async function writeAndScore(
   if (ctx.pipeline.export.onnx) writeFileAtomic(path.join(ctx.out, `${name}.onnx`), model.onnx);
   if (ctx.pipeline.export.evaluate) {
     ctx.log(`evaluating ${name}.onnx in onnxruntime on ${ctx.val.length} held-out frames`);
-    const s = await scoreOnnx(model.onnx, ctx.val, ctx.task, { latencyRuns: ctx.pipeline.export.latencyRuns });
+    const s = await scoreOnnx(model.onnx, ctx.val, ctx.task);
     const finite = (v: number) => (Number.isFinite(v) ? v : null);
-    Object.assign(row, { mAP: finite(s.mAP), NDS: finite(s.NDS), mIoU: finite(s.mIoU), latencyMs: finite(s.latencyMs), evaluatedWith: 'onnxruntime' });
+    Object.assign(row, { mAP: finite(s.mAP), NDS: finite(s.NDS), mIoU: finite(s.mIoU), evaluatedWith: 'onnxruntime' });
   }
   return row;
+}
+
+/**
+ * Each row's latency: the median of `latencyRuns` single-frame forwards of its file in onnxruntime
+ * (1 thread), the files run in alternation so a change in machine load hits them alike.
+ */
+async function measureLatencies(rows: ModelRow[], files: ModelFile[], ctx: { pipeline: PipelineFile; val: Parameters<typeof scoreOnnx>[1]; task: Parameters<typeof scoreOnnx>[2]; log: (l: string) => void }): Promise<void> {
+  const runs = ctx.pipeline.export.latencyRuns;
+  if (!ctx.pipeline.export.evaluate || runs === 0 || ctx.val.length === 0) return;
+  ctx.log(`timing ${files.length} files in onnxruntime (1 thread, ${runs} alternating runs each)`);
+  const batch = makeBatch(ctx.val.slice(0, 1), ctx.task);
+  try {
+    const ms = await interleavedOrtLatencies(files.map((f) => f.onnx), batch.feeds, runs);
+    rows.forEach((row, i) => (row.latencyMs = ms[i]));
+  } finally {
+    disposeBatch(batch);
+  }
 }
 
 /** Scalars of a model and how many are not zero. */
@@ -210,6 +227,7 @@ export async function runCompress(options: CompressOptions): Promise<RunSummary>
       const compressedFile: ModelFile = { onnx: artifact.onnx, params: artifact.params, notes: [...artifact.reports.map((r) => `${r.plugin}: ${r.summary}`), ...rigNote] };
       for (const note of compressedFile.notes) log(`export ${note}`);
       const models = [await writeAndScore('dense', denseFile, ctx), await writeAndScore('compressed', compressedFile, ctx)];
+      await measureLatencies(models, [denseFile, compressedFile], ctx);
       const bitWidths = artifact.reports.flatMap((r) => r.bitWidths ?? []);
       const summary: RunSummary = {
         format: 'bevzip-summary',

@@ -64,8 +64,8 @@ export const exportSchema = z.strictObject({
   onnx: z.boolean().default(true),
   /** Evaluate dense and compressed models in onnxruntime on the held-out frames. */
   evaluate: z.boolean().default(true),
-  /** Timed onnxruntime runs per model for the latency figure (median). */
-  latencyRuns: z.number().int().min(0).default(5),
+  /** Timed onnxruntime runs per model for the latency figure: median, 1 thread, the files in alternation. */
+  latencyRuns: z.number().int().min(0).default(20),
   /** Write `report.html`. */
   report: z.boolean().default(true),
   /**
