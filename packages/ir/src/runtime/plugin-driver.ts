@@ -15,7 +15,7 @@ import {
   type SequentialHookName,
 } from './hooks';
 import { PLUGIN_API_VERSION, type Plugin, type PluginRequirements } from './plugin';
-import { PLUGIN } from './tokens';
+import { PLUGIN, type PluginRegister } from './tokens';
 
 /** A plugin after load: options validated, requirements resolved, hooks built. */
 export interface LoadedPlugin {
@@ -48,7 +48,7 @@ export interface PluginUse {
   readonly plugin?: string;
   readonly options: unknown;
   /** The package's `register(container, options)`, or the named one: registers plugins under `PLUGIN`. */
-  readonly register: (container: DependencyContainer, options: unknown) => void;
+  readonly register: PluginRegister;
   /** Where `options` sits in the caller's configuration, e.g. `['stages', 0, 'plugins', 1, 'options']`. */
   readonly optionsPath?: readonly PropertyKey[];
 }
