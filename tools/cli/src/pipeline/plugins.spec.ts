@@ -202,6 +202,11 @@ describe('a pipeline runs no code the user did not install as a plugin', () => {
     markerPackage(path.join(modules, 'bad-named'), { name: 'bad-named', bevzip: { pluginApi: '^1.0.0', plugins: ['one'] } });
     const named = pipeline(`  - { name: a, steps: 0, plugins: [{ use: named, plugin: one }] }\n`);
     expect(() => instantiatePlugins(named, lookup)).toThrow("stages[0].plugins[0]: package 'named' declares plugin 'one' in its package.json (bevzip.plugins) but its entry exports no plugins[\"one\"] register function");
+    // An entry that does export `plugins`, but not the declared 'toString' (which every object inherits).
+    markerPackage(path.join(modules, 'named-proto'), { name: 'named-proto', bevzip: { pluginApi: '^1.0.0', plugins: { toString: 'not a register of the entry' } } });
+    fs.appendFileSync(path.join(modules, 'named-proto', 'index.js'), 'exports.plugins = {};\n');
+    const inherited = pipeline(`  - { name: a, steps: 0, plugins: [{ use: named-proto, plugin: toString }] }\n`);
+    expect(() => instantiatePlugins(inherited, lookup)).toThrow("package 'named-proto' declares plugin 'toString' in its package.json (bevzip.plugins) but its entry exports no plugins[\"toString\"] register function");
     fs.rmSync(marker);
     const e = refused('bad-named');
     expect([e.code, e.message]).toEqual(['E_CONFIG', `stages[0].plugins[0].use: package 'bad-named' declares "bevzip.plugins": ["one"], but expected an object of plugin name → one-line description`]);

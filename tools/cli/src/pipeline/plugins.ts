@@ -129,7 +129,8 @@ type Register = (c: DependencyContainer, o: unknown) => void;
  */
 function registerOf(manifest: PluginManifest, roots: readonly string[], where: string, plugin?: string): Register {
   const mod = require(entryOf(manifest, roots)) as { register?: unknown; plugins?: Record<string, unknown> };
-  const fn = plugin === undefined ? mod.register : mod.plugins?.[plugin];
+  // Own properties only: a declared name such as 'toString' must not reach Object.prototype.
+  const fn = plugin === undefined ? mod.register : mod.plugins && Object.hasOwn(mod.plugins, plugin) ? mod.plugins[plugin] : undefined;
   const what = plugin === undefined ? `'${manifest.name}'` : `'${manifest.name}' plugin '${plugin}'`;
   if (typeof fn !== 'function') {
     const missing =
