@@ -1,6 +1,6 @@
-import { PLUGIN } from '@bevzip/ir';
+import { PLUGIN, pluginRegister, type NamedPlugins } from '@bevzip/ir';
 import type { DependencyContainer } from 'tsyringe';
-import { alterMoma } from './plugin';
+import { alterMoma, headDistill, impPrune, magnitudePrune, snipPrune, synflowPrune } from './plugin';
 import type { AlterMomaInput } from './options';
 
 export { alterMoma, headDistill, impPrune, magnitudePrune, snipPrune, synflowPrune, PRUNING_CRITERIA } from './plugin';
@@ -38,3 +38,21 @@ export type { AlterMomaInput, AlterMomaOptions, GroupName, HeadDistillOptions, I
 export function register(container: DependencyContainer, options?: AlterMomaInput): void {
   container.register(PLUGIN, { useValue: alterMoma(options) });
 }
+
+/**
+ * Every plugin of the package by the name a pipeline entry gives as `plugin` (the same names as
+ * package.json `bevzip.plugins`, which `bevzip plugins` lists without loading the package).
+ *
+ * @example
+ * // AlterMOMA 80% with distillation from the dense teacher during the fine-tune, in one stage:
+ * plugins.altermoma(container, { sparsity: 0.8 });
+ * plugins['prune-kd'](container, { gradientShare: 0.5 });
+ */
+export const plugins = {
+  altermoma: register,
+  magnitude: pluginRegister(magnitudePrune),
+  snip: pluginRegister(snipPrune),
+  synflow: pluginRegister(synflowPrune),
+  imp: pluginRegister(impPrune),
+  'prune-kd': pluginRegister(headDistill),
+} as const satisfies NamedPlugins;

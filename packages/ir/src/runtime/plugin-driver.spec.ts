@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { BevzipError } from '../errors';
 import { definePlugin, PLUGIN_API_VERSION } from './plugin';
 import { PluginDriver } from './plugin-driver';
-import { PLUGIN } from './tokens';
+import { PLUGIN, pluginRegister, type NamedPlugins } from './tokens';
 import { featureDistillation, magnitudePruning } from './testing/example-plugins';
 
 const options = z.object({ schedule: z.object({ sparsity: z.number().max(1) }), layers: z.array(z.string()).default([]) });
@@ -138,6 +138,29 @@ describe('PluginDriver: plugin options and per-stage instances', () => {
     );
     expect(stages).toEqual([['q@a'], ['q@b'], ['q@a']]);
     expect(driver.start().map((p) => [p.name, p.options])).toEqual([['q@a', { wBits: 4 }], ['q@b', { wBits: 8 }]]);
+  });
+
+  it('keys instances by the named plugin too: two of one package in one stage are both active, each one instance across stages', () => {
+    const named = { quant: pluginRegister(q), dist: pluginRegister(d) } satisfies NamedPlugins;
+    const driver = new PluginDriver();
+    const stages = driver.useStages(
+      [
+        { name: 'a', uses: [{ package: 'qd', plugin: 'quant', options: {}, register: named.quant }, { package: 'qd', plugin: 'dist', options: { weight: 2 }, register: named.dist, optionsPath: at(0, 1) }] },
+        { name: 'b', uses: [{ package: 'qd', plugin: 'dist', options: { weight: 2 }, register: named.dist }] },
+        { name: 'c', uses: [{ package: 'qd', options: {}, register }] },
+      ],
+      globalContainer,
+    );
+    // The package's own register (stage c) is another use than its named 'quant', though both make a 'q'.
+    expect(stages).toEqual([['q@a', 'd'], ['d'], ['q@c']]);
+    expect(driver.start().map((p) => [p.name, p.options])).toEqual([['q@a', { wBits: 4 }], ['d', { weight: 2 }], ['q@c', { wBits: 4 }]]);
+    expect(registerCalls).toBe(1);
+  });
+
+  it('reports a named plugin\'s option issues at its use', () => {
+    const driver = new PluginDriver();
+    driver.useStages([{ name: 'a', uses: [{ package: 'qd', plugin: 'dist', options: { weight: -1 }, register: pluginRegister(d), optionsPath: at(0, 3) }] }], globalContainer);
+    expect(driver.check().map((i) => [i.plugin, i.path.join('.')])).toEqual([['d', 'stages.0.plugins.3.options.weight']]);
   });
 
   it('returns every option issue at its full path, then start() throws them all', () => {

@@ -15,7 +15,7 @@ import {
   type SequentialHookName,
 } from './hooks';
 import { PLUGIN_API_VERSION, type Plugin, type PluginRequirements } from './plugin';
-import { PLUGIN } from './tokens';
+import { PLUGIN, type PluginRegister } from './tokens';
 
 /** A plugin after load: options validated, requirements resolved, hooks built. */
 export interface LoadedPlugin {
@@ -42,11 +42,13 @@ export interface PluginIssue extends ErrorIssue {
 
 /** One plugin package listed in one stage, with the options given to its `register`. */
 export interface PluginUse {
-  /** The package (any stable key of `register`): uses with the same key and equal options share one instance. */
+  /** The package (any stable key of `register`): uses with the same package, `plugin` and equal options share one instance. */
   readonly package: string;
+  /** Which of the package's named plugins (`plugins` export) `register` is; absent for the package's own `register`. */
+  readonly plugin?: string;
   readonly options: unknown;
-  /** The package's `register(container, options)`: registers its plugins under `PLUGIN`. */
-  readonly register: (container: DependencyContainer, options: unknown) => void;
+  /** The package's `register(container, options)`, or the named one: registers plugins under `PLUGIN`. */
+  readonly register: PluginRegister;
   /** Where `options` sits in the caller's configuration, e.g. `['stages', 0, 'plugins', 1, 'options']`. */
   readonly optionsPath?: readonly PropertyKey[];
 }
@@ -102,19 +104,20 @@ export class PluginDriver {
   }
 
   /**
-   * Instantiates the plugin packages each stage lists, calling each package's `register` in a child
-   * of `container`. A package listed in several stages with the same options is one instance active
-   * in all of them, so what it keeps across stages (calibrated ranges, a progressive schedule)
-   * carries over; with different options each use gets its own instance, named `name@stage` after
-   * its first stage because plugin names are unique in a run. Returns the active plugin names per
-   * stage, for `StageConfig.plugins`. Options are not validated here: see {@link check}.
+   * Instantiates the plugin packages each stage lists, calling each use's `register` in a child
+   * of `container`. A package (with the same `plugin`, if it names one) listed in several stages
+   * with the same options is one instance active in all of them, so what it keeps across stages
+   * (calibrated ranges, a progressive schedule) carries over; with different options, or another
+   * named plugin, each use gets its own instance (`name@stage` after its first stage where two
+   * would share a plugin name, since names are unique in a run). Returns the active plugin names
+   * per stage, for `StageConfig.plugins`. Options are not validated here: see {@link check}.
    */
   useStages(stages: readonly StagePluginUses[], container: DependencyContainer): string[][] {
     this.assertUnfrozen('useStages()');
     const instances = new Map<string, { plugins: Plugin[]; stage: number; at: readonly PropertyKey[] }>();
     const perStage = stages.map((stage, i) =>
       stage.uses.flatMap((use) => {
-        const key = `${use.package}\u0000${JSON.stringify(use.options ?? {})}`;
+        const key = `${use.package}\u0000${use.plugin ?? ''}\u0000${JSON.stringify(use.options ?? {})}`;
         let made = instances.get(key);
         if (!made) {
           const child = container.createChildContainer();

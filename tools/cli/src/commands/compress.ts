@@ -41,7 +41,7 @@ export function registerCompress(program: Command): void {
   program
     .command('compress')
     .description('run a compression pipeline file (JSON or YAML): stages of plugins, then ONNX export, evaluation and a report')
-    .requiredOption('-p, --pipeline <file>', 'pipeline file (see examples/)')
+    .requiredOption('-p, --pipeline <file>', 'pipeline file (see examples/); each stage lists plugins as { use: <npm package>, plugin: <one of its named plugins, optional>, options }')
     .option('-o, --out <dir>', 'output folder', 'bevzip-out')
     .option('--resume', 'continue the run in <out> from its newest checkpoint; refused, naming the differences, when the pipeline, model or data are not the ones that run used, and when there is no run to continue')
     .option(

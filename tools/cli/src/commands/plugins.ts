@@ -6,7 +6,7 @@ import { pluginLookup } from '../pipeline/plugins';
 export function registerPlugins(program: Command): void {
   program
     .command('plugins')
-    .description('list the installed bevzip plugin packages with version and plugin-API range, read from their package.json files (no plugin code is run)')
+    .description('list the installed bevzip plugin packages with version, plugin-API range and the named plugins a pipeline entry picks with "plugin", read from their package.json files (no plugin code is run)')
     .argument('[packages...]', 'also check these package names (e.g. those a pipeline names) and say why any is not usable')
     .option('--json', 'print JSON')
     .option('--from <dir>', 'the project folder whose node_modules are searched', process.cwd())

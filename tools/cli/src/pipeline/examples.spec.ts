@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { loadPipelineFile } from './load-file';
 import { instantiatePlugins, pluginLookup } from './plugins';
 import { runCompress } from './run';
@@ -10,7 +11,7 @@ const files = fs.readdirSync(EXAMPLES).filter((f) => /\.(json|ya?ml)$/.test(f)).
 
 describe('example pipelines', () => {
   it('cover each method and their combination', () => {
-    expect(files).toEqual(expect.arrayContaining(['altermoma.yaml', 'qdbev.yaml', 'altermoma-qdbev.yaml', 'unidistill-altermoma-qdbev.yaml', 'micro-smoke.json']));
+    expect(files).toEqual(expect.arrayContaining(['altermoma.yaml', 'altermoma-kd.yaml', 'qdbev.yaml', 'altermoma-qdbev.yaml', 'unidistill-altermoma-qdbev.yaml', 'micro-smoke.json']));
   });
 
   it.each(files)('%s validates against the pipeline schema and its plugins’ option schemas', (file) => {
@@ -42,6 +43,41 @@ describe('example pipelines', () => {
     expect(driver.registered.map((p) => p.name)).toEqual(['vexkd', 'altermoma', 'qdbev']);
     expect(stagePlugins).toEqual([['vexkd'], ['altermoma', 'vexkd'], ['qdbev', 'vexkd']]);
   });
+
+  it('AlterMOMA and prune-kd, two named plugins of one package, are both active in the fine-tune stage', () => {
+    const loaded = loadPipelineFile(path.join(EXAMPLES, 'altermoma-kd.yaml'));
+    const { driver, stagePlugins } = instantiatePlugins(loaded.pipeline, pluginLookup(EXAMPLES));
+    expect(driver.registered.map((p) => [p.name, p.rawOptions])).toEqual([
+      ['altermoma', { sparsity: 0.8, scoringBatches: 2, reactivationSteps: 8 }],
+      ['prune-kd', { outputs: ['heatmap'], gradientShare: 0.5 }],
+    ]);
+    expect(stagePlugins).toEqual([['altermoma', 'prune-kd']]);
+  });
+
+  it('altermoma-kd.yaml, scaled down to the micro model, runs end to end: pruned by AlterMOMA while prune-kd distils', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bevzip-example-kd-'));
+    try {
+      // The example as written, on the micro model, less data and a few steps.
+      const example = parseYaml(fs.readFileSync(path.join(EXAMPLES, 'altermoma-kd.yaml'), 'utf8'));
+      const [stage] = example.stages;
+      stage.steps = 4;
+      stage.plugins[0].options = { ...stage.plugins[0].options, scoringBatches: 1, reactivationSteps: 2 };
+      const file = path.join(dir, 'altermoma-kd-micro.json');
+      fs.writeFileSync(file, JSON.stringify({ ...example, model: { builder: 'bev-fusion', config: 'micro' }, data: { synthetic: { seed: 0, scenes: 2, framesPerScene: 2, valScenes: 1 } }, export: { latencyRuns: 1, report: false } }));
+      const out = path.join(dir, 'out');
+      const summary = await runCompress({ pipeline: file, out, cwd: EXAMPLES, log: () => undefined, richProgress: false, quietBackend: true, render: async () => '<svg></svg>' });
+      expect(summary.pipeline.stages).toEqual([{ name: 'prune-finetune', steps: 4, plugins: ['altermoma', 'prune-kd'] }]);
+      expect(summary.sparsity.total.zeros / summary.sparsity.total.size).toBeGreaterThan(0.75);
+      const events = fs.readFileSync(path.join(out, 'events.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const steps = events.filter((e) => e.type === 'step');
+      expect(steps).toHaveLength(4);
+      for (const e of steps) expect(e.losses['prune-kd/heatmap']).toBeGreaterThan(0);
+      // The weight gradientShare turned into at the first step, reported as a metric.
+      expect(events.some((e) => e.type === 'metric' && e.name === 'weight/prune-kd/heatmap' && e.value > 0)).toBe(true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   it('micro-smoke.json runs end to end with the real plugins: half the weights pruned, weights quantized to at most 8 bits', async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bevzip-example-'));

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { instantiatePlugins, type PluginLookup } from './plugins';
 import { parsePipelineText } from './load-file';
-import { listPluginPackages } from '../plugins/discover';
+import { formatPluginList, listPluginPackages } from '../plugins/discover';
 
 const TOY_PRUNE = path.join(__dirname, 'fixtures', 'toy-prune');
 
@@ -52,6 +52,71 @@ describe('plugin packages of a pipeline', () => {
     const r = instantiatePlugins(oneStage('@bevzip/plugin-altermoma'), { roots: [__dirname] });
     expect(r.packages.get('@bevzip/plugin-altermoma')).toMatchObject({ dev: false, compatible: true });
     expect(r.driver.registered.map((p) => p.name)).toEqual(['altermoma']);
+  });
+});
+
+describe('named plugins of a package (`plugin:` beside `use`)', () => {
+  const lookup: PluginLookup = { roots: [__dirname], devDirs: [TOY_PRUNE] };
+  const ALTERMOMA = '@bevzip/plugin-altermoma';
+
+  it('instantiates the named plugin, and without the field the package register as before', () => {
+    const p = pipeline(`  - { name: a, steps: 0, plugins: [{ use: "${ALTERMOMA}", plugin: snip, options: { sparsity: 0.8 } }] }\n  - { name: b, steps: 1, plugins: [{ use: "${ALTERMOMA}" }] }\n`);
+    const r = instantiatePlugins(p, lookup);
+    expect(r.driver.registered.map((x) => [x.name, x.rawOptions])).toEqual([
+      ['prune-snip', { sparsity: 0.8 }],
+      ['altermoma', {}],
+    ]);
+    expect(r.stagePlugins).toEqual([['prune-snip'], ['altermoma']]);
+  });
+
+  it('runs two named plugins of one package in one stage, each one instance however many stages list it', () => {
+    const uses = `[{ use: "${ALTERMOMA}", options: { sparsity: 0.8 } }, { use: "${ALTERMOMA}", plugin: prune-kd, options: { gradientShare: 0.5 } }]`;
+    const p = pipeline(`  - { name: a, steps: 2, plugins: ${uses} }\n  - { name: b, steps: 2, plugins: [{ use: "${ALTERMOMA}", plugin: prune-kd, options: { gradientShare: 0.5 } }] }\n`);
+    const r = instantiatePlugins(p, lookup);
+    expect(r.driver.registered.map((x) => x.name)).toEqual(['altermoma', 'prune-kd']);
+    expect(r.stagePlugins).toEqual([['altermoma', 'prune-kd'], ['prune-kd']]);
+    expect(r.driver.start().map((x) => x.name)).toEqual(['altermoma', 'prune-kd']);
+  });
+
+  it('refuses an unknown name at file:line:col of the field, with the names offered and a guess, and a name for a package without named plugins', () => {
+    const text = [
+      'model: { builder: bev-fusion, config: micro }',
+      'data: { synthetic: { seed: 0, scenes: 1 } }',
+      'stages:',
+      '  - name: a',
+      '    steps: 1',
+      '    plugins:',
+      `      - use: "${ALTERMOMA}"`,
+      '        plugin: prune-snip',
+      `      - { use: "${ALTERMOMA}", plugin: wanda }`,
+      '      - use: toy-prune',
+      '        plugin: magnitude',
+      '',
+    ].join('\n');
+    let e: { code?: string; message?: string } = {};
+    try {
+      instantiatePlugins(parsePipelineText(text, 'p.yaml'), lookup, { file: 'p.yaml', text });
+    } catch (err) {
+      e = err as typeof e;
+    }
+    const offers = 'altermoma, magnitude, snip, synflow, imp, prune-kd';
+    expect(e.code).toBe('E_CONFIG');
+    expect(e.message).toBe(
+      [
+        "the pipeline's plugins cannot be loaded:",
+        `  p.yaml:8:17: stages[0].plugins[0].plugin: package '${ALTERMOMA}' has no plugin 'prune-snip'; did you mean 'snip'? It offers: ${offers}`,
+        `  p.yaml:9:52: stages[0].plugins[1].plugin: package '${ALTERMOMA}' has no plugin 'wanda'; it offers: ${offers}`,
+        `  p.yaml:11:17: stages[0].plugins[2].plugin: package 'toy-prune' offers no named plugins (its package.json has no "bevzip": { "plugins": … }), so there is no 'magnitude' to pick; remove 'plugin' to use the package's register()`,
+      ].join('\n'),
+    );
+  });
+
+  it('lists the named plugins of a package from its package.json', () => {
+    const infos = listPluginPackages([__dirname], { extra: [ALTERMOMA] });
+    expect(infos.find((i) => i.name === ALTERMOMA)).toMatchObject({ plugins: { altermoma: expect.any(String), snip: expect.any(String), 'prune-kd': expect.any(String) } });
+    const text = formatPluginList(infos);
+    expect(text).toMatch(/^ {4}plugins \(a pipeline entry picks one with "plugin: <name>"; without it, the package's register\(\) runs\):\n {6}altermoma {2}AlterMOMA/m);
+    expect(text).toMatch(/^ {6}prune-kd {3}response distillation/m);
   });
 });
 
@@ -129,6 +194,23 @@ describe('a pipeline runs no code the user did not install as a plugin', () => {
   it('loads a declared plugin, and only then runs its code', () => {
     expect(() => instantiatePlugins(oneStage('@acme/bevzip-plugin-kd'), lookup)).toThrow(/registered no plugin under the PLUGIN token/);
     expect(fs.readFileSync(marker, 'utf8')).toContain(path.join('@acme', 'bevzip-plugin-kd', 'index.js'));
+  });
+
+  it('refuses a named plugin its package.json declares but its entry does not export, and a malformed bevzip.plugins before running it', () => {
+    const modules = path.join(root, 'project', 'node_modules');
+    markerPackage(path.join(modules, 'named'), { name: 'named', bevzip: { pluginApi: '^1.0.0', plugins: { one: 'the first' } } });
+    markerPackage(path.join(modules, 'bad-named'), { name: 'bad-named', bevzip: { pluginApi: '^1.0.0', plugins: ['one'] } });
+    const named = pipeline(`  - { name: a, steps: 0, plugins: [{ use: named, plugin: one }] }\n`);
+    expect(() => instantiatePlugins(named, lookup)).toThrow("stages[0].plugins[0]: package 'named' declares plugin 'one' in its package.json (bevzip.plugins) but its entry exports no plugins[\"one\"] register function");
+    // An entry that does export `plugins`, but not the declared 'toString' (which every object inherits).
+    markerPackage(path.join(modules, 'named-proto'), { name: 'named-proto', bevzip: { pluginApi: '^1.0.0', plugins: { toString: 'not a register of the entry' } } });
+    fs.appendFileSync(path.join(modules, 'named-proto', 'index.js'), 'exports.plugins = {};\n');
+    const inherited = pipeline(`  - { name: a, steps: 0, plugins: [{ use: named-proto, plugin: toString }] }\n`);
+    expect(() => instantiatePlugins(inherited, lookup)).toThrow("package 'named-proto' declares plugin 'toString' in its package.json (bevzip.plugins) but its entry exports no plugins[\"toString\"] register function");
+    fs.rmSync(marker);
+    const e = refused('bad-named');
+    expect([e.code, e.message]).toEqual(['E_CONFIG', `stages[0].plugins[0].use: package 'bad-named' declares "bevzip.plugins": ["one"], but expected an object of plugin name → one-line description`]);
+    expect(fs.existsSync(marker)).toBe(false);
   });
 
   it('refuses a --plugin-dev folder that does not declare a plugin', () => {

@@ -31,16 +31,43 @@ export interface PipelinePlugins {
   packages: Map<string, PluginManifest>;
 }
 
+/** The pipeline file's text, for issue positions. */
+export interface PipelineSource {
+  file: string;
+  text: string;
+}
+
+/** `file:line:col: path` of a pipeline field when the source is known, else the path alone. */
+function fieldAt(path: readonly PropertyKey[], source?: PipelineSource): string {
+  if (!source) return formatPath(path);
+  const pos = positionOf(source.text, path);
+  return `${source.file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${formatPath(path)}`;
+}
+
+/** Why a use's `plugin` does not name one of the package's named plugins, or undefined when it does (or is absent). */
+function namedPluginProblem(use: { use: string; plugin?: string }, manifest: PluginManifest): string | undefined {
+  if (use.plugin === undefined) return undefined;
+  const names = Object.keys(manifest.plugins ?? {});
+  if (names.length === 0) {
+    return `package '${use.use}' offers no named plugins (its package.json has no "bevzip": { "plugins": … }), so there is no '${use.plugin}' to pick; remove 'plugin' to use the package's register()`;
+  }
+  if (names.includes(use.plugin)) return undefined;
+  const guess = didYouMean(use.plugin, names);
+  return `package '${use.use}' has no plugin '${use.plugin}'${guess ? `; did you mean '${guess}'? It` : '; it'} offers: ${names.join(', ')}`;
+}
+
 /**
  * Finds every plugin package a pipeline names, before any work and without running any package
  * code: each `use` must be an npm package name, installed, and declare a bevzip plugin API range
- * (its package.json `bevzip` field) that this bevzip satisfies. All problems are reported at once,
- * each at its place in the pipeline file.
+ * (its package.json `bevzip` field) that this bevzip satisfies; a `plugin` must be one of the names
+ * it declares (`bevzip.plugins`). All problems are reported at once, each at its place in the
+ * pipeline file (`file:line:col` when `source` is given).
  * @throws BevzipError E_CONFIG (not a package name, not installed: with "did you mean" among the
- *   installed plugins, else the install command), E_PLUGIN_PACKAGE (installed but not a plugin),
- *   E_PLUGIN_API_VERSION (declares an API range this bevzip does not implement).
+ *   installed plugins, else the install command; a `plugin` the package does not offer),
+ *   E_PLUGIN_PACKAGE (installed but not a plugin), E_PLUGIN_API_VERSION (declares an API range this
+ *   bevzip does not implement).
  */
-export function resolvePluginPackages(pipeline: PipelineFile, lookup: PluginLookup): Map<string, PluginManifest> {
+export function resolvePluginPackages(pipeline: PipelineFile, lookup: PluginLookup, source?: PipelineSource): Map<string, PluginManifest> {
   const dev = readDevManifests(lookup.devDirs ?? []);
   const found = new Map<string, PluginManifest>();
   const problems: { code: (typeof ERROR_CODES)[keyof typeof ERROR_CODES]; line: string }[] = [];
@@ -48,7 +75,7 @@ export function resolvePluginPackages(pipeline: PipelineFile, lookup: PluginLook
   const seen = new Set<string>();
   pipeline.stages.forEach((stage, i) =>
     stage.plugins.forEach((p, j) => {
-      const where = formatPath(['stages', i, 'plugins', j, 'use']);
+      const where = fieldAt(['stages', i, 'plugins', j, 'use'], source);
       if (seen.has(p.use)) {
         if (missing.has(p.use)) missing.get(p.use)!.push(where);
         return;
@@ -69,6 +96,13 @@ export function resolvePluginPackages(pipeline: PipelineFile, lookup: PluginLook
       found.set(p.use, manifest);
     }),
   );
+  pipeline.stages.forEach((stage, i) =>
+    stage.plugins.forEach((p, j) => {
+      const manifest = found.get(p.use);
+      const problem = manifest && namedPluginProblem(p, manifest);
+      if (problem) problems.push({ code: ERROR_CODES.CONFIG, line: `${fieldAt(['stages', i, 'plugins', j, 'plugin'], source)}: ${problem}` });
+    }),
+  );
   if (missing.size > 0) {
     const installed = findPluginManifests(lookup.roots).map((m) => m.name);
     const guesses = new Map([...missing.keys()].map((n) => [n, didYouMean(n, installed)]));
@@ -87,15 +121,27 @@ export function resolvePluginPackages(pipeline: PipelineFile, lookup: PluginLook
   return found;
 }
 
-/** A package's `register`, loaded from its entry; it must register at least one plugin. */
-function registerOf(manifest: PluginManifest, roots: readonly string[], where: string): (c: DependencyContainer, o: unknown) => void {
-  const mod = require(entryOf(manifest, roots)) as { register?: (c: unknown, o?: unknown) => void };
-  if (typeof mod.register !== 'function') {
-    throw new BevzipError(ERROR_CODES.PLUGIN_PACKAGE, `${where}: package '${manifest.name}' declares itself a bevzip plugin but exports no register(container, options) function`);
+type Register = (c: DependencyContainer, o: unknown) => void;
+
+/**
+ * A package's `register`, or with `plugin` its `plugins[plugin]` (a name its package.json declares,
+ * checked before), loaded from its entry; it must register at least one plugin.
+ */
+function registerOf(manifest: PluginManifest, roots: readonly string[], where: string, plugin?: string): Register {
+  const mod = require(entryOf(manifest, roots)) as { register?: unknown; plugins?: Record<string, unknown> };
+  // Own properties only: a declared name such as 'toString' must not reach Object.prototype.
+  const fn = plugin === undefined ? mod.register : mod.plugins && Object.hasOwn(mod.plugins, plugin) ? mod.plugins[plugin] : undefined;
+  const what = plugin === undefined ? `'${manifest.name}'` : `'${manifest.name}' plugin '${plugin}'`;
+  if (typeof fn !== 'function') {
+    const missing =
+      plugin === undefined
+        ? 'declares itself a bevzip plugin but exports no register(container, options) function'
+        : `declares plugin '${plugin}' in its package.json (bevzip.plugins) but its entry exports no plugins[${JSON.stringify(plugin)}] register function`;
+    throw new BevzipError(ERROR_CODES.PLUGIN_PACKAGE, `${where}: package '${manifest.name}' ${missing}`);
   }
   return (c, o) => {
-    mod.register!(c, o);
-    if (!c.isRegistered(PLUGIN)) throw new BevzipError(ERROR_CODES.PLUGIN_PACKAGE, `${where}: package '${manifest.name}' registered no plugin under the PLUGIN token`);
+    (fn as Register)(c, o);
+    if (!c.isRegistered(PLUGIN)) throw new BevzipError(ERROR_CODES.PLUGIN_PACKAGE, `${where}: package ${what} registered no plugin under the PLUGIN token`);
   };
 }
 
@@ -110,18 +156,19 @@ function entryOf(manifest: PluginManifest, roots: readonly string[]): string {
  * their options; each issue is reported at `file:line:col` of its path in the pipeline file.
  * @throws BevzipError E_PLUGIN_OPTIONS / E_PLUGIN_API_VERSION / E_PLUGIN_DUPLICATE with every issue.
  */
-export function instantiatePlugins(pipeline: PipelineFile, lookup: PluginLookup, source?: { file: string; text: string }): PipelinePlugins {
-  const packages = resolvePluginPackages(pipeline, lookup);
-  const registers = new Map<string, (c: DependencyContainer, o: unknown) => void>();
+export function instantiatePlugins(pipeline: PipelineFile, lookup: PluginLookup, source?: PipelineSource): PipelinePlugins {
+  const packages = resolvePluginPackages(pipeline, lookup, source);
+  const registers = new Map<string, Register>();
   const driver = new PluginDriver();
   const stagePlugins = driver.useStages(
     pipeline.stages.map((stage, i) => ({
       name: stage.name,
       uses: stage.plugins.map((use, j) => {
-        const where = formatPath(['stages', i, 'plugins', j]);
-        let register = registers.get(use.use);
-        if (!register) registers.set(use.use, (register = registerOf(packages.get(use.use)!, lookup.roots, where)));
-        return { package: use.use, options: use.options, register, optionsPath: ['stages', i, 'plugins', j, 'options'] };
+        const where = fieldAt(['stages', i, 'plugins', j], source);
+        const key = `${use.use}\u0000${use.plugin ?? ''}`;
+        let register = registers.get(key);
+        if (!register) registers.set(key, (register = registerOf(packages.get(use.use)!, lookup.roots, where, use.plugin)));
+        return { package: use.use, ...(use.plugin !== undefined ? { plugin: use.plugin } : {}), options: use.options, register, optionsPath: ['stages', i, 'plugins', j, 'options'] };
       }),
     })),
     rootContainer,

@@ -174,12 +174,22 @@ describe('bevzip compress on the micro model', () => {
 });
 
 describe('bevzip compress fails before any work', () => {
-  it('names a missing plugin package, where the pipeline uses it, and the install command', async () => {
+  it('names a missing plugin package, where the pipeline uses it (file:line:col), and the install command', async () => {
     const out = path.join(root, 'never');
     const file = writePipeline('missing', { finetune: '"@bevzip/plugin-not-installed"' });
     await expect(runCompress({ ...quiet, cwd: root, pipeline: file, out })).rejects.toMatchObject({
       code: 'E_CONFIG',
-      message: "stages[1].plugins[0].use: plugin package '@bevzip/plugin-not-installed' is not installed\n  install with: npm install '@bevzip/plugin-not-installed'",
+      message: `${file}:16:14: stages[1].plugins[0].use: plugin package '@bevzip/plugin-not-installed' is not installed\n  install with: npm install '@bevzip/plugin-not-installed'`,
+    });
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it('refuses a named plugin the package does not offer at file:line:col of the field, before any work', async () => {
+    const out = path.join(root, 'never');
+    const file = writePipeline('unknown-named', { prune: '"@bevzip/plugin-altermoma"\n        plugin: snipp' });
+    await expect(runCompress({ ...quiet, cwd: root, pipeline: file, out })).rejects.toMatchObject({
+      code: 'E_CONFIG',
+      message: `${file}:12:17: stages[0].plugins[0].plugin: package '@bevzip/plugin-altermoma' has no plugin 'snipp'; did you mean 'snip'? It offers: altermoma, magnitude, snip, synflow, imp, prune-kd`,
     });
     expect(fs.existsSync(out)).toBe(false);
   });

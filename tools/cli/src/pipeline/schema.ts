@@ -42,8 +42,13 @@ export const dataSchema = z.union([
 ], { error: 'expected { synthetic: { seed, scenes } } or { nuscenes: { root, version } }' });
 
 export const pluginUseSchema = z.strictObject({
-  /** A package name, or a path starting with `.` relative to the pipeline file. */
+  /** An npm package name (a plugin in development loads with `--plugin-dev`). */
   use: z.string().min(1, 'expected a plugin package name'),
+  /**
+   * Which of the package's named plugins to use (its package.json `bevzip.plugins`, its `plugins`
+   * export); without it, the package's `register`.
+   */
+  plugin: z.string().min(1, 'expected the name of one of the package’s plugins').optional(),
   options: z.record(z.string(), z.unknown()).default({}),
 });
 

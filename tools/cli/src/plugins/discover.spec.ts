@@ -49,5 +49,10 @@ describe('plugin package names', () => {
     expect(didYouMean('@bevzip/plugin-qd-bev', installed)).toBe('@bevzip/plugin-qdbev');
     expect(didYouMean('@bevzip/plugin-unidistill', installed)).toBeUndefined();
     expect(didYouMean('x', [])).toBeUndefined();
+    // Named plugins of a package: the runtime name of a plugin ends in its short name.
+    const named = ['altermoma', 'magnitude', 'snip', 'synflow', 'imp', 'prune-kd'];
+    expect(didYouMean('prune-snip', named)).toBe('snip');
+    expect(didYouMean('synflw', named)).toBe('synflow');
+    expect(didYouMean('wanda', named)).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@ import { PLUGIN_API_VERSION } from '@bevzip/ir';
 import { findPluginManifests, installHint, isProblem, locatePackage, packageNameProblem, readDevManifests, readManifest, type PluginManifest } from './manifest';
 
 /** What `bevzip plugins` knows of one package, all from its package.json. */
-export type PluginPackageInfo = Pick<PluginManifest, 'name' | 'version' | 'description' | 'pluginApi' | 'compatible' | 'dev' | 'dir'> | { name: string; error: string };
+export type PluginPackageInfo = Pick<PluginManifest, 'name' | 'version' | 'description' | 'pluginApi' | 'compatible' | 'dev' | 'dir' | 'plugins'> | { name: string; error: string };
 
 /**
  * The plugin packages installed in the node_modules folders above `roots`, the development folders
@@ -40,6 +40,12 @@ export function formatPluginList(infos: readonly PluginPackageInfo[]): string {
     const note = info.compatible ? '' : ` — needs plugin API ${info.pluginApi}, this bevzip has ${PLUGIN_API_VERSION}`;
     lines.push(`${mark} ${info.name}@${info.version}  api ${info.pluginApi}${info.dev ? `  (development folder ${info.dir})` : ''}${note}`);
     if (info.description) lines.push(`    ${info.description}`);
+    const named = Object.entries(info.plugins ?? {});
+    if (named.length > 0) {
+      lines.push(`    plugins (a pipeline entry picks one with "plugin: <name>"; without it, the package's register() runs):`);
+      const width = Math.max(...named.map(([n]) => n.length));
+      for (const [n, about] of named) lines.push(`      ${n.padEnd(width)}  ${about}`);
+    }
   }
   return lines.join('\n');
 }

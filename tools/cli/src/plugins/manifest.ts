@@ -10,7 +10,11 @@ import { BevzipError, ERROR_CODES, PLUGIN_API_VERSION } from '@bevzip/ir';
  *
  *     "bevzip": { "pluginApi": "^1.0.0" }
  *
- * A package without this field is not a bevzip plugin, whatever its name or keywords say.
+ * A package without this field is not a bevzip plugin, whatever its name or keywords say. A package
+ * that ships several plugins also lists them, each with a one-line description, under the names a
+ * pipeline entry picks with `plugin:` and its entry exports as `plugins`:
+ *
+ *     "bevzip": { "pluginApi": "^1.0.0", "plugins": { "altermoma": "…", "prune-kd": "…" } }
  */
 export const PLUGIN_FIELD = 'bevzip';
 
@@ -25,6 +29,8 @@ export interface PluginManifest {
   pluginApi: string;
   /** Whether this bevzip's plugin API satisfies {@link pluginApi}. */
   compatible: boolean;
+  /** The named plugins it offers (`bevzip.plugins`: name → description); absent when it offers only `register`. */
+  plugins?: Record<string, string>;
   /** Loaded from a development folder given with `--plugin-dev`, not from node_modules. */
   dev: boolean;
 }
@@ -64,12 +70,17 @@ export function readManifest(dir: string, options: { dev?: boolean; expectName?:
   if (options.expectName !== undefined && name !== options.expectName) {
     return { name: fallbackName, dir, problem: `${file} names the package '${String(pkg.name)}', expected '${options.expectName}'` };
   }
-  const field = pkg[PLUGIN_FIELD] as { pluginApi?: unknown } | undefined;
+  const field = pkg[PLUGIN_FIELD] as { pluginApi?: unknown; plugins?: unknown } | undefined;
   if (typeof field !== 'object' || field === null || typeof field.pluginApi !== 'string') {
     return { name, dir, notPlugin: true, problem: `package '${name}' does not declare itself a bevzip plugin (its package.json has no "${PLUGIN_FIELD}": { "pluginApi": "<range>" } field), so none of its code was run` };
   }
   if (semver.validRange(field.pluginApi) === null) {
     return { name, dir, problem: `package '${name}' declares "${PLUGIN_FIELD}.pluginApi": "${field.pluginApi}", which is not a semver range` };
+  }
+  const named = field.plugins;
+  const namedOk = named === undefined || (typeof named === 'object' && named !== null && !Array.isArray(named) && Object.keys(named).length > 0 && Object.entries(named).every(([k, v]) => k.length > 0 && typeof v === 'string'));
+  if (!namedOk) {
+    return { name, dir, problem: `package '${name}' declares "${PLUGIN_FIELD}.plugins": ${JSON.stringify(named)}, but expected an object of plugin name → one-line description` };
   }
   return {
     name,
@@ -79,6 +90,7 @@ export function readManifest(dir: string, options: { dev?: boolean; expectName?:
     pluginApi: field.pluginApi,
     compatible: semver.satisfies(PLUGIN_API_VERSION, field.pluginApi),
     dev: options.dev ?? false,
+    ...(named ? { plugins: { ...(named as Record<string, string>) } } : {}),
   };
 }
 
@@ -150,12 +162,13 @@ export function readDevManifests(dirs: readonly string[]): Map<string, PluginMan
 }
 
 /**
- * The installed plugin package most likely meant by a name that is not installed: one whose name
- * ends in it (`altermoma` → `@bevzip/plugin-altermoma`), else the closest by edit distance if it
- * is close (at most a quarter of the name's length, and at least 2).
+ * The name among `installed` (plugin packages, or a package's named plugins) most likely meant by
+ * one that is not there: one whose name ends in it (`altermoma` → `@bevzip/plugin-altermoma`) or
+ * that it ends in (`prune-snip` → `snip`), else the closest by edit distance if it is close (at
+ * most a quarter of the name's length, and at least 2).
  */
 export function didYouMean(name: string, installed: readonly string[]): string | undefined {
-  const suffix = installed.filter((n) => n.endsWith(`/${name}`) || n.endsWith(`-${name}`));
+  const suffix = installed.filter((n) => n.endsWith(`/${name}`) || n.endsWith(`-${name}`) || name.endsWith(`-${n}`));
   if (suffix.length === 1) return suffix[0];
   if (installed.length === 0) return undefined;
   const best = closest(name, [...installed]);

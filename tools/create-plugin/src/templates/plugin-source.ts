@@ -47,7 +47,11 @@ export const ${n.factory} = definePlugin({
   }),
 });
 
-/** Registers the plugin (with these options) under bevzip's PLUGIN token; nothing registers on import. */
+/**
+ * Registers the plugin (with these options) under bevzip's PLUGIN token; nothing registers on import.
+ * A package with several plugins also exports them as \`plugins = { name: register, … }\` and lists
+ * the names in package.json \`bevzip.plugins\`; a pipeline entry picks one with \`plugin: name\`.
+ */
 export function register(container: DependencyContainer, options?: ${capital(n.optionsSchema)}): void {
   container.register(PLUGIN, { useValue: ${n.factory}(options) });
 }
