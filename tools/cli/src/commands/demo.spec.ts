@@ -6,13 +6,13 @@ import { instantiatePlugins, pluginLookup } from '../pipeline/plugins';
 import { DEMO_PIPELINES } from './demo';
 
 describe('demo pipelines', () => {
-  it.each(Object.entries(DEMO_PIPELINES))('%s validates, with AlterMOMA pruning then QD-BEV QAT from the shipped teacher', (_, file) => {
+  it.each(Object.entries(DEMO_PIPELINES))('%s validates, with AlterMOMA pruning (and prune-kd) then QD-BEV QAT from the shipped teacher', (_, file) => {
     const loaded = loadPipelineFile(file);
     const { driver, stagePlugins } = instantiatePlugins(loaded.pipeline, pluginLookup(loaded.dir));
     const plugins = driver.registered;
     expect(loaded.pipeline.model).toBe('builtin:tiny-fusion');
-    expect(plugins.map((p) => p.name)).toEqual(['altermoma', 'qdbev', 'qdbev-vgd']);
-    expect(stagePlugins[0]).toEqual(['altermoma']);
+    expect(plugins.map((p) => p.name)).toEqual(['altermoma', 'prune-kd', 'qdbev', 'qdbev-vgd']);
+    expect(stagePlugins[0]).toEqual(['altermoma', 'prune-kd']);
   });
 
   it('quick differs from full only in budgets (steps, scenes, latency runs) and name', () => {
