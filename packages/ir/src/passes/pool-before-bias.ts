@@ -19,8 +19,8 @@ export function poolBeforeBias(graph: Graph, keep: ReadonlySet<string> = new Set
   const consumers = consumersOf(g);
   const outputs = new Set(g.outputs);
   const producer = new Map(g.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
-  const soleReader = (v: string) => (consumers.get(v) ?? []).length === 1 && !outputs.has(v) && !keep.has(v);
   const internal = (v: string) => !outputs.has(v) && !keep.has(v);
+  const soleReader = (v: string) => (consumers.get(v) ?? []).length === 1 && internal(v);
   const drop = new Set<NodeDef>();
   for (const pool of g.nodes) {
     if (pool.op !== 'pillar_max' || pool.inputs[2] || pool.attrs?.relu || !internal(pool.outputs[0])) continue;
