@@ -37,7 +37,7 @@ describe('pipeline file schema', () => {
     expect(p.stages[0].plugins).toEqual([{ use: 'some-plugin', options: { sparsity: 0.5 } }]);
     expect(p.stages[1].plugins).toEqual([]);
     expect(p.training).toEqual({ optimizer: { kind: 'adamw', lr: 1e-3, weightDecay: 0.01 }, schedule: 'cosine', clipNorm: 35, checkpointEvery: 50, termGradientEvery: 0 });
-    expect(p.export).toEqual({ onnx: true, evaluate: true, latencyRuns: 5, report: true, fixedRig: false });
+    expect(p.export).toEqual({ onnx: true, evaluate: true, latencyRuns: 20, report: true, fixedRig: false });
   });
 
   it('accepts a checkpoint reference as a bare string and as { checkpoint }', () => {
