@@ -22,6 +22,9 @@ describe('registerWasmTrainingKernels', () => {
         'GatherV2',
         'Sum',
         'Mean',
+        'Multiply',
+        'Add',
+        'Sub',
       ]);
       registerWasmTrainingKernels();
       expect(warn).not.toHaveBeenCalled();

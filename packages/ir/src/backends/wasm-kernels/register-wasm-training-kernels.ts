@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { addChannelConfig, multiplyChannelConfig, subChannelConfig } from './channel-broadcast-binary';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { depthwiseConv2dBackpropFilterConfig } from './depthwise-conv2d-backprop-filter';
@@ -17,11 +18,14 @@ export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
   gatherV2Config,
   sumLeadingConfig,
   meanLeadingConfig,
+  multiplyChannelConfig,
+  addChannelConfig,
+  subChannelConfig,
 ];
 
 /**
  * Registers the wasm training kernels. Idempotent; a built-in kernel of the same name
- * (`Conv2DBackpropInput`, `GatherV2`, `Sum`, `Mean`) is unregistered first and remembered. Returns the kernel names.
+ * (`Conv2DBackpropInput`, `GatherV2`, `Sum`, `Mean`, `Multiply`, `Add`, `Sub`) is unregistered first and remembered. Returns the kernel names.
  */
 export function registerWasmTrainingKernels(): string[] {
   for (const config of wasmTrainingKernelConfigs) {
