@@ -25,6 +25,8 @@ describe('registerWasmTrainingKernels', () => {
         'Multiply',
         'Add',
         'Sub',
+        'Identity',
+        'Cast',
       ]);
       registerWasmTrainingKernels();
       expect(warn).not.toHaveBeenCalled();
