@@ -27,6 +27,7 @@ describe('registerWasmTrainingKernels', () => {
         'Sub',
         'Identity',
         'Cast',
+        'Max',
       ]);
       registerWasmTrainingKernels();
       expect(warn).not.toHaveBeenCalled();

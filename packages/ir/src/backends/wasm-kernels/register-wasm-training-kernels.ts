@@ -5,6 +5,7 @@ import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { depthwiseConv2dBackpropFilterConfig } from './depthwise-conv2d-backprop-filter';
 import { depthwiseConv2dBackpropInputConfig } from './depthwise-conv2d-backprop-input';
 import { gatherV2Config } from './gather-v2';
+import { maxInnerConfig } from './inner-axis-max';
 import { castShareConfig, identityShareConfig } from './shared-identity';
 import { builtInWasmKernels, meanLeadingConfig, sumLeadingConfig } from './leading-axis-reduce';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum';
@@ -24,11 +25,12 @@ export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
   subChannelConfig,
   identityShareConfig,
   castShareConfig,
+  maxInnerConfig,
 ];
 
 /**
  * Registers the wasm training kernels. Idempotent; a built-in kernel of the same name
- * (`Conv2DBackpropInput`, `GatherV2`, `Sum`, `Mean`, `Multiply`, `Add`, `Sub`, `Identity`, `Cast`) is unregistered first and remembered. Returns the kernel names.
+ * (`Conv2DBackpropInput`, `GatherV2`, `Sum`, `Mean`, `Multiply`, `Add`, `Sub`, `Identity`, `Cast`, `Max`) is unregistered first and remembered. Returns the kernel names.
  */
 export function registerWasmTrainingKernels(): string[] {
   for (const config of wasmTrainingKernelConfigs) {
