@@ -28,6 +28,8 @@ describe('registerWasmTrainingKernels', () => {
         'Identity',
         'Cast',
         'Max',
+        'Slice',
+        'SplitV',
       ]);
       registerWasmTrainingKernels();
       expect(warn).not.toHaveBeenCalled();

@@ -7,6 +7,7 @@ import { depthwiseConv2dBackpropInputConfig } from './depthwise-conv2d-backprop-
 import { gatherV2Config } from './gather-v2';
 import { maxInnerConfig } from './inner-axis-max';
 import { castShareConfig, identityShareConfig } from './shared-identity';
+import { sliceViewConfig, splitVViewConfig } from './slice-view';
 import { builtInWasmKernels, meanLeadingConfig, sumLeadingConfig } from './leading-axis-reduce';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum';
 
@@ -26,11 +27,13 @@ export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
   identityShareConfig,
   castShareConfig,
   maxInnerConfig,
+  sliceViewConfig,
+  splitVViewConfig,
 ];
 
 /**
  * Registers the wasm training kernels. Idempotent; a built-in kernel of the same name
- * (`Conv2DBackpropInput`, `GatherV2`, `Sum`, `Mean`, `Multiply`, `Add`, `Sub`, `Identity`, `Cast`, `Max`) is unregistered first and remembered. Returns the kernel names.
+ * (`Conv2DBackpropInput`, `GatherV2`, `Sum`, `Mean`, `Multiply`, `Add`, `Sub`, `Identity`, `Cast`, `Max`, `Slice`, `SplitV`) is unregistered first and remembered. Returns the kernel names.
  */
 export function registerWasmTrainingKernels(): string[] {
   for (const config of wasmTrainingKernelConfigs) {
