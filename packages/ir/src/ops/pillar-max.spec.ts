@@ -57,6 +57,36 @@ describe('pillar_max', () => {
     expect(await onnxParity(graph, params, feeds, { opset: 18 })).toBeLessThanOrEqual(1e-4);
   });
 
+  it('routes the gradient to the first of tied maxima, as tf.argMax would, on the default backend and cpu', async () => {
+    // Values on a coarse grid with many zeros (as after a ReLU), so most pillars have ties.
+    const [p, m, c] = [40, 6, 5];
+    const raw = Array.from(randomTensor([p, m, c], 8).dataSync(), (v) => Math.max(0, Math.round(v * 2) / 2));
+    const maskData = prefixMask(p, m, 9).dataSync();
+    const w = randomTensor([p, c], 10);
+    const wd = w.dataSync();
+    const expected = new Array<number>(p * m * c).fill(0);
+    for (let i = 0; i < p; i++)
+      for (let k = 0; k < c; k++) {
+        let best = -Infinity;
+        let at = -1;
+        for (let j = 0; j < m; j++) {
+          const v = raw[(i * m + j) * c + k];
+          if (maskData[i * m + j] !== 0 && v > best) [best, at] = [v, j];
+        }
+        if (at >= 0) expected[(i * m + at) * c + k] = wd[i * c + k];
+      }
+    const previous = tf.getBackend();
+    for (const backend of [previous, 'cpu']) {
+      await tf.setBackend(backend);
+      const x = tf.tensor3d(raw, [p, m, c]);
+      const { graph, params, feeds } = maxGraph(x, tf.tensor2d(Array.from(maskData), [p, m]));
+      const grad = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(run(graph, params, { ...feeds, points: xi }).outputs[graph.outputs[0]], tf.tensor2d(Array.from(wd), [p, c]))))(x);
+      // + 0: a 0 · negative product is −0.
+      expect(Array.from(grad.dataSync(), (v) => v + 0)).toEqual(expected);
+    }
+    await tf.setBackend(previous);
+  });
+
   it('has gradients that agree with finite differences', () => {
     const x = randomTensor([6, 4, 3], 3);
     const mask = prefixMask(6, 4, 4);

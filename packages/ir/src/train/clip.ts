@@ -12,7 +12,9 @@ import { BevzipError, ERROR_CODES } from '../errors';
 export function clipGradNorm(grads: ReadonlyMap<string, tf.Tensor>, maxNorm: number): { grads: Map<string, tf.Tensor>; norm: number } {
   if (!(Number.isFinite(maxNorm) && maxNorm > 0)) throw new BevzipError(ERROR_CODES.CONFIG, `clipGradNorm: maxNorm must be a finite number > 0, got ${maxNorm}`);
   let sumSq = 0;
-  for (const g of grads.values()) sumSq += tf.tidy(() => tf.sum(tf.square(g)).dataSync()[0]);
+  // One read of all the per-tensor float32 sums (not one per tensor), added up in float64 as before.
+  const sums = grads.size === 0 ? new Float32Array(0) : tf.tidy(() => tf.stack([...grads.values()].map((g) => tf.sum(tf.square(g)))).dataSync());
+  for (const v of sums) sumSq += v;
   const norm = Math.sqrt(sumSq);
   const coef = Math.min(1, maxNorm / (norm + 1e-6));
   const out = new Map<string, tf.Tensor>();

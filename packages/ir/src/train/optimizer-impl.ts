@@ -46,17 +46,43 @@ export class SlotOptimizer implements Optimizer {
       }
     }
     this.steps++;
-    for (const [name, grad] of grads) {
+    // Params sharing learning rate, weight decay and step count are updated together on one flat
+    // vector: the rules are elementwise, so the values are the same as one param at a time, and the
+    // ~14 kernel calls per param (≈ 870 a step on the tiny fusion model, mostly on small tensors
+    // where the call costs more than the arithmetic) become ~14 per group plus a concat and a split.
+    const groups = new Map<string, { names: string[]; lr: number; weightDecay: number; t: number }>();
+    for (const name of grads.keys()) {
       const s = this.settings.get(name)!;
-      const variable = params.get(name);
-      if (!s.update || !variable.trainable) continue;
+      if (!s.update || !params.get(name).trainable) continue;
       const entry = this.slotsFor(name, s);
       entry.step++;
+      const lrOf = lr * s.lrScale;
+      const key = `${lrOf}|${s.weightDecay}|${entry.step}`;
+      const group = groups.get(key) ?? { names: [], lr: lrOf, weightDecay: s.weightDecay, t: entry.step };
+      group.names.push(name);
+      groups.set(key, group);
+    }
+    for (const { names, lr: groupLr, weightDecay, t } of groups.values()) {
       tf.tidy(() => {
-        const slots = Object.fromEntries(Object.entries(entry.slots).map(([k, v]) => [k, v as tf.Tensor]));
-        const out = this.rule({ param: variable, grad, slots, lr: lr * s.lrScale, weightDecay: s.weightDecay, t: entry.step });
-        variable.assign(out.param);
-        for (const k of this.slotNames) entry.slots[k].assign(out.slots[k]);
+        const variables = names.map((n) => params.get(n));
+        const slotsOf = (k: string) => names.map((n) => this.live.get(n)!.slots[k] as tf.Tensor);
+        const joined = names.length > 1;
+        const flat = (ts: tf.Tensor[]) => (joined ? tf.concat(ts.map((x) => x.reshape([-1]))) : ts[0]);
+        const out = this.rule({
+          param: flat(variables),
+          grad: flat(names.map((n) => grads.get(n)!)),
+          slots: Object.fromEntries(this.slotNames.map((k) => [k, flat(slotsOf(k))])),
+          lr: groupLr,
+          weightDecay,
+          t,
+        });
+        const sizes = variables.map((v) => v.size);
+        const assignAll = (value: tf.Tensor, targets: tf.Variable[]) => {
+          const parts = joined ? tf.split(value, sizes) : [value];
+          targets.forEach((target, i) => target.assign(joined ? parts[i].reshape(target.shape) : parts[i]));
+        };
+        assignAll(out.param, variables);
+        for (const k of this.slotNames) assignAll(out.slots[k], names.map((n) => this.live.get(n)!.slots[k]));
       });
     }
   }

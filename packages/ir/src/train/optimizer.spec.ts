@@ -106,6 +106,30 @@ describe('optimizers', () => {
     params.dispose();
   });
 
+  it.each(configs)('updates params jointly with exactly the values of one param at a time: $name', ({ config }) => {
+    const joint = ParamStore.init(graph, 4);
+    const single = ParamStore.init(graph, 4);
+    const jointOpt = createOptimizer(config, graph);
+    const singleOpt = createOptimizer(config, graph);
+    gradSequence(graph).forEach((g, i) => {
+      const grads = toTensors(g, graph);
+      jointOpt.step(grads, joint, lrs[i]);
+      // One gradient per call: every group holds a single param.
+      for (const [name, t] of grads) singleOpt.step(new Map([[name, t]]), single, lrs[i]);
+      grads.forEach((t) => t.dispose());
+    });
+    for (const name of ['camera.backbone.w', 'lidar.head.b']) {
+      expect(Array.from(joint.get(name).dataSync())).toEqual(Array.from(single.get(name).dataSync()));
+    }
+    const [a, b] = [jointOpt.getState(), singleOpt.getState()];
+    expect(Object.keys(a.params).sort()).toEqual(Object.keys(b.params).sort());
+    for (const name of Object.keys(a.params)) {
+      expect(a.params[name].step).toBe(b.params[name].step);
+      for (const k of Object.keys(a.params[name].slots)) expect(Array.from(a.params[name].slots[k])).toEqual(Array.from(b.params[name].slots[k]));
+    }
+    [jointOpt, singleOpt, joint, single].forEach((x) => x.dispose());
+  });
+
   it('reproduces hand-computed momentum and nesterov trajectories', () => {
     const run = (nesterov: boolean) => {
       const params = ParamStore.init(graph, 1);

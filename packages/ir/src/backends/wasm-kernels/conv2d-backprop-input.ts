@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ConvBackpropAttrs, convGeometry, spreadAndPadGradient } from './conv-geometry';
+import { ConvBackpropAttrs, ConvGeometry, convGeometry, spreadAndPadGradient } from './conv-geometry';
 import { WasmBackendHandle, withScope } from './kernel-scope';
 import { canUseSubpixel, subpixelBackpropInput } from './subpixel-backprop-input';
 
@@ -24,14 +24,30 @@ export function conv2dBackpropInput(args: {
   const g = convGeometry('Conv2DBackpropInput', attrs.inputShape, filter.shape, attrs, false);
   return withScope(args.backend, (s) => {
     if (canUseSubpixel(g)) return subpixelBackpropInput(s, dy, filter, g);
-    const z = spreadAndPadGradient(s, dy, g);
     const flipped = s.transpose(s.reverse(filter, [0, 1]), [0, 1, 3, 2]);
-    return s.run(
-      'Conv2D',
-      { x: z, filter: flipped },
-      { strides: 1, dilations: [g.dilationHeight, g.dilationWidth], pad: 'valid', dataFormat: 'NHWC' },
-    );
+    const dilations = [g.dilationHeight, g.dilationWidth];
+    const pads = stride1Padding(g);
+    if (pads !== undefined) {
+      // XNNPACK pads on the fly: no padded copy of dy.
+      return s.run('Conv2D', { x: dy, filter: flipped }, { strides: 1, dilations, pad: [[0, 0], ...pads, [0, 0]], dataFormat: 'NHWC' });
+    }
+    const z = spreadAndPadGradient(s, dy, g);
+    return s.run('Conv2D', { x: z, filter: flipped }, { strides: 1, dilations, pad: 'valid', dataFormat: 'NHWC' });
   });
+}
+
+/**
+ * For stride 1, the zero padding of dy that {@link spreadAndPadGradient} would apply, as
+ * [[top, bottom], [left, right]]; undefined when it would crop instead (a negative amount) or the
+ * stride is above 1.
+ */
+function stride1Padding(g: ConvGeometry): [number, number][] | undefined {
+  if (g.strideHeight !== 1 || g.strideWidth !== 1) return undefined;
+  const pads: [number, number][] = [
+    [(g.filterHeight - 1) * g.dilationHeight - g.padTop, g.inHeight + g.padTop - g.outHeight],
+    [(g.filterWidth - 1) * g.dilationWidth - g.padLeft, g.inWidth + g.padLeft - g.outWidth],
+  ];
+  return pads.every(([b, a]) => b >= 0 && a >= 0) ? pads : undefined;
 }
 
 /** Kernel config for `Conv2DBackpropInput` on wasm, replacing the built-in one. */

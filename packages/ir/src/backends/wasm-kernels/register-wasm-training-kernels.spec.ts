@@ -22,6 +22,14 @@ describe('registerWasmTrainingKernels', () => {
         'GatherV2',
         'Sum',
         'Mean',
+        'Multiply',
+        'Add',
+        'Sub',
+        'Identity',
+        'Cast',
+        'Max',
+        'Slice',
+        'SplitV',
       ]);
       registerWasmTrainingKernels();
       expect(warn).not.toHaveBeenCalled();

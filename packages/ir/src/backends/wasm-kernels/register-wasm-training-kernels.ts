@@ -1,9 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
+import { addChannelConfig, multiplyChannelConfig, subChannelConfig } from './channel-broadcast-binary';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { depthwiseConv2dBackpropFilterConfig } from './depthwise-conv2d-backprop-filter';
 import { depthwiseConv2dBackpropInputConfig } from './depthwise-conv2d-backprop-input';
 import { gatherV2Config } from './gather-v2';
+import { maxInnerConfig } from './inner-axis-max';
+import { castShareConfig, identityShareConfig } from './shared-identity';
+import { sliceViewConfig, splitVViewConfig } from './slice-view';
 import { builtInWasmKernels, meanLeadingConfig, sumLeadingConfig } from './leading-axis-reduce';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum';
 
@@ -17,11 +21,19 @@ export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
   gatherV2Config,
   sumLeadingConfig,
   meanLeadingConfig,
+  multiplyChannelConfig,
+  addChannelConfig,
+  subChannelConfig,
+  identityShareConfig,
+  castShareConfig,
+  maxInnerConfig,
+  sliceViewConfig,
+  splitVViewConfig,
 ];
 
 /**
  * Registers the wasm training kernels. Idempotent; a built-in kernel of the same name
- * (`Conv2DBackpropInput`, `GatherV2`, `Sum`, `Mean`) is unregistered first and remembered. Returns the kernel names.
+ * (`Conv2DBackpropInput`, `GatherV2`, `Sum`, `Mean`, `Multiply`, `Add`, `Sub`, `Identity`, `Cast`, `Max`, `Slice`, `SplitV`) is unregistered first and remembered. Returns the kernel names.
  */
 export function registerWasmTrainingKernels(): string[] {
   for (const config of wasmTrainingKernelConfigs) {
