@@ -13,10 +13,13 @@ Run with Debian's interpreter, which sees python3-torch:
 `--batch FILE` reads a batch written by `bevzip bench train-step` (FILE.json header + FILE.bin),
 so both frameworks train on identical inputs; without it inputs are random with the same shapes.
 Prints one JSON object: {"threads", "steps", "stepMs" (median), "stepMsAll", "loss"}.
+With `--serve` it warms up, prints {"ready": true}, then takes one step per `step` line on stdin and
+prints {"ms", "loss"} for it; `bevzip bench train-step` alternates these with its own steps.
 """
 import argparse
 import json
 import statistics
+import sys
 import time
 
 import torch
@@ -165,6 +168,9 @@ def main():
     ap.add_argument('--steps', type=int, default=20)
     ap.add_argument('--warmup', type=int, default=3)
     ap.add_argument('--batch', default=None)
+    ap.add_argument('--serve', action='store_true',
+                    help='after warm-up, take one step per "step" line on stdin and print its time, '
+                         'so a caller can alternate its own steps with these ones')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -172,8 +178,8 @@ def main():
     batch = dict(data, images=nchw(data['images']))
     model = TinyFusion().train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
-    times, loss = [], float('nan')
-    for i in range(args.warmup + args.steps):
+
+    def step():
         start = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         heat, reg, seg = model(batch)
@@ -184,8 +190,22 @@ def main():
         torch.nn.utils.clip_grad_norm_(model.parameters(), 35.0)
         opt.step()
         loss = total.item()
-        if i >= args.warmup:
-            times.append((time.perf_counter() - start) * 1000)
+        return (time.perf_counter() - start) * 1000, loss
+
+    for _ in range(args.warmup):
+        step()
+    if args.serve:
+        print(json.dumps({'ready': True, 'threads': args.threads}), flush=True)
+        for line in sys.stdin:
+            if line.strip() != 'step':
+                break
+            ms, loss = step()
+            print(json.dumps({'ms': round(ms, 3), 'loss': loss}), flush=True)
+        return
+    times, loss = [], float('nan')
+    for _ in range(args.steps):
+        ms, loss = step()
+        times.append(ms)
     print(json.dumps({'threads': args.threads, 'steps': args.steps, 'stepMs': statistics.median(times),
                       'stepMsAll': [round(t, 2) for t in times], 'loss': loss}))
 

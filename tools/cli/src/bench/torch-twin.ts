@@ -1,17 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as readline from 'node:readline';
 import type { StreamBatch } from '@bevzip/bev-fusion';
-
-/** What the PyTorch twin prints. */
-export interface TorchRun {
-  threads: number;
-  steps: number;
-  stepMs: number;
-  stepMsAll: number[];
-  loss: number;
-}
 
 /** The twin script, found from this file in `src/bench` or `dist/bench` of tools/cli. */
 export const TORCH_TWIN_SCRIPT = path.resolve(__dirname, '../../../bench/torch_bevfusion_tiny.py');
@@ -39,19 +31,57 @@ export function writeTwinBatch(batch: StreamBatch, dir: string = fs.mkdtempSync(
 }
 
 /**
- * Runs the PyTorch twin with `/usr/bin/python3` (Debian's, which sees python3-torch) or `python`.
- * @throws Error with the script's stderr when it fails or prints no JSON.
+ * The PyTorch twin kept running (`--serve`): after its warm-up each {@link step} call makes it take
+ * one training step and resolves with that step's milliseconds. Alternating these with the
+ * caller's own steps puts both under the same load, which on a shared machine drifts far more
+ * within a minute than the two implementations differ.
  */
-export function runTorchTwin(o: { threads: number; steps: number; batchFile?: string; python?: string }): TorchRun {
-  const args = [TORCH_TWIN_SCRIPT, '--threads', String(o.threads), '--steps', String(o.steps)];
-  if (o.batchFile) args.push('--batch', o.batchFile);
-  let out: string;
-  try {
-    out = execFileSync(o.python ?? '/usr/bin/python3', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    const err = e as { stderr?: string; message: string };
-    throw new Error(`PyTorch twin failed at ${o.threads} thread(s): ${(err.stderr || err.message).trim().split('\n').slice(-3).join(' | ')}`);
+export class TorchTwinServer {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly lines: readline.Interface;
+  private readonly waiting: Array<{ resolve: (line: string) => void; reject: (e: Error) => void }> = [];
+  private stderr = '';
+  private exited: Error | undefined;
+
+  private constructor(readonly threads: number, o: { batchFile?: string; python?: string; warmup?: number }) {
+    const args = [TORCH_TWIN_SCRIPT, '--serve', '--threads', String(threads), '--warmup', String(o.warmup ?? 3)];
+    if (o.batchFile) args.push('--batch', o.batchFile);
+    this.child = spawn(o.python ?? '/usr/bin/python3', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stderr.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-4000)));
+    this.lines = readline.createInterface({ input: this.child.stdout });
+    this.lines.on('line', (line) => this.waiting.shift()?.resolve(line));
+    const fail = (why: string) => {
+      this.exited = new Error(`PyTorch twin (${threads} thread(s)) ${why}: ${this.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+      for (const w of this.waiting.splice(0)) w.reject(this.exited);
+    };
+    this.child.on('error', (e) => fail(`could not start (${e.message})`));
+    this.child.on('exit', (code) => fail(`exited with code ${code}`));
   }
-  const line = out.trim().split('\n').pop() ?? '';
-  return JSON.parse(line) as TorchRun;
+
+  /** Starts the twin and waits until it has warmed up. */
+  static async start(threads: number, o: { batchFile?: string; python?: string; warmup?: number } = {}): Promise<TorchTwinServer> {
+    const server = new TorchTwinServer(threads, o);
+    const ready = JSON.parse(await server.nextLine()) as { ready?: boolean };
+    if (!ready.ready) throw new Error(`PyTorch twin (${threads} thread(s)) did not report ready`);
+    return server;
+  }
+
+  /** One training step of the twin; resolves with its wall time in ms. */
+  async step(): Promise<number> {
+    const reply = this.nextLine();
+    this.child.stdin.write('step\n');
+    return (JSON.parse(await reply) as { ms: number }).ms;
+  }
+
+  /** Ends the twin (it leaves its loop on any line other than `step`). */
+  close(): void {
+    if (this.exited) return;
+    this.child.stdin.end('quit\n');
+    this.lines.close();
+  }
+
+  private nextLine(): Promise<string> {
+    if (this.exited) return Promise.reject(this.exited);
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
 }

@@ -13,7 +13,7 @@ import {
 } from '@bevzip/bev-fusion';
 import { clipGradNorm, createOptimizer, initBackend, ParamStore, run, type Graph, type Optimizer } from '@bevzip/ir';
 import { profileStep, type KernelTime } from './step-profile';
-import { runTorchTwin, writeTwinBatch, type TorchRun } from './torch-twin';
+import { TorchTwinServer, writeTwinBatch } from './torch-twin';
 import { round } from './timing';
 
 /** The JSON printed by `bevzip bench train-step --json`. */
@@ -27,6 +27,7 @@ export interface TrainStepBenchReport {
   /** Median step of the PyTorch twin at 1 and 2 threads (null when it could not run). */
   torchStepMs1: number | null;
   torchStepMs2: number | null;
+  /** Median over rounds of (bevzip step / twin step), the twin's step taken right after ours. */
   ratioVsTorch1: number | null;
   ratioVsTorch2: number | null;
   /** Share of the training loop's wall time spent waiting for the worker's batches. */
@@ -81,8 +82,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /**
  * Times training steps of the tiny fusion model (batch 2, AdamW, clip 35) on the default backend
- * with batches from the worker-thread stream, profiles one step by kernel, then runs the PyTorch
- * twin (`tools/bench/torch_bevfusion_tiny.py`) on the same batch at 1 and 2 threads.
+ * with batches from the worker-thread stream, and the PyTorch twin
+ * (`tools/bench/torch_bevfusion_tiny.py`, on the first batch) at 1 and 2 threads in alternation
+ * with them: each round takes one bevzip step, then one step of each twin. The ratios are medians
+ * of the per-round ratios, so load that drifts during the run weighs on both sides alike. Last, one
+ * step is profiled by kernel.
  */
 export async function benchTrainStep(options: TrainStepBenchOptions = {}): Promise<TrainStepBenchReport> {
   const steps = options.steps ?? 10;
@@ -98,22 +102,40 @@ export async function benchTrainStep(options: TrainStepBenchOptions = {}): Promi
   };
   const stream = new WorkerBatchStream({ seed: 0, batchSize: 2, task, prefetch: 2 });
   const times: number[] = [];
-  let twinFile: string | undefined;
+  const twinTimes: [number[], number[]] = [[], []];
+  let twins: TorchTwinServer[] = [];
+  let torchError: string | undefined;
   let profiled: { kernels: KernelTime[]; wallMs: number };
   try {
     for (let s = 0; s < warmup + steps; s++) {
       if (s === warmup) stream.resetStats();
       const batch = await stream.batch(s);
+      if (s === 0 && !options.skipTorch) {
+        const batchFile = writeTwinBatch(batch);
+        try {
+          twins = await Promise.all([1, 2].map((threads) => TorchTwinServer.start(threads, { batchFile, python: options.python, warmup })));
+        } catch (e) {
+          torchError = (e as Error).message;
+        }
+      }
       const start = performance.now();
       trainOnce(trainer, batch);
-      if (s >= warmup) times.push(performance.now() - start);
-      if (s === warmup + steps - 1) twinFile = writeTwinBatch(batch);
+      const ms = performance.now() - start;
       disposeStreamBatch(batch);
+      if (s < warmup) continue;
+      times.push(ms);
+      try {
+        for (const [i, twin] of twins.entries()) twinTimes[i].push(await twin.step());
+      } catch (e) {
+        torchError = (e as Error).message;
+        twins = [];
+      }
     }
     const batch = await stream.batch(warmup + steps);
     profiled = await profileStep(() => trainOnce(trainer, batch), options.top ?? 12);
     disposeStreamBatch(batch);
   } finally {
+    for (const twin of twins) twin.close();
     await stream.close();
   }
   const stats = stream.stats();
@@ -121,27 +143,19 @@ export async function benchTrainStep(options: TrainStepBenchOptions = {}): Promi
   trainer.params.dispose();
 
   const bevzipStepMs = median(times);
-  let torch: [TorchRun, TorchRun] | undefined;
-  let torchError: string | undefined;
-  if (!options.skipTorch) {
-    try {
-      const py = { python: options.python, batchFile: twinFile, steps };
-      torch = [runTorchTwin({ ...py, threads: 1 }), runTorchTwin({ ...py, threads: 2 })];
-    } catch (e) {
-      torchError = (e as Error).message;
-    }
-  }
-  const ratio = (t?: TorchRun) => (t ? round(bevzipStepMs / t.stepMs, 2) : null);
+  const complete = (t: number[]) => t.length === times.length;
+  const twinMs = (i: 0 | 1) => (complete(twinTimes[i]) ? round(median(twinTimes[i]), 1) : null);
+  const pairedRatio = (i: 0 | 1) => (complete(twinTimes[i]) ? round(median(times.map((t, k) => t / twinTimes[i][k])), 2) : null);
   return {
     backend,
     model: 'tiny (fusion)',
     batchSize: 2,
     steps,
     bevzipStepMs: round(bevzipStepMs, 1),
-    torchStepMs1: torch ? round(torch[0].stepMs, 1) : null,
-    torchStepMs2: torch ? round(torch[1].stepMs, 1) : null,
-    ratioVsTorch1: ratio(torch?.[0]),
-    ratioVsTorch2: ratio(torch?.[1]),
+    torchStepMs1: twinMs(0),
+    torchStepMs2: twinMs(1),
+    ratioVsTorch1: pairedRatio(0),
+    ratioVsTorch2: pairedRatio(1),
     dataStallFraction: round(stats.stallFraction, 4),
     workerMsPerBatch: round(stats.workerMsPerBatch, 1),
     profile: profiled.kernels,
@@ -157,7 +171,7 @@ export function formatTrainStep(r: TrainStepBenchReport): string {
   const ms = (v: number | null) => (v === null ? 'n/a' : `${v} ms`);
   const x = (v: number | null) => (v === null ? 'n/a' : `${v}×`);
   const lines = [
-    `backend                  ${r.backend}   model ${r.model}, batch ${r.batchSize}, median of ${r.steps} steps`,
+    `backend                  ${r.backend}   model ${r.model}, batch ${r.batchSize}, median of ${r.steps} rounds (one bevzip step, then one step of each twin)`,
     `bevzip step              ${r.bevzipStepMs} ms`,
     `PyTorch twin, 1 thread   ${ms(r.torchStepMs1)}   ratio ${x(r.ratioVsTorch1)}   (target ≤ ${r.targets.ratioVsTorch1})`,
     `PyTorch twin, 2 threads  ${ms(r.torchStepMs2)}   ratio ${x(r.ratioVsTorch2)}`,
