@@ -7,7 +7,11 @@ export const SLOT_NAMES = {
   adamw: ['exp_avg', 'exp_avg_sq'],
 } as const;
 
-/** What an update rule sees for one param. */
+/**
+ * What an update rule sees for one param, or for several params sharing lr, decay and step
+ * flattened into one vector: the optimizer batches them so, which holds only for elementwise rules
+ * (a rule with a per-tensor norm, as LAMB's trust ratio, needs its own grouping).
+ */
 export interface RuleInput {
   param: tf.Tensor;
   grad: tf.Tensor;
