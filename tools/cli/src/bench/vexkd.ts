@@ -1,7 +1,7 @@
 import { initBackend, Pipeline, stripTrainOnly } from '@bevzip/ir';
 import { BEV_FUSION_CONFIGS, MODEL_INFO_FORMAT, saveModelCheckpoint, syntheticFrames, taskConfigForModel, type EvaluatedSplit, type TaskConfig } from '@bevzip/bev-fusion';
 import type { FrameEvaluation } from '@bevzip/driving-data';
-import { vexkd, vexkdTeacher, type VexkdInput } from '@bevzip/plugin-vexkd';
+import { MGFM_SCOPE, vexkd, vexkdTeacher, type VexkdInput } from '@bevzip/plugin-vexkd';
 import { benchValidationFrames, evaluateOnnx, machineInfo, type MethodBenchCommon } from './common';
 import { benchStage, loadModelRefFor, logRunProgress, paramCount } from './kd-common';
 import { compareModels, renderComparison, type ProtocolComparison } from './protocol';
@@ -18,6 +18,10 @@ export interface VexkdBenchOptions extends MethodBenchCommon {
   students: Record<Modality, string>;
   modalities: Modality[];
   teacherSteps: number;
+  /** Peak learning rate of the teacher stage (the fresh fusion module's; cosine to 0). */
+  teacherLr: number;
+  /** Multiplies the teacher stage's learning rate for the trained parts around the fusion module. */
+  teacherRestLrScale: number;
   maskSteps: number;
   seeds: number[];
   steps: number;
@@ -46,7 +50,7 @@ export interface VexkdBenchReport {
   label?: string;
   fusion: string;
   students: Record<Modality, string>;
-  teacher: { steps: number; mAP: number; NDS: number; mIoU: number; seconds: number };
+  teacher: { steps: number; lr: number; restLrScale: number; mAP: number; NDS: number; mIoU: number; seconds: number };
   maskSteps: number;
   seeds: number[];
   steps: number;
@@ -82,11 +86,18 @@ export async function benchVexkd(o: VexkdBenchOptions): Promise<VexkdBenchReport
 
   const t0 = performance.now();
   o.log(`VeXKD teacher: ${o.fusion} with the MGFM, ${o.teacherSteps} steps`);
-  const built = await new Pipeline({ seed: 0, graph: base.graph, params: base.params, stages: [stageOf('vexkd-teacher', o.teacherSteps, dataCfg, 0)], export: { opset: 17 } }).use(vexkdTeacher({})).run();
+  // The fusion module starts from random weights inside a trained model: it gets the higher
+  // learning rate, the trained encoders, decoder and heads a fraction of it, so that they are not
+  // unlearned while the new module's output is still noise.
+  const teacherStage = benchStage('vexkd-teacher', { steps: o.teacherSteps, batchSize: o.batchSize, lr: o.teacherLr, seed: 0 }, { train, dataCfg, lossCfg: dataCfg });
+  teacherStage.optimizer = { ...teacherStage.optimizer!, groups: [{ selector: { scope: MGFM_SCOPE } }, { lr: o.teacherRestLrScale }] };
+  const teacherRun = new Pipeline({ seed: 0, graph: base.graph, params: base.params, stages: [teacherStage], export: { opset: 17 } }).use(vexkdTeacher({}));
+  logRunProgress(teacherRun.events, 'teacher', o.teacherSteps, 4, o.log);
+  const built = await teacherRun.run();
   base.params.dispose();
   const teacher = { graph: built.graph, params: built.params };
   const tm = await evaluateOnnx(built.artifact!.onnx, val, dataCfg);
-  const teacherReport = { steps: o.teacherSteps, mAP: round(tm.mAP, 4), NDS: round(tm.NDS, 4), mIoU: round(tm.mIoU, 4), seconds: round((performance.now() - t0) / 1000, 1) };
+  const teacherReport = { steps: o.teacherSteps, lr: o.teacherLr, restLrScale: o.teacherRestLrScale, mAP: round(tm.mAP, 4), NDS: round(tm.NDS, 4), mIoU: round(tm.mIoU, 4), seconds: round((performance.now() - t0) / 1000, 1) };
   if (o.teacherOut) {
     saveModelCheckpoint(o.teacherOut, built.graph, built.params, { format: MODEL_INFO_FORMAT, version: 1, configName: meta.configName, config: meta.config, modality: 'fusion', training: { from: o.fusion, plugin: 'vexkd-teacher', steps: o.teacherSteps, seed: 0 } });
     o.log(`teacher written to ${o.teacherOut}`);
@@ -160,7 +171,7 @@ export async function benchVexkd(o: VexkdBenchOptions): Promise<VexkdBenchReport
 export function formatVexkdTable(r: VexkdBenchReport): string {
   return [
     ...r.comparisons.map((c) => renderComparison(c, `${c.student}-only student`)),
-    `${r.label ? `${r.label}; ` : ''}teacher ${r.fusion} + MGFM (${r.teacher.steps} steps: mAP ${r.teacher.mAP} NDS ${r.teacher.NDS} mIoU ${r.teacher.mIoU}); mask training ${r.maskSteps} steps; ${r.steps} steps × batch ${r.batchSize}, seeds ${r.seeds.join(',')}; ${r.data.valFrames} validation frames; ${r.elapsedSeconds} s on ${r.machine.cpus} ×${r.machine.cores}`,
+    `${r.label ? `${r.label}; ` : ''}teacher ${r.fusion} + MGFM (${r.teacher.steps} steps at lr ${r.teacher.lr}, ×${r.teacher.restLrScale} outside the MGFM: mAP ${r.teacher.mAP} NDS ${r.teacher.NDS} mIoU ${r.teacher.mIoU}); mask training ${r.maskSteps} steps; ${r.steps} steps × batch ${r.batchSize}, seeds ${r.seeds.join(',')}; ${r.data.valFrames} validation frames; ${r.elapsedSeconds} s on ${r.machine.cpus} ×${r.machine.cores}`,
     '',
   ].join('\n');
 }
